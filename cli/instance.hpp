@@ -1,0 +1,39 @@
+// Where a command's prompt and model come from: files, the sampler, or the
+// embedded default of examples/.
+#pragma once
+
+#include "numerics/model.hpp"
+#include "numerics/prompt.hpp"
+#include "numerics/sampler.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+namespace iclcert::cli {
+
+struct InstanceOptions {
+  std::string prompt_file, model_file, sample;  // sample: "d,C,N"
+  std::uint64_t seed = 1;
+  bool balanced = false;
+  std::string margin = "0";
+};
+
+// Adds --prompt, --sample, --seed, --balanced, --margin, --model to a command.
+void add_instance_options(CLI::App& cmd, InstanceOptions& o);
+
+struct Instance {
+  Prompt prompt;
+  Model model;
+  std::string prompt_source, model_source;  // for the report header
+};
+
+// Throws InputError / std::invalid_argument on bad input.
+Instance load_instance(const InstanceOptions& o);
+
+// The embedded default instance (examples/default_prompt.json, default_model.json).
+Prompt default_prompt();
+Model default_model();
+
+}  // namespace iclcert::cli

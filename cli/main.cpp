@@ -1,0 +1,49 @@
+// iclcert: checks the claims of the layerwise in-context classification recursion.
+// Exit status: 0 success / proved, 1 refuted, 3 undecided, 2 bad input or usage.
+#include "cli/run_command.hpp"
+#include "cli/sample_command.hpp"
+#include "io/input_error.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <map>
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "iclcert: exact, enclosed and certified runs of the layerwise in-context classification recursion "
+      "(arXiv 2604.11613)"};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", "iclcert 0.1.0");
+  std::map<std::string, std::function<int()>> actions;
+  actions["run"] = iclcert::cli::register_run(app);
+  actions["sample"] = iclcert::cli::register_sample(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "iclcert: %s (see iclcert --help)\n", e.what());
+    return 2;
+  }
+  auto chosen = app.get_subcommands();
+  // With no command, `iclcert` alone runs the default job, as `iclcert run` does.
+  const std::string name = chosen.empty() ? "run" : chosen.front()->get_name();
+  try {
+    return actions.at(name)();
+  } catch (const iclcert::InputError& e) {
+    std::fprintf(stderr, "iclcert: %s\n", e.what());
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "iclcert: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "iclcert: internal error: %s\n", e.what());
+    return 4;
+  }
+}

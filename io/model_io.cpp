@@ -1,0 +1,135 @@
+#include "io/model_io.hpp"
+
+#include "io/limits.hpp"
+
+namespace iclcert {
+namespace {
+
+ReducedCoefficients<Rational> read_coefficients(const JsonReader& r, bool allow_probe) {
+  if (allow_probe) r.expect_object({"beta", "gamma", "alpha", "alpha_label", "probe"});
+  else r.expect_object({"beta", "gamma", "alpha", "alpha_label"});
+  return {r.field("beta").number(), r.field("gamma").number(), r.field("alpha").number(),
+          r.field("alpha_label").number()};
+}
+
+Theta<Rational> read_theta(const JsonReader& r) {
+  r.expect_array_of_size(6);
+  Theta<Rational> t;
+  for (std::size_t k = 0; k < 6; ++k) t[k] = r.element(k).number();
+  return t;
+}
+
+Matrix<Rational> read_square(const JsonReader& r) {
+  std::size_t D = r.expect_array(2, kMaxFeatures + kMaxClasses);
+  Matrix<Rational> m(D, D);
+  for (std::size_t i = 0; i < D; ++i) {
+    JsonReader row = r.element(i);
+    row.expect_array_of_size(D);
+    for (std::size_t k = 0; k < D; ++k) m(i, k) = row.element(k).number();
+  }
+  return m;
+}
+
+Layer<Rational> read_layer(const JsonReader& r) {
+  if (!r.value().is_object()) r.fail("expected a layer object");
+  if (!r.has("heads")) {
+    ReducedLayer<Rational> l{read_coefficients(r, true), std::nullopt};
+    if (r.has("probe")) l.probe = read_coefficients(r.field("probe"), false);
+    return l;
+  }
+  r.expect_object({"heads"});
+  JsonReader heads = r.field("heads");
+  std::size_t H = heads.expect_array(1, kMaxHeads);
+  const bool dense = heads.element(0).has("score_matrix");
+  FullLayer<Rational> full;
+  DenseLayer<Rational> den;
+  for (std::size_t h = 0; h < H; ++h) {
+    JsonReader head = heads.element(h);
+    if (dense) {
+      head.expect_object({"score_matrix", "value_matrix"});
+      DenseHead<Rational> dh{read_square(head.field("score_matrix")), read_square(head.field("value_matrix"))};
+      if (dh.value.rows() != dh.score.rows())
+        head.field("value_matrix").fail("expected the same size as score_matrix (" +
+                                        std::to_string(dh.score.rows()) + ")");
+      if (!den.heads.empty() && dh.score.rows() != den.heads[0].score.rows())
+        head.field("score_matrix").fail("expected the same size as in head 0");
+      den.heads.push_back(std::move(dh));
+    } else {
+      head.expect_object({"score", "value"});
+      full.heads.push_back({read_theta(head.field("score")), read_theta(head.field("value"))});
+    }
+  }
+  if (dense) return den;
+  return full;
+}
+
+Json coefficients_json(const ReducedCoefficients<Rational>& c) {
+  return {{"beta", to_string(c.beta)}, {"gamma", to_string(c.gamma)}, {"alpha", to_string(c.alpha)},
+          {"alpha_label", to_string(c.alpha_label)}};
+}
+
+Json matrix_json(const Matrix<Rational>& m) {
+  Json rows = Json::array();
+  for (std::size_t i = 0; i < m.rows(); ++i) {
+    Json row = Json::array();
+    for (std::size_t k = 0; k < m.cols(); ++k) row.push_back(to_string(m(i, k)));
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace
+
+Model parse_model(const Json& json, const std::string& file) {
+  JsonReader root(file, json);
+  root.expect_object({"format", "kernel", "probe_label_init", "probe_is_key", "layers"});
+  expect_format_1(root);
+  Model m;
+  if (root.has("kernel"))
+    m.kernel = root.field("kernel").one_of({"softmax", "linear"}) == "softmax" ? Kernel::softmax : Kernel::linear;
+  if (root.has("probe_label_init"))
+    m.probe_label_init = root.field("probe_label_init").one_of({"zero", "uniform"}) == "zero"
+                             ? ProbeLabelInit::zero
+                             : ProbeLabelInit::uniform;
+  if (root.has("probe_is_key")) m.probe_is_key = root.field("probe_is_key").boolean();
+  JsonReader layers = root.field("layers");
+  std::size_t L = layers.expect_array(0, kMaxLayers);
+  for (std::size_t l = 0; l < L; ++l) m.layers.push_back(read_layer(layers.element(l)));
+  return m;
+}
+
+Model read_model_file(const std::string& path) { return parse_model(load_json_file(path), path); }
+
+Json model_to_json(const Model& m) {
+  Json layers = Json::array();
+  for (const auto& layer : m.layers) {
+    if (const auto* r = std::get_if<ReducedLayer<Rational>>(&layer)) {
+      Json j = coefficients_json(r->train);
+      if (r->probe) j["probe"] = coefficients_json(*r->probe);
+      layers.push_back(j);
+    } else if (const auto* f = std::get_if<FullLayer<Rational>>(&layer)) {
+      Json heads = Json::array();
+      for (const auto& h : f->heads) {
+        Json s = Json::array(), v = Json::array();
+        for (std::size_t k = 0; k < 6; ++k) {
+          s.push_back(to_string(h.score[k]));
+          v.push_back(to_string(h.value[k]));
+        }
+        heads.push_back({{"score", s}, {"value", v}});
+      }
+      layers.push_back({{"heads", heads}});
+    } else {
+      Json heads = Json::array();
+      for (const auto& h : std::get<DenseLayer<Rational>>(layer).heads)
+        heads.push_back({{"score_matrix", matrix_json(h.score)}, {"value_matrix", matrix_json(h.value)}});
+      layers.push_back({{"heads", heads}});
+    }
+  }
+  return {{"format", 1},
+          {"kernel", m.kernel == Kernel::softmax ? "softmax" : "linear"},
+          {"probe_label_init", m.probe_label_init == ProbeLabelInit::zero ? "zero" : "uniform"},
+          {"probe_is_key", m.probe_is_key},
+          {"layers", layers}};
+}
+
+}  // namespace iclcert

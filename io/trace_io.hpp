@@ -1,0 +1,60 @@
+// The trace file of `iclcert run --json` (docs/formats.md): every state and its
+// metrics, numbers as strings in the arithmetic's own text form.
+#pragma once
+
+#include "io/json_reader.hpp"
+#include "numerics/recursion.hpp"
+
+#include <string>
+
+namespace iclcert {
+
+template <Scalar T>
+Json scalar_json(const T& v) {
+  return ScalarTraits<T>::to_string(v);
+}
+
+// finite: the value; +inf: "+inf"; undefined or undecidable: null.
+template <Scalar T>
+Json ratio_json(const Ratio<T>& r) {
+  using K = typename Ratio<T>::Kind;
+  if (r.kind == K::finite) return scalar_json(r.value);
+  if (r.kind == K::pos_inf) return "+inf";
+  return nullptr;
+}
+
+template <Scalar T>
+Json matrix_block_json(const State<T>& s, int first_col, int cols) {
+  Json rows = Json::array();
+  for (int j = 0; j < s.rows(); ++j) {
+    Json row = Json::array();
+    for (int k = 0; k < cols; ++k) row.push_back(scalar_json(s.Z(j, first_col + k)));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+template <Scalar T>
+Json trace_to_json(const Trace<T>& trace, const std::string& arithmetic) {
+  Json layers = Json::array();
+  for (std::size_t t = 0; t < trace.entries.size(); ++t) {
+    const auto& e = trace.entries[t];
+    Json metrics = Json::object();
+    metrics["fisher"] = ratio_json(e.metrics.fisher);
+    metrics["gap_ratio"] = ratio_json(e.metrics.gap_ratio);
+    if (e.metrics.min_label_margin) metrics["min_label_margin"] = scalar_json(*e.metrics.min_label_margin);
+    if (e.metrics.probe_margin) metrics["probe_margin"] = scalar_json(*e.metrics.probe_margin);
+    if (e.metrics.probe_alignment) metrics["probe_alignment"] = scalar_json(*e.metrics.probe_alignment);
+    if (e.probe_attention_same_class)
+      metrics["probe_attention_same_class"] = scalar_json(*e.probe_attention_same_class);
+    if (e.train_attention_same_class)
+      metrics["train_attention_same_class"] = scalar_json(*e.train_attention_same_class);
+    layers.push_back({{"t", t},
+                      {"X", matrix_block_json(e.state, 0, e.state.d)},
+                      {"Y", matrix_block_json(e.state, e.state.d, e.state.C)},
+                      {"metrics", std::move(metrics)}});
+  }
+  return {{"format", 1}, {"arithmetic", arithmetic}, {"layers", std::move(layers)}};
+}
+
+}  // namespace iclcert

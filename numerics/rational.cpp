@@ -1,0 +1,108 @@
+#include "numerics/rational.hpp"
+
+#include <mpfr.h>
+
+#include <cctype>
+#include <cmath>
+#include <stdexcept>
+
+namespace iclcert {
+namespace {
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+boost::multiprecision::mpz_int integer_from_digits(std::string_view digits) {
+  return boost::multiprecision::mpz_int(std::string(digits));
+}
+
+Rational parse_fraction(std::string_view text, std::size_t slash) {
+  std::string_view num = text.substr(0, slash);
+  std::string_view den = text.substr(slash + 1);
+  bool negative = false;
+  if (!num.empty() && (num[0] == '-' || num[0] == '+')) {
+    negative = num[0] == '-';
+    num.remove_prefix(1);
+  }
+  if (!all_digits(num) || !all_digits(den))
+    throw std::invalid_argument("a fraction must be integer/integer");
+  boost::multiprecision::mpz_int p = integer_from_digits(num);
+  boost::multiprecision::mpz_int q = integer_from_digits(den);
+  if (q == 0) throw std::invalid_argument("the denominator is zero");
+  Rational r(p, q);
+  return negative ? Rational(-r) : r;
+}
+
+Rational parse_decimal(std::string_view text) {
+  bool negative = false;
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    negative = text[0] == '-';
+    text.remove_prefix(1);
+  }
+  long exponent = 0;
+  if (auto e = text.find_first_of("eE"); e != std::string_view::npos) {
+    std::string_view exp = text.substr(e + 1);
+    bool exp_negative = false;
+    if (!exp.empty() && (exp[0] == '-' || exp[0] == '+')) {
+      exp_negative = exp[0] == '-';
+      exp.remove_prefix(1);
+    }
+    if (!all_digits(exp)) throw std::invalid_argument("malformed exponent");
+    if (exp.size() > 6) throw std::invalid_argument("exponent out of range");
+    exponent = std::stol(std::string(exp));
+    if (exp_negative) exponent = -exponent;
+    text = text.substr(0, e);
+  }
+  std::string_view int_part = text, frac_part;
+  if (auto dot = text.find('.'); dot != std::string_view::npos) {
+    int_part = text.substr(0, dot);
+    frac_part = text.substr(dot + 1);
+  }
+  if (int_part.empty() && frac_part.empty()) throw std::invalid_argument("no digits");
+  if ((!int_part.empty() && !all_digits(int_part)) || (!frac_part.empty() && !all_digits(frac_part)))
+    throw std::invalid_argument("not a decimal number or a fraction");
+  exponent -= static_cast<long>(frac_part.size());
+  if (exponent > kMaxDecimalExponent || exponent < -kMaxDecimalExponent - 1000)
+    throw std::invalid_argument("exponent out of range");
+  boost::multiprecision::mpz_int mantissa =
+      integer_from_digits(std::string(int_part.empty() ? "0" : int_part) + std::string(frac_part));
+  boost::multiprecision::mpz_int scale = boost::multiprecision::pow(
+      boost::multiprecision::mpz_int(10), static_cast<unsigned>(exponent < 0 ? -exponent : exponent));
+  Rational r = exponent < 0 ? Rational(mantissa, scale) : Rational(mantissa * scale);
+  return negative ? Rational(-r) : r;
+}
+
+}  // namespace
+
+Rational parse_rational(std::string_view text) {
+  if (text.empty()) throw std::invalid_argument("empty number");
+  if (auto slash = text.find('/'); slash != std::string_view::npos) return parse_fraction(text, slash);
+  return parse_decimal(text);
+}
+
+Rational rational_from_double(double value) {
+  if (!std::isfinite(value)) throw std::invalid_argument("not a finite number");
+  Rational r;
+  mpq_set_d(r.backend().data(), value);  // exact: a double is a dyadic rational
+  return r;
+}
+
+std::string to_string(const Rational& value) {
+  if (denominator(value) == 1) return numerator(value).str();
+  return numerator(value).str() + "/" + denominator(value).str();
+}
+
+double nearest_double(const Rational& value) {
+  mpfr_t x;
+  mpfr_init2(x, 53);
+  mpfr_set_q(x, value.backend().data(), MPFR_RNDN);
+  double d = mpfr_get_d(x, MPFR_RNDN);
+  mpfr_clear(x);
+  return d;
+}
+
+}  // namespace iclcert

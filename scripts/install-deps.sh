@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs, from Debian's archive, whatever iclcert needs that this machine lacks.
+# Safe to re-run: packages already present are skipped, and apt is not touched at all
+# when nothing is missing (so a warm machine pays nothing).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libboost-dev libgmp-dev libmpfr-dev libmpfi-dev
+  libflint-arb-dev libflint-dev
+  libz3-dev z3
+  nlohmann-json3-dev libcli11-dev libfmt-dev
+  libgtest-dev librapidcheck-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
