@@ -12,7 +12,7 @@ Json load_json_file(const std::string& path) {
   buffer << in.rdbuf();
   try {
     return Json::parse(buffer.str());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse errors, and numbers that overflow a double
     std::string what = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] "; keep the readable part.
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);

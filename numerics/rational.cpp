@@ -16,8 +16,12 @@ bool all_digits(std::string_view s) {
   return true;
 }
 
+// Base 10 explicitly: GMP's default base 0 would read "0125" as octal.
 boost::multiprecision::mpz_int integer_from_digits(std::string_view digits) {
-  return boost::multiprecision::mpz_int(std::string(digits));
+  boost::multiprecision::mpz_int v;
+  if (mpz_set_str(v.backend().data(), std::string(digits).c_str(), 10) != 0)
+    throw std::invalid_argument("malformed integer");
+  return v;
 }
 
 Rational parse_fraction(std::string_view text, std::size_t slash) {

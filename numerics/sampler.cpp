@@ -19,7 +19,7 @@ std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); 
 
 // Draws points until one passes the margin; a cap turns an impossible margin
 // into an error instead of a hang.
-constexpr int kMaxRejections = 1'000'000;
+constexpr int kMaxRejections = 200'000;
 
 }  // namespace
 
@@ -104,9 +104,13 @@ Prompt sample_prompt(const SamplerOptions& o) {
       if (wanted_class >= 0 && class_budget[cl.label] == 0) continue;
       return std::pair{x, cl.label};
     }
-    throw std::invalid_argument("no acceptable point in " + std::to_string(kMaxRejections) +
-                                " draws: the margin is too large, or a class is too rare for --balanced "
-                                "(try another --seed)");
+    throw std::invalid_argument(
+        "no acceptable point in " + std::to_string(kMaxRejections) + " draws: " +
+        (wanted_class >= 0 ? "with --balanced every class needs points, but this task (seed " +
+                                 std::to_string(o.seed) +
+                                 ") gives some class an empty or tiny region (a class c wins only where "
+                                 "<w_c, x> is largest, and some w_c may never be); try another --seed"
+                           : "the margin " + to_string(o.margin) + " is too large for this task") );
   };
 
   Prompt p;

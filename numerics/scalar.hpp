@@ -32,12 +32,11 @@ namespace iclcert {
 
 enum class Sign { negative, zero, positive, unknown };
 
+// Declared, never defined: a type without a backend fails the Scalar concept (a
+// soft failure, so overloads constrained on Scalar can be tried and rejected),
+// and a template constrained on Scalar then names the unmet requirement.
 template <class T>
-struct ScalarTraits {
-  static_assert(sizeof(T) == 0,
-                "ScalarTraits<T> is not specialised for this type: include the backend header "
-                "(scalar_double.hpp, scalar_rational.hpp, scalar_mpfr.hpp) or add a backend");
-};
+struct ScalarTraits;
 
 template <class T>
 concept Scalar = requires(const T& a, const T& b, const Rational& q) {

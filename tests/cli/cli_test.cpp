@@ -1,0 +1,128 @@
+// The iclcert command as a user meets it: the default run, traces, and bad input
+// (exit status 2, one line naming the file and field, no output file left behind).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status;
+  std::string output;  // stdout and stderr together
+};
+
+Result iclcert(const std::string& args) {
+  const std::string cmd = std::string(ICLCERT_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  const int raw = pclose(pipe);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / ("iclcert_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+const char* kPrompt = R"({ "format": 1, "d": 2, "C": 3, "N": 4,
+  "X": [["0.5", "-1"], ["1", "0"], ["-0.25", "2"], ["3", "1/3"]],
+  "labels": [0, 2, 1, 1], "probe": ["0.25", "0.75"], "probe_label": 2 })";
+const char* kLinearModel = R"({ "format": 1, "kernel": "linear",
+  "layers": [ { "beta": "1/2", "gamma": "1", "alpha": "1/2", "alpha_label": "1/2" } ] })";
+
+TEST_F(Cli, DefaultRunPrintsBothTables) {
+  Result r = iclcert("run");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("arithmetic double"), std::string::npos);
+  EXPECT_NE(r.output.find("arithmetic mpfr:256"), std::string::npos);
+  EXPECT_NE(r.output.find("fisher"), std::string::npos);
+  // 6 layers: rows t = 0..6 in each table.
+  EXPECT_NE(r.output.find("\n   6 "), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, RationalTraceIsExact) {
+  const std::string out = path("trace.json");
+  Result r = iclcert("run --prompt " + write("p.json", kPrompt) + " --model " + write("m.json", kLinearModel) +
+                     " --arith rational --json " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(out));
+  EXPECT_EQ(j["format"], 1);
+  EXPECT_EQ(j["arithmetic"], "rational");
+  EXPECT_EQ(j["layers"][0]["X"][3][1], "1/3");
+  EXPECT_EQ(j["layers"].size(), 2u);
+}
+
+TEST_F(Cli, SampleThenRun) {
+  const std::string prompt = path("sampled.json");
+  ASSERT_EQ(iclcert("sample -d 3 -C 2 -N 6 --seed 4 --out " + prompt).status, 0);
+  Result r = iclcert("run --prompt " + prompt + " --arith mpfr:128");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(iclcert("run --sample 3,2,6 --seed 4 --balanced --arith double").status, 0);
+}
+
+TEST_F(Cli, RationalSoftmaxIsRefused) {
+  Result r = iclcert("run --arith rational");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("exp"), std::string::npos) << r.output;
+}
+
+// Each bad input: exit 2, a message naming the file and field, and no trace file.
+TEST_F(Cli, BadInputExitsTwoAndWritesNothing) {
+  struct Case {
+    std::string args, must_mention;
+  };
+  std::string prompt_bad_label = kPrompt;
+  prompt_bad_label.replace(prompt_bad_label.find("[0, 2, 1, 1]"), 12, "[0, 2, 1, 3]");
+  std::string prompt_inf = kPrompt;
+  prompt_inf.replace(prompt_inf.find("\"1/3\""), 5, "1e999");
+  std::string prompt_zero_den = kPrompt;
+  prompt_zero_den.replace(prompt_zero_den.find("\"1/3\""), 5, "\"1/0\"");
+  const std::string dense_model =
+      R"({"format":1,"kernel":"linear","layers":[{"heads":[{"score_matrix":[["1","0"],["0","1"]],"value_matrix":[["1","0"],["0","1"]]}]}]})";
+  const std::vector<Case> cases = {
+      {"run --prompt " + path("missing.json"), "missing.json"},
+      {"run --prompt " + write("malformed.json", "{\"format\": 1,"), "malformed JSON"},
+      {"run --prompt " + write("label.json", prompt_bad_label), "labels[3]"},
+      {"run --prompt " + write("inf.json", prompt_inf), "inf.json"},
+      {"run --prompt " + write("den.json", prompt_zero_den), "X[3][1]"},
+      {"run --prompt " + write("p.json", kPrompt) + " --model " + write("dense.json", dense_model), "score_matrix"},
+      {"run --model " + write("unknown.json", R"({"format":1,"layers":[],"depth":3})"), "depth"},
+      {"run --arith mpfr:1", "mpfr:1"},
+      {"run --arith quad", "quad"},
+      {"run --sample 4,1,10", "--sample"},
+      {"run --sample 4,3,10 --balanced", "divide"},
+      {"run --frobnicate", "frobnicate"},
+  };
+  for (const auto& c : cases) {
+    const std::string out = path("out.json");
+    Result r = iclcert(c.args + " --json " + out);
+    EXPECT_EQ(r.status, 2) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.must_mention), std::string::npos) << c.args << "\n" << r.output;
+    EXPECT_FALSE(fs::exists(out)) << c.args;
+    for (const auto& e : fs::directory_iterator(dir_))
+      EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "leftover " << e.path();
+  }
+}
+
+}  // namespace
