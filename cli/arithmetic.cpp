@@ -9,29 +9,43 @@ std::string Arithmetic::label() const {
     case Kind::double_: return "double";
     case Kind::rational: return "rational";
     case Kind::mpfr: return "mpfr:" + std::to_string(bits);
+    case Kind::interval: return "interval:" + std::to_string(bits);
+    case Kind::interval_mpfi: return "interval-mpfi:" + std::to_string(bits);
   }
   return "?";
 }
 
+namespace {
+
+// The BITS of "PREFIX:BITS", or 0 when they are not a whole number.
+long parse_bits(const std::string& digits) {
+  try {
+    std::size_t used = 0;
+    const long bits = std::stol(digits, &used);
+    return used == digits.size() ? bits : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
+
 Arithmetic parse_arithmetic(const std::string& text) {
   if (text == "double") return {Arithmetic::Kind::double_, 0};
   if (text == "rational") return {Arithmetic::Kind::rational, 0};
-  if (text.rfind("mpfr:", 0) == 0) {
-    const std::string digits = text.substr(5);
-    long bits = 0;
-    try {
-      std::size_t used = 0;
-      bits = std::stol(digits, &used);
-      if (used != digits.size()) bits = 0;
-    } catch (const std::exception&) {
-      bits = 0;
-    }
+  for (const auto& [prefix, kind] : {std::pair{std::string("mpfr:"), Arithmetic::Kind::mpfr},
+                                     std::pair{std::string("interval:"), Arithmetic::Kind::interval},
+                                     std::pair{std::string("interval-mpfi:"), Arithmetic::Kind::interval_mpfi}}) {
+    if (text.rfind(prefix, 0) != 0) continue;
+    const long bits = parse_bits(text.substr(prefix.size()));
     if (bits < kMinMpfrBits || bits > kMaxMpfrBits)
-      throw std::invalid_argument("--arith " + text + ": expected mpfr:BITS with BITS from " +
+      throw std::invalid_argument("--arith " + text + ": expected " + prefix + "BITS with BITS from " +
                                   std::to_string(kMinMpfrBits) + " to " + std::to_string(kMaxMpfrBits));
-    return {Arithmetic::Kind::mpfr, bits};
+    return {kind, bits};
   }
-  throw std::invalid_argument("--arith " + text + ": expected double, rational or mpfr:BITS (for example mpfr:256)");
+  throw std::invalid_argument("--arith " + text +
+                              ": expected double, rational, mpfr:BITS, interval:BITS or interval-mpfi:BITS "
+                              "(for example mpfr:256 or interval:128)");
 }
 
 }  // namespace iclcert::cli

@@ -1,5 +1,6 @@
 // iclcert: checks the claims of the layerwise in-context classification recursion.
 // Exit status: 0 success / proved, 1 refuted, 3 undecided, 2 bad input or usage.
+#include "cli/check_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/sample_command.hpp"
 #include "io/input_error.hpp"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::function<int()>> actions;
   actions["run"] = iclcert::cli::register_run(app);
   actions["sample"] = iclcert::cli::register_sample(app);
+  actions["check"] = iclcert::cli::register_check(app);
 
   try {
     app.parse(argc, argv);

@@ -64,7 +64,9 @@ int run(const RunOptions& o) {
       const double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       std::printf("\narithmetic %s (%.1f ms; %s)\n", a.label().c_str(), ms,
-                  ScalarTraits<T>::exact ? "exact" : "rounded, uncertified");
+                  ScalarTraits<T>::exact      ? "exact"
+                  : ScalarTraits<T>::rigorous ? "rigorous enclosures; the table shows midpoints"
+                                              : "rounded, uncertified");
       print_table(stdout, trace);
       if constexpr (std::is_same_v<T, double>) {
         double_trace = std::make_shared<Trace<double>>(trace);
@@ -88,7 +90,8 @@ std::function<int()> register_run(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("run", "Run the recursion on one prompt and print the metrics per layer");
   add_instance_options(*cmd, o->instance);
   cmd->add_option("--arith", o->arith,
-                  "double | rational | mpfr:BITS; repeatable (default: double and mpfr:256)");
+                  "double | rational | mpfr:BITS | interval:BITS | interval-mpfi:BITS; repeatable (default: double and "
+                  "mpfr:256)");
   cmd->add_option("--json", o->json_out, "Write the trace (docs/formats.md) to this file");
   return [o] { return run(*o); };
 }

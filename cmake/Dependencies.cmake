@@ -21,11 +21,14 @@ endfunction()
 
 iclcert_find_c_library(gmp gmp.h gmp)
 iclcert_find_c_library(mpfr mpfr.h mpfr)
+iclcert_find_c_library(mpfi mpfi.h mpfi)
+iclcert_find_c_library(flint flint/flint.h flint)
+iclcert_find_c_library(arb arb.h flint-arb)  # Arb 2.x; with FLINT >= 3 it is flint/arb.h in libflint
 
 if(ICLCERT_BUILD_TESTS)
   find_package(GTest REQUIRED)
-  find_package(rapidcheck CONFIG)
 endif()
+find_package(rapidcheck CONFIG)  # properties/ (iclcert fuzz) and the property suites
 if(ICLCERT_BUILD_BENCH)
   find_package(benchmark CONFIG)
 endif()

@@ -9,9 +9,15 @@
 
 namespace iclcert {
 
+// An enclosure (a non-exact type with endpoints) is ["lo", "hi"], rounded outward;
+// everything else is the type's own text form.
 template <Scalar T>
 Json scalar_json(const T& v) {
-  return ScalarTraits<T>::to_string(v);
+  using Tr = ScalarTraits<T>;
+  if constexpr (!Tr::exact && requires { Tr::lower_string(v); Tr::upper_string(v); })
+    return Json::array({Tr::lower_string(v), Tr::upper_string(v)});
+  else
+    return Tr::to_string(v);
 }
 
 // finite: the value; +inf: "+inf"; undefined or undecidable: null.

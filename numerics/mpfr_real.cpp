@@ -4,13 +4,10 @@
 #include <utility>
 
 namespace iclcert {
-namespace {
-thread_local long g_working_bits = 256;
-}
 
-long MpfrReal::working_precision() { return g_working_bits; }
+long MpfrReal::working_precision() { return working_precision_bits(); }
 
-MpfrReal::MpfrReal() { mpfr_init2(value_, g_working_bits), mpfr_set_zero(value_, 1); }
+MpfrReal::MpfrReal() { mpfr_init2(value_, working_precision_bits()), mpfr_set_zero(value_, 1); }
 
 MpfrReal::MpfrReal(const MpfrReal& other) {
   mpfr_init2(value_, mpfr_get_prec(other.value_));
@@ -42,7 +39,7 @@ MpfrReal::~MpfrReal() { mpfr_clear(value_); }
 // Results are rounded at the working precision, whatever the operands' precisions.
 #define ICLCERT_MPFR_COMPOUND(op, fn)                       \
   MpfrReal& MpfrReal::operator op(const MpfrReal & b) {      \
-    if (mpfr_get_prec(value_) != g_working_bits) {           \
+    if (mpfr_get_prec(value_) != working_precision_bits()) {           \
       MpfrReal r;                                            \
       fn(r.value_, value_, b.value_, MPFR_RNDN);             \
       mpfr_swap(value_, r.value_);                           \
@@ -62,14 +59,5 @@ MpfrReal operator-(const MpfrReal& a) {
   mpfr_neg(r.value_, a.value_, MPFR_RNDN);
   return r;
 }
-
-MpfrPrecision::MpfrPrecision(long bits) : previous_(g_working_bits) {
-  if (bits < kMinMpfrBits || bits > kMaxMpfrBits)
-    throw std::invalid_argument("MPFR precision must be between " + std::to_string(kMinMpfrBits) +
-                                " and " + std::to_string(kMaxMpfrBits) + " bits");
-  g_working_bits = bits;
-}
-
-MpfrPrecision::~MpfrPrecision() { g_working_bits = previous_; }
 
 }  // namespace iclcert

@@ -2,17 +2,18 @@
 //
 // Boost.Multiprecision's mpfr_float sets precision in decimal digits, process-wide;
 // the harness needs exact bit counts ("mpfr:256"), so this thin RAII wrapper holds
-// an mpfr_t and takes the precision of new values from a per-thread working
-// precision set with MpfrPrecision. Every operation rounds to nearest at that
-// precision: a high-precision reference, not a certified one.
+// an mpfr_t and takes the precision of new values from the per-thread working
+// precision (WorkingPrecision, numerics/precision.hpp). Every operation rounds to
+// nearest at that precision: a high-precision reference, not a certified one.
 #pragma once
+
+#include "numerics/precision.hpp"
 
 #include <mpfr.h>
 
 #include <string>
 
 namespace iclcert {
-
 
 class MpfrReal {
  public:
@@ -39,24 +40,7 @@ class MpfrReal {
   friend MpfrReal operator-(const MpfrReal& a);
 
  private:
-  friend class MpfrPrecision;
   mpfr_t value_;
 };
-
-// Sets the working precision of the calling thread for its lifetime, restoring
-// the previous one after. Default: 256 bits.
-class MpfrPrecision {
- public:
-  explicit MpfrPrecision(long bits);
-  ~MpfrPrecision();
-  MpfrPrecision(const MpfrPrecision&) = delete;
-  MpfrPrecision& operator=(const MpfrPrecision&) = delete;
-
- private:
-  long previous_;
-};
-
-inline constexpr long kMinMpfrBits = 16;
-inline constexpr long kMaxMpfrBits = 1 << 20;
 
 }  // namespace iclcert

@@ -46,13 +46,13 @@ void require_runnable(const Prompt& p, const Model& model) {
                                       std::to_string(D));
 }
 
+// The recursion from a given initial state with a model already in T: what the
+// robustness checks use, where coefficients and inputs are enclosures of a box.
+// `p` supplies the sizes and the true classes (its numbers are not used).
 template <Scalar T>
-Trace<T> run_recursion(const Prompt& p, const Model& model) {
-  require_runnable<T>(p, model);
-  const BasicModel<T> m = convert_model(model, [](const Rational& q) { return from_rational<T>(q); });
+Trace<T> run_recursion_from(const Prompt& p, State<T> state, const BasicModel<T>& m) {
   const LayerOptions options{m.kernel, m.probe_is_key};
   Trace<T> trace;
-  State<T> state = initial_state<T>(p, m.probe_label_init);
   for (std::size_t l = 0; l <= m.layers.size(); ++l) {
     TraceEntry<T> entry{state, compute_metrics(state, p), std::nullopt, std::nullopt};
     if (l < m.layers.size()) {
@@ -72,6 +72,18 @@ Trace<T> run_recursion(const Prompt& p, const Model& model) {
     trace.entries.push_back(std::move(entry));
   }
   return trace;
+}
+
+template <Scalar T>
+BasicModel<T> model_in(const Model& model) {
+  return convert_model(model, [](const Rational& q) { return from_rational<T>(q); });
+}
+
+template <Scalar T>
+Trace<T> run_recursion(const Prompt& p, const Model& model) {
+  require_runnable<T>(p, model);
+  const BasicModel<T> m = model_in<T>(model);
+  return run_recursion_from<T>(p, initial_state<T>(p, m.probe_label_init), m);
 }
 
 }  // namespace iclcert

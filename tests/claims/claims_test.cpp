@@ -1,0 +1,140 @@
+// Soundness of the claim checks: a true claim is proved, a false one is never
+// proved and is refuted with a certified counterexample, escalation decides what
+// needs more bits, and an exact tie stays undecided.
+#include "claims/equivariance.hpp"
+#include "claims/escalation.hpp"
+#include "claims/separation.hpp"
+#include "numerics/interval_arb.hpp"
+#include "numerics/interval_mpfi.hpp"
+#include "numerics/scalar_mpfr.hpp"
+#include "numerics/scalar_rational.hpp"
+#include "support/instances.hpp"
+
+#include <gtest/gtest.h>
+
+namespace iclcert::claims {
+namespace {
+
+Model a1_model(int layers) {
+  Model m;
+  for (int l = 0; l < layers; ++l) m.layers.push_back(testing::reduced("0", "1", "1/2", "1/2"));
+  return m;
+}
+
+SeparationOptions strict_fisher() {
+  SeparationOptions o;
+  o.strict = true;
+  return o;
+}
+
+TEST(Claims, A1IsProvedOnBalancedInstancesInBothIntervalBackends) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    Prompt p = testing::sampled(3, 3, 12, seed, true);
+    require_a1_hypotheses(p, a1_model(6));
+    WorkingPrecision bits(128);
+    EXPECT_EQ(check_separation<ArbBall>("A1", p, a1_model(6), strict_fisher()).verdict, Verdict::proved) << seed;
+    EXPECT_EQ(check_separation<MpfiInterval>("A1", p, a1_model(6), strict_fisher()).verdict, Verdict::proved) << seed;
+  }
+}
+
+// A deliberately false claim: "the Fisher ratio decreases" on A1 instances, judged by
+// the same machinery on the trace read backwards. It must never come out proved.
+TEST(Claims, AFalseClaimIsNeverProved) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    Prompt p = testing::sampled(2, 3, 9, seed, true);
+    WorkingPrecision bits(128);
+    Trace<ArbBall> t = run_recursion<ArbBall>(p, a1_model(4));
+    std::reverse(t.entries.begin(), t.entries.end());
+    ClaimReport r = assess_separation<ArbBall>("decreasing", t, strict_fisher());
+    EXPECT_EQ(r.verdict, Verdict::refuted) << seed;
+    EXPECT_EQ(r.counterexample["layer"], 1) << seed;
+  }
+}
+
+TEST(Claims, AKnownCounterexampleIsRefutedAndReplays) {
+  // beta-dominated, negative alpha: the Fisher ratio falls on some sampled prompt.
+  Model m = testing::model_of(Kernel::softmax, {testing::reduced("4", "0", "-1/2", "0")});
+  WorkingPrecision bits(128);
+  int refuted = 0;
+  for (std::uint64_t seed = 1; seed <= 20 && refuted == 0; ++seed) {
+    Prompt p = testing::sampled(2, 3, 9, seed);
+    ClaimReport r = check_separation<ArbBall>("A2", p, m, {});
+    if (r.verdict != Verdict::refuted) continue;
+    ++refuted;
+    // The counterexample alone refutes again, in the other backend too.
+    Prompt again = parse_prompts(r.counterexample["prompt"], "counterexample").at(0);
+    Model model_again = parse_model(r.counterexample["model"], "counterexample");
+    EXPECT_EQ(check_separation<MpfiInterval>("A2", again, model_again, {}).verdict, Verdict::refuted);
+    // And the failure is real: MPFR at 512 bits agrees that F fell.
+    WorkingPrecision more(512);
+    auto trace = run_recursion<MpfrReal>(again, model_again);
+    const int layer = r.counterexample["layer"];
+    EXPECT_LT(ScalarTraits<MpfrReal>::to_double(trace.entries[layer].metrics.fisher.value -
+                                                trace.entries[layer - 1].metrics.fisher.value),
+              0.0);
+  }
+  EXPECT_EQ(refuted, 1);
+}
+
+TEST(Claims, EscalationDecidesWhatTheStartPrecisionCannot) {
+  Prompt p = testing::sampled(3, 3, 12, 4, true);
+  ClaimReport low;
+  {
+    WorkingPrecision bits(16);
+    low = check_separation<ArbBall>("A1", p, a1_model(8), strict_fisher());
+  }
+  EXPECT_EQ(low.verdict, Verdict::undecided);
+  EXPECT_TRUE(low.more_precision_may_help);
+  ClaimReport r = with_escalation(16, 1024, [&] { return check_separation<ArbBall>("A1", p, a1_model(8), strict_fisher()); });
+  EXPECT_EQ(r.verdict, Verdict::proved);
+  EXPECT_GT(r.precision_bits, 16);
+  EXPECT_GE(r.evidence["precision_escalation"].size(), 2u);
+}
+
+TEST(Claims, AnExactTieStaysUndecidedInIntervalsAndIsDecidedInRationals) {
+  // alpha = alpha' = 0: every layer is the identity, so F^{t+1} = F^t exactly.
+  Model still = testing::model_of(Kernel::softmax, {testing::reduced("1", "1", "0", "0")});
+  Prompt p = testing::sampled(2, 3, 9, 5);
+  ClaimReport r = with_escalation(64, 512, [&] { return check_separation<ArbBall>("A2", p, still, {}); });
+  // The identity layer leaves the state exactly as it was, so intervals see equal
+  // enclosures: >= is not certifiable from enclosures of equal values of positive width.
+  EXPECT_EQ(r.verdict, Verdict::undecided);
+  EXPECT_EQ(r.precision_bits, 512);
+  // In exact rationals (linear kernel) the tie is decided: F^{t+1} >= F^t holds.
+  Model still_linear = testing::model_of(Kernel::linear, {testing::reduced("1", "1", "0", "0")});
+  EXPECT_EQ(check_separation<Rational>("A2", p, still_linear, {}).verdict, Verdict::proved);
+  SeparationOptions strict = strict_fisher();
+  EXPECT_EQ(check_separation<Rational>("strict", p, still_linear, strict).verdict, Verdict::refuted);
+}
+
+TEST(Claims, EquivarianceProvedForStructuredModelsAndRefutedForABrokenDenseOne) {
+  Prompt p = testing::sampled(3, 3, 6, 2);
+  WorkingPrecision bits(128);
+  Model m = testing::model_of(Kernel::softmax, {testing::reduced("1/2", "1", "1/2", "1/2")});
+  EXPECT_EQ(check_equivariance<ArbBall>(p, m, 1).verdict, Verdict::proved);
+  // A dense layer equal to M(theta) but for one entry: breaks feature symmetry.
+  FullLayer<Rational> f{{{{testing::q("1"), 0, 0, 0, testing::q("1"), 0}, {testing::q("1/2"), 0, 0, 0, testing::q("1/2"), 0}}}};
+  DenseLayer<Rational> dense = testing::dense_from_full(f, 3, 3);
+  dense.heads[0].value(0, 1) = testing::q("3/4");
+  Model broken = testing::model_of(Kernel::linear, {dense});
+  ClaimReport exact = check_equivariance<Rational>(p, broken, 1);
+  EXPECT_EQ(exact.verdict, Verdict::refuted);
+  EXPECT_NE(exact.evidence["structural"].get<std::string>().find("does not commute"), std::string::npos);
+  broken.kernel = Kernel::softmax;
+  EXPECT_EQ(check_equivariance<ArbBall>(p, broken, 1).verdict, Verdict::refuted);
+}
+
+TEST(Claims, ReductionIsProvedExactlyAndWithEnclosures) {
+  Prompt p = testing::sampled(2, 3, 8, 3);
+  Model lin = testing::model_of(Kernel::linear, {testing::reduced("1/2", "1", "1/3", "1"), testing::reduced("1", "2", "1/2", "1/2")});
+  EXPECT_EQ(check_reduction<Rational>(p, lin).verdict, Verdict::proved);
+  Model soft = lin;
+  soft.kernel = Kernel::softmax;
+  WorkingPrecision bits(128);
+  EXPECT_EQ(check_reduction<ArbBall>(p, soft).verdict, Verdict::proved);
+  soft.layers[0] = ReducedLayer<Rational>{{1, 1, 1, 1}, ReducedCoefficients<Rational>{0, 0, 0, 0}};
+  EXPECT_THROW(check_reduction<ArbBall>(p, soft), ClaimInputError);
+}
+
+}  // namespace
+}  // namespace iclcert::claims
