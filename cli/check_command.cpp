@@ -1,7 +1,9 @@
 #include "cli/check_command.hpp"
 
+#include "claims/alignment.hpp"
 #include "claims/escalation.hpp"
 #include "claims/equivariance.hpp"
+#include "claims/robustness.hpp"
 #include "claims/separation.hpp"
 #include "cli/arithmetic.hpp"
 #include "cli/instance.hpp"
@@ -24,6 +26,9 @@ struct CheckOptions {
   InstanceOptions instance;
   std::string claim, arith = "interval", layers, metric = "fisher", json_out, replay;
   long prec = 128, max_prec = 1024;
+  std::vector<std::string> box;
+  std::string ball, confidence = "0.99";
+  int samples = 200, budget = 256;
 };
 
 const char* statement_of(const std::string& claim) {
@@ -31,6 +36,8 @@ const char* statement_of(const std::string& claim) {
   if (claim == "A2") return "the separation metric does not decrease: M^{t+1} >= M^t at every layer";
   if (claim == "E1") return "every layer commutes with feature, label and token permutations";
   if (claim == "E2") return "the full form with reduced parameters equals the reduced recursion";
+  if (claim == "C1") return "E[g] > 0 over the prompt distribution (with the accuracy P(a > 0)), at a confidence level";
+  if (claim == "R1") return "M^{t+1} >= M^t at every layer, for every coefficient in the box / prompt in the ball";
   return "";
 }
 
@@ -51,13 +58,47 @@ claims::LayerRange parse_layers(const std::string& text) {
 }
 
 // Runs the claim once in T (at the working precision the caller set).
+Rational parse_number(const std::string& option, const std::string& text) {
+  try {
+    return parse_rational(text);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(option + " " + text + ": " + e.what());
+  }
+}
+
+void report_progress(int done, int total) {
+  if (done % 20 == 0 || done == total) std::fprintf(stderr, "\r  %d / %d prompts", done, total);
+  if (done == total) std::fprintf(stderr, "\n");
+}
+
 template <RigorousScalar T>
 ClaimReport check_once(const CheckOptions& o, const Prompt& p, const Model& m) {
-  if (o.claim == "A1" || o.claim == "A2") {
+  if (o.claim == "C1") {
+    if constexpr (ScalarTraits<T>::exact) {
+      throw std::invalid_argument("C1 runs the softmax kernel, which needs an interval arithmetic (--arith interval)");
+    } else {
+      claims::AlignmentOptions a;
+      a.sampler = sampler_options(o.instance);
+      a.samples = o.samples;
+      a.delta = 1 - parse_number("--confidence", o.confidence);
+      if (!(a.delta > 0 && a.delta < 1)) throw std::invalid_argument("--confidence: expected a level in (0, 1)");
+      return claims::check_alignment<T>(m, a, report_progress);
+    }
+  }
+  if (o.claim == "A1" || o.claim == "A2" || o.claim == "R1") {
     claims::SeparationOptions s;
     s.strict = o.claim == "A1";
     s.metric = o.metric == "gap" ? claims::SeparationMetric::gap : claims::SeparationMetric::fisher;
     s.layers = parse_layers(o.layers);
+    if (o.claim == "R1") {
+      claims::RobustnessOptions r;
+      for (const auto& b : o.box) r.box.push_back(claims::parse_box(b));
+      if (!o.ball.empty()) r.ball = parse_number("--ball", o.ball);
+      if (r.ball && *r.ball < 0) throw std::invalid_argument("--ball: expected a radius >= 0");
+      r.separation = s;
+      r.budget = o.budget;
+      return claims::check_robustness<T>(p, m, r);
+    }
     if (s.strict && s.metric != claims::SeparationMetric::fisher)
       throw claims::ClaimInputError("A1 is about the Fisher ratio: --metric gap goes with --claim A2");
     if (s.strict) claims::require_a1_hypotheses(p, m);
@@ -85,7 +126,8 @@ Json verdict_json(const ClaimReport& r, const CheckOptions& o, const Prompt& p, 
   evidence["arithmetic"] = arith;
   evidence["seconds"] = seconds;
   evidence["options"] = {{"layers", o.layers}, {"metric", o.metric}, {"seed", o.instance.seed},
-                         {"prec", o.prec}, {"max_prec", o.max_prec}, {"arith", o.arith}};
+                         {"prec", o.prec}, {"max_prec", o.max_prec}, {"arith", o.arith},
+                         {"box", o.box}, {"ball", o.ball}, {"budget", o.budget}};
   evidence["instance"] = {{"prompt", prompt_to_json(p)}, {"model", model_to_json(m)}};
   return {{"format", 1},
           {"claim", r.claim},
@@ -135,7 +177,7 @@ int replay(CheckOptions o) {
   JsonReader root(o.replay, j);
   root.expect_object({"format", "claim", "verdict", "precision_bits", "evidence", "counterexample"});
   expect_format_1(root);
-  o.claim = root.field("claim").one_of({"A1", "A2", "E1", "E2"});
+  o.claim = root.field("claim").one_of({"A1", "A2", "E1", "E2", "R1"});
   const std::string recorded = root.field("verdict").one_of({"proved", "refuted", "undecided"});
   const JsonReader evidence = root.field("evidence");
   if (evidence.has("options")) {
@@ -143,6 +185,11 @@ int replay(CheckOptions o) {
     if (opts.has("layers")) o.layers = opts.field("layers").string();
     if (opts.has("metric")) o.metric = opts.field("metric").one_of({"fisher", "gap"});
     if (opts.has("arith")) o.arith = opts.field("arith").string();
+    if (opts.has("box"))
+      for (std::size_t k = 0; k < opts.field("box").expect_array(0, 64); ++k)
+        o.box.push_back(opts.field("box").element(k).string());
+    if (opts.has("ball")) o.ball = opts.field("ball").string();
+    if (opts.has("budget")) o.budget = static_cast<int>(opts.field("budget").integer(1, 1 << 30));
     if (opts.has("seed")) o.instance.seed = static_cast<std::uint64_t>(opts.field("seed").integer(0, LONG_MAX));
   }
   o.prec = std::max(o.prec, root.field("precision_bits").integer(0, kMaxMpfrBits));
@@ -159,11 +206,14 @@ int replay(CheckOptions o) {
 
 int check_command(const CheckOptions& o) {
   if (!o.replay.empty()) return replay(o);
-  if (o.claim.empty()) throw std::invalid_argument("--claim is required (A1, A2, E1, E2), or --replay FILE");
+  if (o.claim.empty()) throw std::invalid_argument("--claim is required (A1, A2, E1, E2, C1, R1), or --replay FILE");
+  if (o.samples < 1 || o.samples > 10000000) throw std::invalid_argument("--samples: expected 1 to 10^7");
+  if (o.budget < 1) throw std::invalid_argument("--budget: expected at least 1");
   if (o.prec < kMinMpfrBits || o.prec > o.max_prec || o.max_prec > kMaxMpfrBits)
     throw std::invalid_argument("--prec and --max-prec: expected " + std::to_string(kMinMpfrBits) +
                                 " <= prec <= max-prec <= " + std::to_string(kMaxMpfrBits));
   Instance in = load_instance(o.instance);
+  if (o.claim == "C1") in.prompt_source = std::to_string(o.samples) + " prompts of " + in.prompt_source;
   return run_check(o, in.prompt, in.model, in.prompt_source);
 }
 
@@ -172,13 +222,19 @@ int check_command(const CheckOptions& o) {
 std::function<int()> register_check(CLI::App& app) {
   auto o = std::make_shared<CheckOptions>();
   CLI::App* cmd = app.add_subcommand("check", "Certify a claim of the paper on an instance: proved, refuted or undecided");
-  cmd->add_option("--claim", o->claim, "A1 | A2 | E1 | E2")->check(CLI::IsMember({"A1", "A2", "E1", "E2"}));
+  cmd->add_option("--claim", o->claim, "A1 | A2 | E1 | E2 | C1 | R1")
+      ->check(CLI::IsMember({"A1", "A2", "E1", "E2", "C1", "R1"}));
   add_instance_options(*cmd, o->instance);
   cmd->add_option("--arith", o->arith, "interval (Arb) | interval-mpfi | rational")->capture_default_str();
   cmd->add_option("--prec", o->prec, "Starting precision in bits")->capture_default_str();
   cmd->add_option("--max-prec", o->max_prec, "Precision escalation stops here")->capture_default_str();
   cmd->add_option("--layers", o->layers, "Check transitions T0 -> T0+1 ... T1-1 -> T1 only (T0:T1)");
   cmd->add_option("--metric", o->metric, "A2: fisher | gap")->check(CLI::IsMember({"fisher", "gap"}))->capture_default_str();
+  cmd->add_option("--box", o->box, "R1: a coefficient range NAME=LO:HI (beta, gamma, alpha, alpha_label); repeatable");
+  cmd->add_option("--ball", o->ball, "R1: every prompt within this l_inf distance of the given one");
+  cmd->add_option("--budget", o->budget, "R1: sub-boxes to evaluate at most")->capture_default_str();
+  cmd->add_option("--samples", o->samples, "C1: prompts to draw (with --sample d,C,N)")->capture_default_str();
+  cmd->add_option("--confidence", o->confidence, "C1: confidence level 1 - delta")->capture_default_str();
   cmd->add_option("--json", o->json_out, "Write the verdict file (docs/formats.md)");
   cmd->add_option("--replay", o->replay, "Re-check a verdict file");
   return [o] { return check_command(*o); };

@@ -22,7 +22,10 @@ void add_instance_options(CLI::App& cmd, InstanceOptions& o) {
 
 namespace {
 
-SamplerOptions parse_sample(const InstanceOptions& o) {
+}  // namespace
+
+SamplerOptions sampler_options(const InstanceOptions& o) {
+  if (o.sample.empty()) throw std::invalid_argument("--sample d,C,N is required here");
   SamplerOptions s;
   char c1 = 0, c2 = 0;
   std::istringstream in(o.sample);
@@ -39,6 +42,8 @@ SamplerOptions parse_sample(const InstanceOptions& o) {
   }
   return s;
 }
+
+namespace {
 
 // Dense matrices are (d+C) x (d+C) of the prompt they run on.
 void check_dense_sizes(const Prompt& p, const Model& m, const std::string& file) {
@@ -61,7 +66,7 @@ Model default_model() { return parse_model(Json::parse(kDefaultModelJson), "<emb
 Instance load_instance(const InstanceOptions& o) {
   Instance in;
   if (!o.sample.empty()) {
-    in.prompt = sample_prompt(parse_sample(o));
+    in.prompt = sample_prompt(sampler_options(o));
     in.prompt_source = "sampled d,C,N = " + o.sample + ", seed " + std::to_string(o.seed) +
                        (o.balanced ? ", balanced" : "");
   } else if (!o.prompt_file.empty()) {

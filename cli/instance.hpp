@@ -32,6 +32,10 @@ struct Instance {
 // Throws InputError / std::invalid_argument on bad input.
 Instance load_instance(const InstanceOptions& o);
 
+// The sampler settings of --sample/--seed/--balanced/--margin; throws
+// std::invalid_argument when --sample is absent or malformed.
+SamplerOptions sampler_options(const InstanceOptions& o);
+
 // The embedded default instance (examples/default_prompt.json, default_model.json).
 Prompt default_prompt();
 Model default_model();

@@ -1,8 +1,15 @@
 // iclcert: checks the claims of the layerwise in-context classification recursion.
 // Exit status: 0 success / proved, 1 refuted, 3 undecided, 2 bad input or usage.
+#include "cli/batch_command.hpp"
 #include "cli/check_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/sample_command.hpp"
+#ifdef ICLCERT_HAVE_PROPERTIES
+#include "cli/fuzz_command.hpp"
+#endif
+#ifdef ICLCERT_HAVE_Z3
+#include "cli/prove_command.hpp"
+#endif
 #include "io/input_error.hpp"
 
 #include <CLI/CLI.hpp>
@@ -20,6 +27,13 @@ int main(int argc, char** argv) {
   actions["run"] = iclcert::cli::register_run(app);
   actions["sample"] = iclcert::cli::register_sample(app);
   actions["check"] = iclcert::cli::register_check(app);
+  actions["batch"] = iclcert::cli::register_batch(app);
+#ifdef ICLCERT_HAVE_PROPERTIES
+  actions["fuzz"] = iclcert::cli::register_fuzz(app);
+#endif
+#ifdef ICLCERT_HAVE_Z3
+  actions["prove"] = iclcert::cli::register_prove(app);
+#endif
 
   try {
     app.parse(argc, argv);

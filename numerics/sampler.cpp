@@ -2,6 +2,7 @@
 
 #include <mpfr.h>
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -129,6 +130,139 @@ Prompt sample_prompt(const SamplerOptions& o) {
   p.probe = xq;
   if (o.probe_label) p.probe_label = cq;
   return p;
+}
+
+// ---- Fast path: same doubles, same classes (see sampler.hpp).
+namespace {
+
+// log(s) rounded to nearest double, as mpfr_log at 53 bits gives it. logl's
+// error is below 2 ulps of long double (2^-62 relative); the test widens that to
+// 2^-58, and when both ends of [l - err, l + err] round to the same double the
+// exact logarithm (inside it) does too. Otherwise, and where long double is no
+// wider than double, MPFR decides.
+double log_rounded(double s) {
+  const long double l = std::log(static_cast<long double>(s));
+  const long double err = std::fabs(l) * 0x1p-58L;
+  const double d = static_cast<double>(l);
+  if (static_cast<double>(l - err) == d && static_cast<double>(l + err) == d) return d;
+  mpfr_t f;
+  mpfr_init2(f, 53);
+  mpfr_set_d(f, s, MPFR_RNDN);
+  mpfr_log(f, f, MPFR_RNDN);
+  const double out = mpfr_get_d(f, MPFR_RNDN);
+  mpfr_clear(f);
+  return out;
+}
+
+// Xoshiro256::normal() drawn through its public uniform(): the same polar method,
+// the same steps, each correctly rounded.
+class FastNormal {
+ public:
+  explicit FastNormal(std::uint64_t seed) : rng_(seed) {}
+  double next() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u, v, s;
+    do {
+      u = 2.0 * rng_.uniform() - 1.0;
+      v = 2.0 * rng_.uniform() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    const double factor = std::sqrt((-2.0 * log_rounded(s)) / s);
+    spare_ = v * factor;
+    has_spare_ = true;
+    return u * factor;
+  }
+
+ private:
+  Xoshiro256 rng_;
+  bool has_spare_ = false;
+  double spare_ = 0;
+};
+
+// argmax_c <w_c, x> (ties to the smallest index) when double scores decide it:
+// |fl(s_c) - s_c| <= gamma_d sum_k |w_ck x_k| with gamma_d = d u / (1 - d u); the
+// bound below inflates that (and the rounding of the bound itself) generously.
+// Returns -1 when some rival is within the bounds.
+int classify_fast(const std::vector<double>& W, const double* x, int C, int d) {
+  constexpr int kMaxC = 256;
+  double score[kMaxC], err[kMaxC];
+  for (int c = 0; c < C; ++c) {
+    double s = 0, a = 0;
+    for (int k = 0; k < d; ++k) {
+      s += W[c * d + k] * x[k];
+      a += std::fabs(W[c * d + k] * x[k]);
+    }
+    score[c] = s;
+    err[c] = (d + 2) * 0x1p-52 * a + 0x1p-1000;
+  }
+  int best = 0;
+  for (int c = 1; c < C; ++c)
+    if (score[c] > score[best]) best = c;
+  for (int c = 0; c < C; ++c)
+    if (c != best && !(score[best] - score[c] > (err[best] + err[c]) * (1 + 0x1p-40))) return -1;
+  return best;
+}
+
+}  // namespace
+
+DoublePrompt sample_prompt_doubles(const SamplerOptions& o) {
+  if (o.d < 1 || o.C < 2 || o.N < 1 || o.C > 256 || o.margin != 0 || o.balanced) {
+    // Rejection sampling or invalid sizes: the exact sampler (which also throws).
+    const Prompt e = sample_prompt(o);
+    DoublePrompt p{e.d, e.C, e.N, {}, e.labels, {}, e.probe_label};
+    for (const Rational& v : e.X.data()) p.X.push_back(nearest_double(v));
+    for (const Rational& v : e.probe) p.probe.push_back(nearest_double(v));
+    return p;
+  }
+  FastNormal rng(o.seed);
+  DoublePrompt p;
+  p.d = o.d;
+  p.C = o.C;
+  p.N = o.N;
+  std::vector<double> W(static_cast<std::size_t>(o.C) * o.d);
+  for (double& w : W) w = rng.next();
+  std::optional<Matrix<Rational>> exact_W;
+  auto label_of = [&](const double* x) {
+    const int fast = classify_fast(W, x, o.C, o.d);
+    if (fast >= 0) return fast;
+    if (!exact_W) {
+      exact_W.emplace(o.C, o.d);
+      for (int c = 0; c < o.C; ++c)
+        for (int k = 0; k < o.d; ++k) (*exact_W)(c, k) = rational_from_double(W[c * o.d + k]);
+    }
+    std::vector<Rational> xr(o.d);
+    for (int k = 0; k < o.d; ++k) xr[k] = rational_from_double(x[k]);
+    return classify(*exact_W, xr).label;
+  };
+  // With margin 0 and no balancing every draw is accepted (sample_prompt's draw()).
+  p.X.resize(static_cast<std::size_t>(o.N) * o.d);
+  for (int i = 0; i < o.N; ++i) {
+    double* x = p.X.data() + static_cast<std::size_t>(i) * o.d;
+    for (int k = 0; k < o.d; ++k) x[k] = rng.next();
+    p.labels.push_back(label_of(x));
+  }
+  p.probe.resize(o.d);
+  for (int k = 0; k < o.d; ++k) p.probe[k] = rng.next();
+  const int cq = label_of(p.probe.data());
+  if (o.probe_label) p.probe_label = cq;
+  return p;
+}
+
+Prompt to_prompt(const DoublePrompt& p) {
+  Prompt out;
+  out.d = p.d;
+  out.C = p.C;
+  out.N = p.N;
+  out.X = Matrix<Rational>(p.N, p.d);
+  for (int i = 0; i < p.N; ++i)
+    for (int k = 0; k < p.d; ++k) out.X(i, k) = rational_from_double(p.X[static_cast<std::size_t>(i) * p.d + k]);
+  out.labels = p.labels;
+  for (double v : p.probe) out.probe.push_back(rational_from_double(v));
+  out.probe_label = p.probe_label;
+  return out;
 }
 
 }  // namespace iclcert

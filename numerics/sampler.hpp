@@ -44,4 +44,21 @@ struct Classification {
 };
 Classification classify(const Matrix<Rational>& W, const std::vector<Rational>& x);
 
+// The fast path of the batch path (gpu/): the very prompt sample_prompt draws, as
+// doubles. The normals are the same doubles (the log is rounded correctly through
+// long double, with a rounding test that falls back to MPFR when it cannot decide;
+// the division and square root are IEEE, hence correctly rounded as in MPFR), and
+// the classes are the same (double scores with a rounding-error bound; the exact
+// classify() when the bound cannot decide, and always when the margin is not 0).
+// Tested equal to sample_prompt (tests/gpu).
+struct DoublePrompt {
+  int d = 0, C = 0, N = 0;
+  std::vector<double> X;  // N x d, row-major
+  std::vector<int> labels;
+  std::vector<double> probe;
+  std::optional<int> probe_label;
+};
+DoublePrompt sample_prompt_doubles(const SamplerOptions& options);
+Prompt to_prompt(const DoublePrompt& p);  // exact: every double is a rational
+
 }  // namespace iclcert

@@ -1,7 +1,9 @@
 // Soundness of the claim checks: a true claim is proved, a false one is never
 // proved and is refuted with a certified counterexample, escalation decides what
 // needs more bits, and an exact tie stays undecided.
+#include "claims/alignment.hpp"
 #include "claims/equivariance.hpp"
+#include "claims/robustness.hpp"
 #include "claims/escalation.hpp"
 #include "claims/separation.hpp"
 #include "numerics/interval_arb.hpp"
@@ -134,6 +136,74 @@ TEST(Claims, ReductionIsProvedExactlyAndWithEnclosures) {
   EXPECT_EQ(check_reduction<ArbBall>(p, soft).verdict, Verdict::proved);
   soft.layers[0] = ReducedLayer<Rational>{{1, 1, 1, 1}, ReducedCoefficients<Rational>{0, 0, 0, 0}};
   EXPECT_THROW(check_reduction<ArbBall>(p, soft), ClaimInputError);
+}
+
+// R1 over a coefficient box where A1 holds everywhere: proved, volume fraction 1.
+TEST(Claims, RobustnessProvesABoxWhereTheClaimHoldsEverywhere) {
+  Prompt p = testing::sampled(3, 3, 12, 1, true);
+  WorkingPrecision bits(128);
+  RobustnessOptions o;
+  o.box = {parse_box("alpha=0.4:0.6")};
+  o.separation = strict_fisher();
+  ClaimReport r = check_robustness<ArbBall>(p, a1_model(4), o);
+  EXPECT_EQ(r.verdict, Verdict::proved);
+  EXPECT_EQ(r.evidence["proved_volume_fraction"], "1");
+  EXPECT_GT(r.evidence["sub_boxes_evaluated"].get<int>(), 1);  // it had to bisect
+  // An l_inf ball around the prompt, enclosed whole.
+  RobustnessOptions ball;
+  ball.ball = testing::q("1/1000");
+  ball.separation = strict_fisher();
+  EXPECT_EQ(check_robustness<ArbBall>(p, a1_model(4), ball).verdict, Verdict::proved);
+}
+
+// R1 over a box that contains refuting coefficients finds one, and it refutes alone.
+TEST(Claims, RobustnessFindsARefutingPointInABadBox) {
+  Prompt p = testing::sampled(3, 3, 12, 1, true);
+  WorkingPrecision bits(128);
+  RobustnessOptions o;
+  o.box = {parse_box("alpha=-1:-1/2")};  // alpha < 0 pulls classes together
+  o.separation = strict_fisher();
+  ClaimReport r = check_robustness<ArbBall>(p, a1_model(3), o);
+  ASSERT_EQ(r.verdict, Verdict::refuted);
+  Model point = parse_model(r.counterexample["model"], "counterexample");
+  EXPECT_EQ(check_separation<MpfiInterval>("A1", p, point, strict_fisher()).verdict, Verdict::refuted);
+  EXPECT_THROW(parse_box("delta=0:1"), ClaimInputError);
+  EXPECT_THROW(parse_box("alpha=1:0"), ClaimInputError);
+}
+
+// C1 on the label-driven model: enough samples make the Hoeffding bound positive;
+// the bound is below the sample mean by exactly range * radius.
+TEST(Claims, AlignmentIsProvedStatisticallyWithAValidRange) {
+  WorkingPrecision bits(64);
+  AlignmentOptions o;
+  o.sampler.d = 2;
+  o.sampler.C = 2;
+  o.sampler.N = 8;
+  o.sampler.seed = 100;
+  o.samples = 2000;
+  o.delta = testing::q("1/20");
+  // Training rows: label-driven; the probe attends by features (beta_q = 2) and reads
+  // the labels out (alpha'_q = 1): a kernel classifier, so E[g] > 0.
+  Model m;
+  for (int l = 0; l < 2; ++l)
+    m.layers.push_back(ReducedLayer<Rational>{{0, 1, testing::q("1/2"), testing::q("1/2")},
+                                              ReducedCoefficients<Rational>{2, 0, 0, 1}});
+  EXPECT_EQ(label_growth_bound(m), testing::q("4"));  // (1 + max(1/2, 1))^2
+  ClaimReport r = check_alignment<ArbBall>(m, o);
+  EXPECT_EQ(r.verdict, Verdict::proved) << r.lines[1];
+  EXPECT_GT(r.evidence["certified_correct"].get<int>(), 1200) << r.lines[2];
+  // Every sampled alignment lies in the certified range [-2B, 2B] = [-8, 8].
+  for (std::uint64_t k = 0; k < 50; ++k) {
+    SamplerOptions s = o.sampler;
+    s.seed += k;
+    auto t = run_recursion<ArbBall>(sample_prompt(s), m);
+    const auto& g = *t.entries.back().metrics.probe_alignment;
+    EXPECT_TRUE(certainly_less(g, from_rational<ArbBall>(testing::q("8"))));
+    EXPECT_TRUE(certainly_greater(g, from_rational<ArbBall>(testing::q("-8"))));
+  }
+  Model linear = m;
+  linear.kernel = Kernel::linear;
+  EXPECT_THROW(label_growth_bound(linear), ClaimInputError);
 }
 
 }  // namespace

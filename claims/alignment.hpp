@@ -1,0 +1,107 @@
+// Claim C1 (spec section 6): expected class alignment E[g] > 0 over the prompt
+// distribution, and the accuracy P(a > 0), with one-sided confidence bounds.
+//
+// Method: draw S prompts from the sampler (prompt k with seed + k, i.i.d. under
+// the usual assumption on the generator); for each, enclose the probe alignment g
+// and margin a in interval arithmetic. Then, with probability >= 1 - delta,
+//   E[g] >= mean_k lower(g_k) - (b - a) sqrt(ln(1/delta) / (2 S))      (Hoeffding)
+// where [a, b] = [-2B, 2B] is a range that every g provably lies in: for a reduced
+// softmax model the attention weights are convex, so the largest label entry grows
+// at most by (1 + |alpha'_t|) per layer (the largest |alpha'| of training and probe
+// rows), from 1: |yhat_c| <= B = prod_t (1 + |alpha'_t|), and |g| <= 2B. Using lower
+// endpoints only lowers the mean, so the bound stays valid; the bound itself is
+// computed in outward-rounded arithmetic. Accuracy: Hoeffding on the indicator of
+// "a certainly > 0" (samples whose margin is undecided count as wrong), a lower
+// bound on P(a > 0).
+// Why Hoeffding: its only assumption besides independence is the range, which is
+// certified above; empirical Bernstein would be tighter when g varies little but
+// needs the same range and a variance estimate, and is left for later.
+// Verdict: proved (at confidence 1 - delta) when the lower bound on E[g] is
+// certainly > 0; refuted (at confidence 1 - delta) when the matching upper bound is
+// certainly < 0; undecided otherwise.
+#pragma once
+
+#include "claims/display.hpp"
+#include "claims/verdict.hpp"
+#include "numerics/interval_arb.hpp"
+#include "numerics/interval_mpfi.hpp"
+#include "numerics/recursion.hpp"
+#include "numerics/sampler.hpp"
+
+namespace iclcert::claims {
+
+struct AlignmentOptions {
+  SamplerOptions sampler;  // sizes, first seed, balance, margin
+  int samples = 200;
+  Rational delta = Rational(1, 100);
+};
+
+// B = prod_t (1 + max |alpha'_t|); throws ClaimInputError when the model is not
+// reduced softmax (no certified range, hence no valid Hoeffding bound).
+Rational label_growth_bound(const Model& m);
+
+// sqrt(ln(1/delta) / (2 S)), enclosed (defined for the two interval backends).
+template <RigorousScalar T>
+T hoeffding_radius(const Rational& delta, int samples);
+template <>
+ArbBall hoeffding_radius<ArbBall>(const Rational& delta, int samples);
+template <>
+MpfiInterval hoeffding_radius<MpfiInterval>(const Rational& delta, int samples);
+
+template <RigorousScalar T>
+ClaimReport check_alignment(const Model& model, const AlignmentOptions& o, void (*progress)(int, int) = nullptr) {
+  using Tr = ScalarTraits<T>;
+  const Rational B = label_growth_bound(model);
+  const T range = from_rational<T>(4 * B);
+  T sum_lower = from_int<T>(0), sum_upper = from_int<T>(0);
+  int correct = 0, undecided_margin = 0;
+  for (int k = 0; k < o.samples; ++k) {
+    SamplerOptions s = o.sampler;
+    s.seed = o.sampler.seed + static_cast<std::uint64_t>(k);
+    s.probe_label = true;
+    const Prompt p = sample_prompt(s);
+    const Trace<T> t = run_recursion<T>(p, model);
+    const auto& m = t.entries.back().metrics;
+    const Rational lo = Tr::lower(*m.probe_alignment), hi = Tr::upper(*m.probe_alignment);
+    sum_lower += from_rational<T>(lo < -2 * B ? Rational(-2 * B) : lo);
+    sum_upper += from_rational<T>(hi > 2 * B ? Rational(2 * B) : hi);
+    if (Tr::certainly_positive(*m.probe_margin)) ++correct;
+    else if (!Tr::certainly_negative(*m.probe_margin) && !Tr::certainly_zero(*m.probe_margin)) ++undecided_margin;
+    if (progress) progress(k + 1, o.samples);
+  }
+  const T S = from_int<T>(o.samples);
+  const T radius = hoeffding_radius<T>(o.delta, o.samples);
+  const T g_lower = sum_lower / S - range * radius;
+  const T g_upper = sum_upper / S + range * radius;
+  const T accuracy_lower = from_int<T>(correct) / S - radius;
+
+  ClaimReport r;
+  r.claim = "C1";
+  const std::string level = to_string(1 - o.delta);
+  r.lines.push_back(std::to_string(o.samples) + " prompts (seeds " + std::to_string(o.sampler.seed) + ".." +
+                    std::to_string(o.sampler.seed + o.samples - 1) + "); certified range |g| <= 2B, B = " +
+                    to_string(B));
+  r.lines.push_back("E[g] >= " + show(g_lower) + " and <= " + show(g_upper) + " with confidence " + level +
+                    " (Hoeffding)");
+  r.lines.push_back("accuracy: " + std::to_string(correct) + " of " + std::to_string(o.samples) +
+                    " certified correct (" + std::to_string(undecided_margin) +
+                    " undecided); P(a > 0) >= " + show(accuracy_lower) + " with confidence " + level);
+  r.evidence = {{"samples", o.samples},
+                {"first_seed", o.sampler.seed},
+                {"delta", to_string(o.delta)},
+                {"inequality", "Hoeffding, range [-2B, 2B]"},
+                {"B", to_string(B)},
+                {"mean_alignment_lower_bound", enclosure_json(g_lower)},
+                {"mean_alignment_upper_bound", enclosure_json(g_upper)},
+                {"certified_correct", correct},
+                {"undecided_margins", undecided_margin},
+                {"accuracy_lower_bound", enclosure_json(accuracy_lower)}};
+  if (Tr::certainly_positive(g_lower)) r.verdict = Verdict::proved;
+  else if (Tr::certainly_negative(g_upper)) r.verdict = Verdict::refuted;
+  else r.verdict = Verdict::undecided;
+  r.lines.push_back(std::string("the verdict is statistical: it holds with probability >= ") + level +
+                    " over the draw of the prompts");
+  return r;
+}
+
+}  // namespace iclcert::claims

@@ -1,0 +1,250 @@
+#include "cli/batch_command.hpp"
+
+#include "cli/instance.hpp"
+#include "gpu/batch_run.hpp"
+#include "io/input_error.hpp"
+#include "io/json_reader.hpp"
+#include "io/model_io.hpp"
+#include "io/output_file.hpp"
+#include "io/prompt_io.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+namespace iclcert::cli {
+namespace {
+
+struct BatchOptions {
+  std::string prompt_file, sample, model_file, arith = "float32", device = "auto", validate = "0", json;
+  long prompts = 1;
+  std::uint64_t seed = 1;
+  bool balanced = false, no_progress = false, final_only = false;
+  std::string margin = "0";
+  int threads = 0, chunk = 4096;
+};
+
+std::string number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+Json stats_json(const gpu::MetricStats& s) {
+  Json j = {{"finite", s.finite}, {"pos_inf", s.pos_inf}, {"undefined", s.undefined}};
+  if (s.finite > 0) {
+    j["mean"] = number(s.sum / s.finite);
+    j["min"] = number(s.min);
+    j["max"] = number(s.max);
+  } else {
+    j["mean"] = j["min"] = j["max"] = nullptr;
+  }
+  return j;
+}
+
+Json validation_json(const gpu::ValidationReport& v) {
+  Json layers = Json::array();
+  for (std::size_t t = 0; t < v.layers.size(); ++t) {
+    const auto& l = v.layers[t];
+    Json hist = Json::object();
+    for (std::size_t b = 0; b < l.ulp_histogram.size(); ++b) hist[gpu::kUlpBucketNames[b]] = l.ulp_histogram[b];
+    layers.push_back({{"t", t},
+                      {"values", l.values},
+                      {"outside", l.outside},
+                      {"outside_ulps", hist},
+                      {"max_ulps_outside", number(l.max_ulps_outside)},
+                      {"max_relative_error", number(l.max_relative_error)},
+                      {"max_abs_error", number(l.max_abs_error)},
+                      {"scale", number(l.scale)},
+                      {"stated_bound", number(l.bound)},
+                      {"beyond_bound", l.beyond_bound},
+                      {"certified_predictions", l.certified},
+                      {"flips", l.flips},
+                      {"first_flips", l.first_flips}});
+  }
+  return {{"reference", v.reference},
+          {"certified", v.certified_reference},
+          {"prompts", v.prompts},
+          {"prompts_diverged", v.prompts_diverged},
+          {"first_divergence_layer", v.first_divergence < 0 ? Json(nullptr) : Json(v.first_divergence)},
+          {"layers", std::move(layers)}};
+}
+
+std::string predictions_text(const std::vector<std::uint16_t>& p) {
+  std::string s = "[";
+  s.reserve(p.size() * 3 + 2);
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    if (k) s += ',';
+    s += std::to_string(p[k]);
+  }
+  return s + "]";
+}
+
+long parse_validate(const std::string& text, long total) {
+  if (text == "all") return total;
+  try {
+    std::size_t used = 0;
+    const long k = std::stol(text, &used);
+    if (used == text.size() && k >= 0) return k;
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument("--validate " + text + ": expected a count >= 0 or \"all\"");
+}
+
+int batch(const BatchOptions& o) {
+  if (o.prompt_file.empty() == o.sample.empty())
+    throw std::invalid_argument("iclcert batch needs exactly one of --prompt-file F and --sample d,C,N");
+  const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::unique_ptr<gpu::PromptSource> source;
+  Json source_json;
+  if (!o.prompt_file.empty()) {
+    source = gpu::prompts_from_list(read_prompt_file(o.prompt_file), o.prompt_file);
+    source_json = {{"prompt_file", o.prompt_file}};
+  } else {
+    SamplerOptions s;  // the limits of --sample in every other command
+    {
+      char c1 = 0, c2 = 0;
+      std::istringstream in(o.sample);
+      if (!(in >> s.d >> c1 >> s.C >> c2 >> s.N) || c1 != ',' || c2 != ',' || !in.eof())
+        throw std::invalid_argument("--sample " + o.sample + ": expected d,C,N (for example 16,4,64)");
+      if (s.d < 1 || s.d > 1024 || s.C < 2 || s.C > 256 || s.N < 1 || s.N > 65536)
+        throw std::invalid_argument("--sample " + o.sample +
+                                    ": expected 1 <= d <= 1024, 2 <= C <= 256, 1 <= N <= 65536");
+    }
+    s.seed = o.seed;
+    s.balanced = o.balanced;
+    try {
+      s.margin = parse_rational(o.margin);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("--margin " + o.margin + ": " + e.what());
+    }
+    source = gpu::prompts_from_sampler(s, o.prompts, threads);
+    source_json = {{"sample", o.sample}, {"seed", o.seed}, {"balanced", o.balanced}, {"margin", o.margin}};
+  }
+  const Model model = o.model_file.empty() ? default_model() : read_model_file(o.model_file);
+  gpu::BatchConfig config;
+  if (o.arith == "float32") config.arith = gpu::BatchArith::float32;
+  else if (o.arith == "float64") config.arith = gpu::BatchArith::float64;
+  else throw std::invalid_argument("--arith " + o.arith + ": the batch path runs in float32 or float64");
+  if (o.device == "auto") config.device = gpu::DeviceChoice::automatic;
+  else if (o.device == "cpu") config.device = gpu::DeviceChoice::cpu;
+  else if (o.device == "cuda") config.device = gpu::DeviceChoice::cuda;
+  else throw std::invalid_argument("--device " + o.device + ": expected auto, cpu or cuda");
+  config.threads = threads;
+  config.chunk = o.chunk;
+  config.validate = parse_validate(o.validate, source->size());
+  config.progress = !o.no_progress;
+  config.detail = o.final_only ? gpu::Detail::final_only : gpu::Detail::per_layer;
+
+  const gpu::BatchResult r = gpu::run_batch(*source, model, config);
+
+  const long B = source->size();
+  const double accuracy = r.labelled > 0 ? static_cast<double>(r.correct) / r.labelled : 0.0;
+  std::printf("iclcert batch: %ld prompts (d = %d, C = %d, N = %d), %zu layers, %s on %s\n", B, source->d, source->C,
+              source->N, model.layers.size(), o.arith.c_str(), r.device.c_str());
+  std::printf("  accuracy %.6f (%ld of %ld labelled probes with margin > 0)\n", accuracy, r.correct, r.labelled);
+  std::printf("  %.3f s (%.3f s of it validation), %.0f prompts/s without validation, peak memory %.1f MiB\n",
+              r.seconds, r.validation_seconds, B / std::max(1e-9, r.seconds - r.validation_seconds),
+              r.peak_rss_kib / 1024.0);
+  if (!r.layers.empty()) {
+    std::printf("  %4s %10s %12s %12s %12s %12s\n", "t", "accuracy", "mean_fisher", "mean_gap", "mean_margin",
+                "mean_att_c");
+    for (std::size_t t = 0; t < r.layers.size(); ++t) {
+      const auto& l = r.layers[t];
+      auto mean = [&](int m) {
+        const auto& s = l.metrics[m];
+        return s.finite ? s.sum / s.finite : 0.0;
+      };
+      std::printf("  %4zu %10.6f %12.6g %12.6g %12.6g %12.6g\n", t,
+                  l.labelled ? static_cast<double>(l.correct) / l.labelled : 0.0, mean(0), mean(1), mean(3), mean(5));
+    }
+  }
+  long beyond = 0;
+  if (r.validation) {
+    const auto& v = *r.validation;
+    std::printf("  validation of %ld prompts against %s (%.2f s):\n", v.prompts, v.reference.c_str(),
+                r.validation_seconds);
+    std::printf("  %4s %10s %10s %12s %12s %12s %9s %6s\n", "t", "values", "outside", "max_ulps_out", "max_rel_err",
+                "stated_bound", "beyond", "flips");
+    for (std::size_t t = 0; t < v.layers.size(); ++t) {
+      const auto& l = v.layers[t];
+      beyond += l.beyond_bound;
+      std::printf("  %4zu %10ld %10ld %12.4g %12.4g %12.4g %9ld %6ld\n", t, l.values, l.outside, l.max_ulps_outside,
+                  l.max_relative_error, l.bound, l.beyond_bound, l.flips);
+    }
+    if (v.first_divergence >= 0)
+      std::printf("  %ld prompts' float predictions flip against the certified one; first at depth %d\n",
+                  v.prompts_diverged, v.first_divergence);
+    else
+      std::printf("  no float prediction flips against a certified one\n");
+  }
+
+  if (!o.json.empty()) {
+    Json layers = Json::array();
+    for (std::size_t t = 0; t < r.layers.size(); ++t) {
+      const auto& l = r.layers[t];
+      Json metrics = Json::object();
+      for (std::size_t m = 0; m < gpu::kMetricNames.size(); ++m) metrics[gpu::kMetricNames[m]] = stats_json(l.metrics[m]);
+      layers.push_back({{"t", t},
+                        {"accuracy", l.labelled ? Json(number(static_cast<double>(l.correct) / l.labelled)) : Json(nullptr)},
+                        {"metrics", std::move(metrics)}});
+    }
+    Json out = {{"format", 1},
+                {"command", "batch"},
+                {"arithmetic", o.arith},
+                {"device", r.device},
+                {"source", source_json},
+                {"model", o.model_file.empty() ? "embedded default (examples/default_model.json)" : o.model_file},
+                {"prompts", B},
+                {"d", source->d},
+                {"C", source->C},
+                {"N", source->N},
+                {"predictions", "@PREDICTIONS@"},
+                {"accuracy", r.labelled ? Json(number(accuracy)) : Json(nullptr)},
+                {"labelled", r.labelled},
+                {"correct", r.correct},
+                {"layers", std::move(layers)},
+                {"validation", r.validation ? validation_json(*r.validation) : Json(nullptr)},
+                {"seconds", number(r.seconds)},
+                {"validation_seconds", number(r.validation_seconds)},
+                {"peak_memory_kib", r.peak_rss_kib}};
+    std::string text = out.dump(1);
+    const std::string placeholder = "\"@PREDICTIONS@\"";
+    text.replace(text.find(placeholder), placeholder.size(), predictions_text(r.predictions));
+    write_file_atomically(o.json, text + "\n");
+  }
+  return beyond > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+std::function<int()> register_batch(CLI::App& app) {
+  auto o = std::make_shared<BatchOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "batch", "Run the recursion in float32/float64 over a batch of prompts (CPU or CUDA), validated against enclosures");
+  auto* file = cmd->add_option("--prompt-file", o->prompt_file, "Batch file of prompts (docs/formats.md)");
+  auto* sample = cmd->add_option("--sample", o->sample, "Sample prompts of sizes d,C,N (prompt k with seed S + k)");
+  file->excludes(sample);
+  cmd->add_option("--prompts", o->prompts, "Number of sampled prompts")->capture_default_str()->check(
+      CLI::Range(1L, 1000000000L));
+  cmd->add_option("--seed", o->seed, "Seed of prompt 0")->capture_default_str();
+  cmd->add_flag("--balanced", o->balanced, "Sample exactly N/C points per class (slow: exact sampler)");
+  cmd->add_option("--margin", o->margin, "Reject sampled points closer than this to a boundary (slow: exact sampler)")
+      ->capture_default_str();
+  cmd->add_option("--model", o->model_file, "Model file (docs/formats.md); default: the embedded example");
+  cmd->add_option("--arith", o->arith, "float32 or float64")->capture_default_str();
+  cmd->add_option("--device", o->device, "auto (a GPU when there is one), cpu or cuda")->capture_default_str();
+  cmd->add_option("--validate", o->validate, "Validate the first K prompts (or all) against Arb enclosures")
+      ->capture_default_str();
+  cmd->add_option("--json", o->json, "Write the results as JSON to this file");
+  cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--chunk", o->chunk, "Prompts per chunk (memory bound)")->capture_default_str()->check(
+      CLI::Range(1, 1 << 20));
+  cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
+  cmd->add_flag("--final-only", o->final_only, "Predictions and final margins only: no per-layer statistics");
+  return [o] { return batch(*o); };
+}
+
+}  // namespace iclcert::cli

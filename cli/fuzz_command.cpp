@@ -1,0 +1,250 @@
+#include "cli/fuzz_command.hpp"
+
+#include "io/model_io.hpp"
+#include "io/output_file.hpp"
+#include "io/prompt_io.hpp"
+#include "properties/catalog.hpp"
+#include "properties/user_weights.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+namespace iclcert::cli {
+namespace {
+
+using namespace iclcert::properties;
+
+constexpr const char* kEquivarianceId = "equivariance";
+constexpr const char* kEquivarianceSentence =
+    "a user's model (--model) commutes with feature, label and token permutations within the tolerance its "
+    "weights warrant; with E3, each dense matrix's distance from span{M(theta)}";
+
+struct FuzzOptions {
+  std::string property, arith, replay, counterexample = "iclcert-counterexample.json";
+  int cases = 200;
+  std::uint64_t seed = 0;
+  bool seed_given = false, list = false, no_shrink = false;
+  // equivariance of a user's model
+  std::string model_file, prompt_file, sample, weights = "float64";
+  double tolerance = 0;
+};
+
+std::uint64_t clock_seed() {
+  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) % 1000000007ULL;
+}
+
+int list_properties() {
+  for (const auto& p : catalogue()) std::printf("%-20s %s\n", p.id.c_str(), p.sentence.c_str());
+  std::printf("%-20s %s\n", kEquivarianceId, kEquivarianceSentence);
+  return 0;
+}
+
+void save(const Counterexample& ce, const std::string& path) {
+  write_file_atomically(path, counterexample_to_json(ce).dump(1) + "\n");
+  std::printf("counterexample written to %s; re-run it with: iclcert fuzz --replay %s\n", path.c_str(), path.c_str());
+}
+
+int run_catalogue_property(const PropertyInfo& p, const FuzzOptions& o, std::uint64_t seed) {
+  const std::string arith = o.arith.empty() ? p.default_arith : o.arith;
+  std::printf("property %s: %s\nseed %llu, %d cases, arithmetic %s\n", p.id.c_str(),
+              p.sentence.c_str(), static_cast<unsigned long long>(seed), o.cases, arith.c_str());
+  std::fflush(stdout);
+  const FuzzOutcome out = run_property(p, arith, FuzzParams{seed, o.cases, !o.no_shrink});
+  if (!out.held) {
+    std::printf("FAILED after %d passing cases: %s\n", out.passed, out.detail.c_str());
+    if (out.counterexample) {
+      std::printf("shrunk in %d steps to d=%d, C=%d, N=%d, %zu layers, %s\n", out.shrink_steps,
+                  out.counterexample->prompt.d, out.counterexample->prompt.C, out.counterexample->prompt.N,
+                  out.counterexample->model.layers.size(), out.counterexample->g.kind().c_str());
+      save(Counterexample{p.id, arith, out.detail, seed, 0, *out.counterexample}, o.counterexample);
+    }
+  }
+  std::printf("summary: %s, %d cases held, %d discarded, %.2f s, seed %llu\n",
+              out.held ? (out.gave_up ? "gave up" : "held") : "counterexample found", out.passed, out.discarded,
+              out.seconds, static_cast<unsigned long long>(seed));
+  if (!out.held) return 1;
+  if (out.gave_up) {
+    std::printf("too many discarded cases: %s\n", out.detail.c_str());
+    return 3;
+  }
+  return 0;
+}
+
+int run_all(const FuzzOptions& o, std::uint64_t seed) {
+  if (!o.arith.empty()) throw std::invalid_argument("--property all runs each property in its default arithmetic: drop --arith");
+  int worst = 0;
+  for (const auto& p : catalogue()) {
+    const int rc = run_catalogue_property(p, o, seed);
+    if (rc == 1 || (rc == 3 && worst == 0)) worst = rc;
+    std::printf("\n");
+  }
+  return worst;
+}
+
+long equivariance_bits(const std::string& arith) {
+  if (arith.empty()) return 128;
+  if (arith == "double") return 0;
+  if (arith.rfind("mpfr:", 0) == 0) {
+    const long bits = std::atol(arith.c_str() + 5);
+    if (bits >= 16 && bits <= (1 << 20)) return bits;
+  }
+  throw std::invalid_argument("--arith " + arith + ": property equivariance runs in double or mpfr:BITS (default mpfr:128)");
+}
+
+double weights_tolerance(const FuzzOptions& o) {
+  if (o.tolerance > 0) return o.tolerance;
+  if (o.weights == "float32") return kFloat32Tolerance;
+  if (o.weights == "float64") return kFloat64Tolerance;
+  throw std::invalid_argument("--weights " + o.weights + ": expected float32 or float64");
+}
+
+bool has_dense(const Model& m) {
+  for (const auto& l : m.layers)
+    if (std::holds_alternative<DenseLayer<Rational>>(l)) return true;
+  return false;
+}
+
+void parse_sizes(const std::string& text, UserWeightsOptions& u) {
+  char c1 = 0, c2 = 0;
+  std::istringstream in(text);
+  if (!(in >> u.d >> c1 >> u.C >> c2 >> u.N) || c1 != ',' || c2 != ',' || !in.eof() || u.d < 1 || u.d > 1024 ||
+      u.C < 2 || u.C > 256 || u.N < 1 || u.N > 4096)
+    throw std::invalid_argument("--sample " + text + ": expected d,C,N with 1 <= d <= 1024, 2 <= C <= 256, 1 <= N <= 4096");
+}
+
+int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
+  if (o.model_file.empty())
+    throw std::invalid_argument("--property equivariance checks a model of yours: give --model M.json");
+  const Model model = read_model_file(o.model_file);
+  UserWeightsOptions u;
+  u.seed = seed;
+  u.cases = o.cases;
+  u.bits = equivariance_bits(o.arith);
+  u.tolerance = weights_tolerance(o);
+  if (!o.prompt_file.empty()) {
+    auto prompts = read_prompt_file(o.prompt_file);
+    if (prompts.size() != 1) throw InputError(o.prompt_file, "prompts", "expected a single prompt here");
+    u.prompt = prompts[0];
+    u.d = u.prompt->d;
+    u.C = u.prompt->C;
+    u.N = u.prompt->N;
+  } else if (!o.sample.empty()) {
+    parse_sizes(o.sample, u);
+  } else if (has_dense(model)) {
+    throw std::invalid_argument(o.model_file +
+                                ": the model has dense layers, whose (d+C) x (d+C) matrices fix only d + C: give "
+                                "--sample d,C,N (for example --sample 3,2,8) or --prompt FILE");
+  } else {
+    u.d = 4;
+    u.C = 3;
+    u.N = 12;
+  }
+  const std::string arith = u.bits ? "mpfr:" + std::to_string(u.bits) : "double";
+  std::printf("property equivariance: %s\nmodel %s, d=%d, C=%d, N=%d, seed %llu, %d cases, arithmetic %s, tolerance %.3g\n",
+              kEquivarianceSentence, o.model_file.c_str(), u.d, u.C, u.N, static_cast<unsigned long long>(seed),
+              o.cases, arith.c_str(), u.tolerance);
+  std::fflush(stdout);
+  const auto start = std::chrono::steady_clock::now();
+  const UserWeightsReport r = check_user_weights(model, u);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::printf("\nE1: largest violation |layer(g.s) - g.layer(s)| / |layer update|, per kind of permutation\n");
+  for (const auto& w : r.worst) {
+    if (w.case_index < 0) {
+      std::printf("  %-8s  (none: that factor has a single element)\n", to_string(w.kind));
+      continue;
+    }
+    std::printf("  %-8s  %.3e  %s  (case %d, layer %zu, row %d, column %d, permutation %s)\n", to_string(w.kind),
+                w.relative, w.relative > r.tolerance ? "EXCEEDS" : "ok     ", w.case_index, w.layer, w.row, w.col,
+                to_string(w.kind == PermutationKind::feature ? w.g.features
+                          : w.kind == PermutationKind::label ? w.g.labels
+                                                             : w.g.tokens)
+                    .c_str());
+  }
+  if (!r.projections.empty()) {
+    std::printf("\nE3: projection of each dense matrix onto span{M(theta)} (group averaging)\n");
+    std::printf("  layer head matrix  relative residual  theta of the projection\n");
+    for (const auto& p : r.projections)
+      std::printf("  %5zu %4zu %-6s  %.3e          (%.6g, %.6g, %.6g, %.6g, %.6g, %.6g)\n", p.layer, p.head,
+                  p.matrix.c_str(), p.relative_residual, p.theta[0], p.theta[1], p.theta[2], p.theta[3], p.theta[4],
+                  p.theta[5]);
+  }
+  const KindWorst& worst = r.largest();
+  const bool held = r.held();
+  if (!held) {
+    std::printf("\nnot equivariant: a %s permutation moves the output by %.3e of the layer's update (tolerance %.3g)\n",
+                to_string(worst.kind), worst.relative, r.tolerance);
+    save(Counterexample{kEquivarianceId, arith,
+                        std::string(to_string(worst.kind)) + " permutation, relative violation " +
+                            std::to_string(worst.relative),
+                        seed, r.tolerance, FuzzCase{worst.prompt, model, worst.g}},
+         o.counterexample);
+  }
+  std::printf("summary: %s, %d cases, 0 discarded, %.2f s, seed %llu\n", held ? "held" : "counterexample found",
+              r.cases, seconds, static_cast<unsigned long long>(seed));
+  return held ? 0 : 1;
+}
+
+int replay(const FuzzOptions& o) {
+  const Counterexample ce = read_counterexample_file(o.replay);
+  std::printf("replaying %s: property %s, arithmetic %s, seed %llu\n", o.replay.c_str(), ce.property.c_str(),
+              ce.arith.c_str(), static_cast<unsigned long long>(ce.seed));
+  if (ce.property == kEquivarianceId) {
+    const double tol = o.tolerance > 0 ? o.tolerance : ce.tolerance > 0 ? ce.tolerance : kFloat64Tolerance;
+    const double v = measure_case(ce.c.prompt, ce.c.model, ce.c.g, equivariance_bits(ce.arith));
+    std::printf("relative violation %.3e under %s (tolerance %.3g): %s\n", v, ce.c.g.kind().c_str(), tol,
+                v > tol ? "still fails" : "holds now");
+    return v > tol ? 1 : 0;
+  }
+  const PropertyInfo& p = find_property(ce.property);
+  require_arith(p, ce.arith);
+  const CaseVerdict v = p.check(ce.c, ce.arith);
+  switch (v.kind) {
+    case CaseVerdict::Kind::held: std::printf("the case holds now\n"); return 0;
+    case CaseVerdict::Kind::discarded: std::printf("the case is discarded: %s\n", v.detail.c_str()); return 3;
+    case CaseVerdict::Kind::failed: break;
+  }
+  std::printf("still fails: %s\n", v.detail.c_str());
+  return 1;
+}
+
+int run(const FuzzOptions& o) {
+  if (o.list) return list_properties();
+  if (!o.replay.empty()) return replay(o);
+  if (o.property.empty()) throw std::invalid_argument("fuzz: give --property NAME (see iclcert fuzz --list), or --replay FILE");
+  if (o.cases < 1) throw std::invalid_argument("--cases " + std::to_string(o.cases) + ": expected at least 1");
+  const std::uint64_t seed = o.seed_given ? o.seed : clock_seed();
+  if (o.property == kEquivarianceId) return run_equivariance(o, seed);
+  if (!o.model_file.empty() || !o.prompt_file.empty() || !o.sample.empty())
+    throw std::invalid_argument("--model, --prompt and --sample go with --property equivariance");
+  if (o.property == "all") return run_all(o, seed);
+  return run_catalogue_property(find_property(o.property), o, seed);
+}
+
+}  // namespace
+
+std::function<int()> register_fuzz(CLI::App& app) {
+  auto o = std::make_shared<FuzzOptions>();
+  CLI::App* cmd = app.add_subcommand("fuzz", "Property-based fuzzing of the recursion and of a model's equivariance");
+  cmd->add_option("--property", o->property, "Property id (see --list), 'all', or 'equivariance' with --model");
+  cmd->add_option("--cases", o->cases, "Number of cases that must hold")->capture_default_str();
+  cmd->add_option_function<std::uint64_t>(
+      "--seed", [o](std::uint64_t s) { o->seed = s, o->seed_given = true; }, "Seed (default: from the clock; printed)");
+  cmd->add_option("--arith", o->arith, "Arithmetic (per property; default: the property's own)");
+  cmd->add_flag("--list", o->list, "List the properties, one per line: id and sentence");
+  cmd->add_option("--replay", o->replay, "Re-run the counterexample saved in FILE");
+  cmd->add_option("--counterexample", o->counterexample, "Where a counterexample is saved")->capture_default_str();
+  cmd->add_flag("--no-shrink", o->no_shrink, "Report the first failing case as drawn");
+  cmd->add_option("--model", o->model_file, "equivariance: the model to check (docs/formats.md)");
+  cmd->add_option("--prompt", o->prompt_file, "equivariance: a prompt (fixes d, C, N; checked first)");
+  cmd->add_option("--sample", o->sample, "equivariance: draw prompts of sizes d,C,N");
+  cmd->add_option("--weights", o->weights, "equivariance: float32 | float64, the precision the weights were trained "
+                                           "in (tolerance 1e-3 | 1e-10, e3nn's)")
+      ->capture_default_str();
+  cmd->add_option("--tolerance", o->tolerance, "equivariance: relative tolerance (overrides --weights)");
+  return [o] { return run(*o); };
+}
+
+}  // namespace iclcert::cli

@@ -1,0 +1,72 @@
+#include "cli/prove_command.hpp"
+
+#include "io/output_file.hpp"
+#include "proofs/lemmas.hpp"
+
+#include <cstdio>
+#include <memory>
+
+namespace iclcert::cli {
+namespace {
+
+struct ProveOptions {
+  std::string lemma, export_dir, json_out;
+  int classes = 3;
+  double timeout_s = 60;
+};
+
+Json verdict_json(const proofs::LemmaResult& r) {
+  Json steps = Json::array();
+  for (const auto& s : r.steps)
+    steps.push_back({{"query", s.name}, {"encodes", s.encodes}, {"method", s.method},
+                     {"answer", proofs::answer_name(s.answer)}, {"seconds", s.seconds}, {"reason", s.reason}});
+  Json evidence = r.evidence;
+  evidence["statement"] = r.statement;
+  evidence["solver"] = "Z3 4.8.12 (C++ API)";
+  evidence["seconds"] = r.seconds;
+  evidence["queries"] = steps;
+  return {{"format", 1}, {"claim", r.lemma}, {"verdict", proofs::verdict_name(r.verdict)},
+          {"evidence", evidence}, {"counterexample", r.counterexample}};
+}
+
+int prove(const ProveOptions& o) {
+  if (!(o.timeout_s > 0) || o.timeout_s > 86400)
+    throw std::invalid_argument("--timeout must be in (0, 86400] seconds");
+  proofs::LemmaOptions options;
+  options.classes = o.classes;
+  options.timeout_ms = static_cast<unsigned>(o.timeout_s * 1000);
+  options.export_dir = o.export_dir;
+  const proofs::LemmaResult r = proofs::prove_lemma(o.lemma, options);
+  std::printf("lemma %s: %s\n", r.lemma.c_str(), r.statement.c_str());
+  for (const auto& s : r.steps)
+    std::printf("  %-48s %-7s %-8s %9.3f s%s%s\n", s.name.c_str(), s.method.c_str(), proofs::answer_name(s.answer),
+                s.seconds, s.reason.empty() ? "" : "  ", s.reason.c_str());
+  if (!r.summary.empty()) std::printf("  %s\n", r.summary.c_str());
+  std::printf("verdict: %s (%.3f s)\n", proofs::verdict_name(r.verdict), r.seconds);
+  if (!r.counterexample.is_null()) std::printf("counterexample: %s\n", r.counterexample.dump(1).c_str());
+  if (!o.export_dir.empty()) std::printf("queries written to %s/ (SMT-LIB2)\n", o.export_dir.c_str());
+  if (!o.json_out.empty()) write_file_atomically(o.json_out, verdict_json(r).dump(1) + "\n");
+  switch (r.verdict) {
+    case proofs::Verdict::proved: return 0;
+    case proofs::Verdict::refuted: return 1;
+    case proofs::Verdict::undecided: return 3;
+  }
+  return 3;
+}
+
+}  // namespace
+
+std::function<int()> register_prove(CLI::App& app) {
+  auto o = std::make_shared<ProveOptions>();
+  CLI::App* cmd = app.add_subcommand("prove", "Prove a one-layer lemma with the Z3 SMT solver (theory/smt_lemmas.md)");
+  cmd->add_option("--lemma", o->lemma, "A1, A1u, A1u-layers, A2, E1, or A1-false (a deliberately false variant)")
+      ->required()
+      ->check(CLI::IsMember(proofs::lemma_names()));
+  cmd->add_option("--classes", o->classes, "Classes C for A1 and A1-false (2, 3 or 4)")->capture_default_str()->check(CLI::Range(2, 4));
+  cmd->add_option("--timeout", o->timeout_s, "Seconds per solver query")->capture_default_str();
+  cmd->add_option("--export", o->export_dir, "Write every query as DIR/NAME.smt2 (SMT-LIB2)");
+  cmd->add_option("--json", o->json_out, "Write the verdict file (docs/formats.md) here");
+  return [o] { return prove(*o); };
+}
+
+}  // namespace iclcert::cli

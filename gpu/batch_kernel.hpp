@@ -1,0 +1,512 @@
+// The batched recursion's one kernel source: the per-prompt recursion of spec
+// sections 3-5 as __host__ __device__ functions over plain arrays, templated on
+// float / double. nvcc compiles them into the CUDA kernel (batch_cuda.cu); the CPU
+// backend (batch_cpu.cpp) runs the very same functions over the prompts of a batch.
+//
+// This is a second copy of the recursion math (numerics/ is the reference). It is
+// tested against run_recursion<double> with the tolerance derived in
+// theory/batch_path.md. Nothing here is rigorous: it is the float path whose
+// distance from the enclosures the validation (claim G1) measures.
+//
+// Layout (per prompt): the state is stored transposed, ZT[k * P + j] = Z(j, k),
+// with R = N + 1 token columns padded to P (a multiple of kLanes); padding columns
+// are never keys and never read back. Attention is computed for all query columns
+// at once, with the queries on the vector axis: every sum (over features k or
+// keys i) runs in sequence, in the order of numerics/attention.hpp, and the lanes
+// never mix. So the order of every float operation is fixed by this source, not
+// by the vector width the compiler picks: results do not depend on the ISA clone,
+// the thread count or the chunking (theory/batch_path.md, "Determinism").
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#ifdef __CUDACC__
+#define ICLCERT_HD __host__ __device__
+#else
+#define ICLCERT_HD
+#endif
+
+namespace iclcert::gpu {
+
+inline constexpr int kLanes = 16;
+
+enum LayerKind : int { kReducedLayer = 0, kDenseLayer = 1 };  // full layers arrive as dense
+
+// A model flattened for one arithmetic T (see batch_model.hpp). Layer l's
+// coefficients start at coeffs + offset[l]:
+//   reduced: train beta, gamma, alpha, alpha', then probe beta, gamma, alpha, alpha'
+//   dense  : per head S (D x D, row-major) then V (D x D)
+template <class T>
+struct ModelView {
+  int d = 0, C = 0, layers = 0;
+  int softmax = 1;              // 1 softmax, 0 linear
+  int probe_is_key = 0;
+  int probe_label_uniform = 0;  // probe label block starts at 1/C instead of 0
+  const int* kind = nullptr;
+  const int* heads = nullptr;
+  const int* offset = nullptr;
+  const T* coeffs = nullptr;
+  long coeff_count = 0;
+};
+
+// Per prompt and depth t = 0..L: what the batch statistics are made of.
+// Ratios use IEEE values: +inf for "den = 0 < num" and NaN for undefined.
+template <class T>
+struct LayerRecord {
+  T fisher, gap_ratio, min_label_margin;
+  T probe_margin, probe_alignment;     // NaN without a probe label
+  T probe_attention_same_class;        // from layer t + 1; NaN at t = L or without a label
+  std::int32_t prediction;             // argmax of the probe's label block, ties to the smallest class
+};
+
+ICLCERT_HD inline int padded_tokens(int N) { return (N + 1 + kLanes - 1) / kLanes * kLanes; }
+
+// Elements of T one prompt needs as scratch (state, next state, keys or queries,
+// values, aggregate, the P x P weights, class means).
+ICLCERT_HD inline long workspace_size(int d, int C, int N) {
+  const long D = d + C, P = padded_tokens(N);
+  return 5 * D * P + P * P + static_cast<long>(C) * d + d;
+}
+
+// ---- exp: branch-free, so the CPU loop vectorises; identical on host and device.
+// exp(x) = 2^n exp(r), n = round(x / ln 2), r = x - n ln 2 (Cody-Waite, two-part
+// ln 2), exp(r) by its Taylor polynomial on |r| <= ln(2)/2 + tiny. x is clamped to
+// [kLo, 0] first: softmax calls it only on s - max s <= 0, and exp(kLo) stands in
+// for the (relatively negligible, theory/batch_path.md) values below it.
+template <class T>
+struct ExpConstants;
+template <>
+struct ExpConstants<float> {
+  static constexpr float kLo = -87.0f, kLog2e = 1.44269504f, kLn2Hi = 0.693145752f, kLn2Lo = 1.42860677e-06f;
+  static constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
+  static constexpr int kDegree = 7, kMantissa = 23, kBias = 127;
+};
+template <>
+struct ExpConstants<double> {
+  static constexpr double kLo = -708.0, kLog2e = 1.4426950408889634, kLn2Hi = 0.693147180369123816,
+                          kLn2Lo = 1.90821492927058770e-10;
+  static constexpr double kRound = 6755399441055744.0;  // 1.5 * 2^52
+  static constexpr int kDegree = 13, kMantissa = 52, kBias = 1023;
+};
+
+template <class T>
+ICLCERT_HD inline T power_of_two(int n) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  const Bits bits = static_cast<Bits>(n + ExpConstants<T>::kBias) << ExpConstants<T>::kMantissa;
+  T out;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
+template <class T>
+ICLCERT_HD inline T kernel_exp(T x) {
+  using K = ExpConstants<T>;
+  x = x < K::kLo ? K::kLo : (x > T(0) ? T(0) : x);
+  const T shifted = x * K::kLog2e + K::kRound;  // rounds x / ln 2 to an integer
+  const T n = shifted - K::kRound;
+  const T r = (x - n * K::kLn2Hi) - n * K::kLn2Lo;
+  // Horner on the Taylor series sum_k r^k / k!, k <= kDegree.
+  const double inv_factorial[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
+                                    1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800,
+                                    1.0 / 479001600, 1.0 / 6227020800.0};
+  T p = static_cast<T>(inv_factorial[K::kDegree]);
+  for (int k = K::kDegree - 1; k >= 0; --k) p = p * r + static_cast<T>(inv_factorial[k]);
+  return p * power_of_two<T>(static_cast<int>(n));
+}
+
+// Attention with the queries on the vector axis: every loop below runs over
+// query columns j in whole blocks of kLanes, and every sum runs over k or i in
+// sequence, the order of numerics/attention.hpp (so in double the scores, the
+// softmax sums and the aggregates are the core's, up to exp).
+
+// Every loop runs over a panel of W = G * kLanes query columns at a time, G up
+// to kGroup: the lanes of a panel are independent sums, so the adds of one lane's
+// chain overlap with the others' (one chain alone would be bound by the latency
+// of an add), and each sum keeps its own order, whatever the panel width: the
+// values do not depend on kGroup.
+#ifdef __CUDA_ARCH__
+inline constexpr int kGroup = 1;  // one GPU thread per prompt: no vector lanes to fill (and faster nvcc)
+#else
+inline constexpr int kGroup = 5;
+#endif
+
+// Calls f.template operator()<G>(b) for the panels of P columns: whole panels of
+// kGroup blocks, then one panel of the remaining blocks.
+template <class F>
+ICLCERT_HD inline void for_panels(int P, F&& f) {
+  static_assert(kGroup == 1 || kGroup == 5, "the remainder switch below lists 1..kGroup-1");
+  int b = 0;
+  for (; b + kGroup * kLanes <= P; b += kGroup * kLanes) f.template operator()<kGroup>(b);
+  if constexpr (kGroup > 1) {
+    switch ((P - b) / kLanes) {
+      case 4: f.template operator()<4>(b); break;
+      case 3: f.template operator()<3>(b); break;
+      case 2: f.template operator()<2>(b); break;
+      case 1: f.template operator()<1>(b); break;
+      default: break;
+    }
+  }
+}
+
+// ST[i * P + j] = sum_k KT[k][i] QT[k][j] for keys i < n_keys, columns b..b+W-1.
+template <int G, class T>
+ICLCERT_HD inline void score_panel(const T* KT, const T* QT, int D, int P, int n_keys, int b, T* ST) {
+  constexpr int W = G * kLanes;
+  for (int i = 0; i < n_keys; ++i) {
+    T acc[W];
+    const T k0 = KT[i];
+    for (int l = 0; l < W; ++l) acc[l] = QT[b + l] * k0;
+    for (int k = 1; k < D; ++k) {
+      const T kv = KT[static_cast<long>(k) * P + i];
+      const T* q = QT + static_cast<long>(k) * P + b;
+      for (int l = 0; l < W; ++l) acc[l] += q[l] * kv;
+    }
+    for (int l = 0; l < W; ++l) ST[static_cast<long>(i) * P + b + l] = acc[l];
+  }
+}
+
+template <class T>
+ICLCERT_HD inline void score_matrix(const T* KT, const T* QT, int D, int P, int n_keys, T* ST) {
+  for_panels(P, [&]<int G>(int b) { score_panel<G>(KT, QT, D, P, n_keys, b, ST); });
+}
+
+// Columns b..b+G*kLanes-1 of ST become those queries' attention weights.
+template <int G, class T>
+ICLCERT_HD inline void softmax_columns(T* ST, int P, int n_keys, int b) {
+  constexpr int W = G * kLanes;
+  T m[W], sum[W];
+  for (int l = 0; l < W; ++l) m[l] = ST[b + l];
+  for (int i = 1; i < n_keys; ++i) {
+    const T* row = ST + static_cast<long>(i) * P + b;
+    for (int l = 0; l < W; ++l) m[l] = row[l] > m[l] ? row[l] : m[l];
+  }
+  for (int l = 0; l < W; ++l) sum[l] = T(0);
+  for (int i = 0; i < n_keys; ++i) {
+    T* row = ST + static_cast<long>(i) * P + b;
+    for (int l = 0; l < W; ++l) {
+      row[l] = kernel_exp<T>(row[l] - m[l]);
+      sum[l] += row[l];
+    }
+  }
+  for (int i = 0; i < n_keys; ++i) {
+    T* row = ST + static_cast<long>(i) * P + b;
+    for (int l = 0; l < W; ++l) row[l] = row[l] / sum[l];
+  }
+}
+
+// Each column of ST becomes that query's attention weights over the keys.
+template <class T>
+ICLCERT_HD inline void weight_matrix(T* ST, int P, int n_keys, int softmax) {
+  if (!softmax) {
+    const T n = static_cast<T>(n_keys);
+    for (long e = 0; e < static_cast<long>(n_keys) * P; ++e) ST[e] = ST[e] / n;
+    return;
+  }
+  for_panels(P, [&]<int G>(int b) { softmax_columns<G>(ST, P, n_keys, b); });
+}
+
+// AGG[k][j] = sum_i A[i][j] VT[k][i], columns b..b+W-1.
+template <int G, class T>
+ICLCERT_HD inline void aggregate_panel(const T* A, const T* VT, int D, int P, int n_keys, int b, T* AGG) {
+  constexpr int W = G * kLanes;
+  for (int k = 0; k < D; ++k) {
+    T acc[W];
+    for (int l = 0; l < W; ++l) acc[l] = T(0);
+    const T* vk = VT + static_cast<long>(k) * P;
+    for (int i = 0; i < n_keys; ++i) {
+      const T v = vk[i];
+      const T* a = A + static_cast<long>(i) * P + b;
+      for (int l = 0; l < W; ++l) acc[l] += a[l] * v;
+    }
+    for (int l = 0; l < W; ++l) AGG[static_cast<long>(k) * P + b + l] = acc[l];
+  }
+}
+
+template <class T>
+ICLCERT_HD inline void aggregate_matrix(const T* A, const T* VT, int D, int P, int n_keys, T* AGG) {
+  for_panels(P, [&]<int G>(int b) { aggregate_panel<G>(A, VT, D, P, n_keys, b, AGG); });
+}
+
+// out = M ZT for a D x D matrix M (keys or values of a dense head), columns b..b+W-1.
+template <int G, class T>
+ICLCERT_HD inline void transform_panel(const T* M, const T* ZT, int D, int P, int b, T* out) {
+  constexpr int W = G * kLanes;
+  for (int r = 0; r < D; ++r) {
+    T acc[W];
+    const T m0 = M[r * D];
+    for (int l = 0; l < W; ++l) acc[l] = m0 * ZT[b + l];
+    for (int c = 1; c < D; ++c) {
+      const T m = M[r * D + c];
+      const T* z = ZT + static_cast<long>(c) * P + b;
+      for (int l = 0; l < W; ++l) acc[l] += m * z[l];
+    }
+    for (int l = 0; l < W; ++l) out[static_cast<long>(r) * P + b + l] = acc[l];
+  }
+}
+
+template <class T>
+ICLCERT_HD inline void transform(const T* M, const T* ZT, int D, int P, T* out) {
+  for_panels(P, [&]<int G>(int b) { transform_panel<G>(M, ZT, D, P, b, out); });
+}
+
+// Scratch of one prompt, carved from its workspace.
+template <class T>
+struct Scratch {
+  T *Z, *next, *keys, *values, *agg, *weights, *class_mean, *mean, *dist;
+};
+
+template <class T>
+ICLCERT_HD inline Scratch<T> carve(T* ws, int d, int C, int N) {
+  const long D = d + C, P = padded_tokens(N);
+  Scratch<T> s;
+  s.Z = ws;
+  s.next = s.Z + D * P;
+  s.keys = s.next + D * P;
+  s.values = s.keys + D * P;
+  s.agg = s.values + D * P;
+  s.weights = s.agg + D * P;
+  s.class_mean = s.weights + P * P;
+  s.mean = s.class_mean + static_cast<long>(C) * d;
+  s.dist = s.keys;  // metrics run between layers, when keys are free
+  return s;
+}
+
+// One head: A = weights of the scores KT^T QT; AGG = VT A. Returns the probe
+// column's attention mass on the training keys of class probe_label.
+template <class T>
+ICLCERT_HD inline T attend_head(const Scratch<T>& s, const T* QT, const T* KT, const T* VT, int D, int N, int P,
+                                int n_keys, int softmax, const std::int32_t* labels, int probe_label) {
+  score_matrix(KT, QT, D, P, n_keys, s.weights);
+  weight_matrix(s.weights, P, n_keys, softmax);
+  aggregate_matrix(s.weights, VT, D, P, n_keys, s.agg);
+  T probe_mass = T(0);
+  if (probe_label >= 0)
+    for (int i = 0; i < N; ++i)
+      if (labels[i] == probe_label) probe_mass += s.weights[static_cast<long>(i) * P + N];
+  return probe_mass;
+}
+
+// Layer l from s.Z into s.next (then swapped by the caller); returns the mean over
+// heads of the probe's same-class attention mass.
+template <class T>
+ICLCERT_HD inline T apply_layer(const ModelView<T>& m, int l, const Scratch<T>& s, int N,
+                                const std::int32_t* labels, int probe_label) {
+  const int d = m.d, D = m.d + m.C, P = padded_tokens(N);
+  const int n_keys = m.probe_is_key ? N + 1 : N;
+  const T* c = m.coeffs + m.offset[l];
+  if (m.kind[l] == kReducedLayer) {
+    // q_j = (beta_j x_j, gamma_j y_j); keys = values = z_i; x += alpha (A X), y += alpha' (A Y);
+    // coefficients of the probe column from the probe overrides.
+    for (int k = 0; k < D; ++k) {
+      const T train = k < d ? c[0] : c[1], probe = k < d ? c[4] : c[5];
+      const T* z = s.Z + static_cast<long>(k) * P;
+      T* q = s.keys + static_cast<long>(k) * P;
+      for (int j = 0; j < P; ++j) q[j] = (j == N ? probe : train) * z[j];
+    }
+    const T mass = attend_head(s, s.keys, s.Z, s.Z, D, N, P, n_keys, m.softmax, labels, probe_label);
+    for (int k = 0; k < D; ++k) {
+      const T train = k < d ? c[2] : c[3], probe = k < d ? c[6] : c[7];
+      const T* z = s.Z + static_cast<long>(k) * P;
+      const T* a = s.agg + static_cast<long>(k) * P;
+      T* o = s.next + static_cast<long>(k) * P;
+      for (int j = 0; j < P; ++j) o[j] = z[j] + (j == N ? probe : train) * a[j];
+    }
+    return mass;
+  }
+  for (long e = 0; e < static_cast<long>(D) * P; ++e) s.next[e] = s.Z[e];
+  T mass = T(0);
+  for (int h = 0; h < m.heads[l]; ++h) {
+    const T* S = c + 2L * h * D * D;
+    transform(S, s.Z, D, P, s.keys);
+    transform(S + static_cast<long>(D) * D, s.Z, D, P, s.values);
+    mass += attend_head(s, s.Z, s.keys, s.values, D, N, P, n_keys, m.softmax, labels, probe_label);
+    for (long e = 0; e < static_cast<long>(D) * P; ++e) s.next[e] += s.agg[e];
+  }
+  return mass / static_cast<T>(m.heads[l]);
+}
+
+template <class T>
+ICLCERT_HD inline T quiet_nan() {
+  return T(0) / T(0);
+}
+template <class T>
+ICLCERT_HD inline T infinity() {
+  return T(1) / T(0);
+}
+
+// y[c] - max_{c' != c} y[c'] for the label block of token j.
+template <class T>
+ICLCERT_HD inline T label_margin(const T* Z, int d, int C, int P, int j, int c) {
+  T best = T(0);
+  bool any = false;
+  for (int k = 0; k < C; ++k)
+    if (k != c) {
+      const T v = Z[static_cast<long>(d + k) * P + j];
+      best = (!any || v > best) ? v : best;
+      any = true;
+    }
+  return Z[static_cast<long>(d + c) * P + j] - best;
+}
+
+// The metrics of spec section 5 on the state s.Z (numerics/metrics.hpp, same order of sums).
+template <class T>
+ICLCERT_HD inline void compute_record(const Scratch<T>& s, int d, int C, int N, const std::int32_t* labels,
+                                      int probe_label, LayerRecord<T>& rec) {
+  const int P = padded_tokens(N);
+  auto x = [&](int j, int k) { return s.Z[static_cast<long>(k) * P + j]; };
+  // Fisher ratio.
+  for (int e = 0; e < C * d; ++e) s.class_mean[e] = T(0);
+  for (int k = 0; k < d; ++k) s.mean[k] = T(0);
+  for (int i = 0; i < N; ++i)
+    for (int k = 0; k < d; ++k) {
+      s.class_mean[labels[i] * d + k] += x(i, k);
+      s.mean[k] += x(i, k);
+    }
+  for (int k = 0; k < d; ++k) s.mean[k] /= static_cast<T>(N);
+  T between = T(0), within = T(0);
+  for (int c = 0; c < C; ++c) {  // class sizes are counted, not stored: no int scratch
+    int n = 0;
+    for (int i = 0; i < N; ++i) n += labels[i] == c;
+    if (n == 0) continue;
+    for (int k = 0; k < d; ++k) s.class_mean[c * d + k] /= static_cast<T>(n);
+  }
+  for (int i = 0; i < N; ++i) {
+    T dist = T(0);
+    for (int k = 0; k < d; ++k) {
+      const T diff = x(i, k) - s.class_mean[labels[i] * d + k];
+      dist += diff * diff;
+    }
+    within += dist;
+  }
+  for (int c = 0; c < C; ++c) {
+    int n = 0;
+    for (int i = 0; i < N; ++i) n += labels[i] == c;
+    if (n == 0) continue;
+    T dist = T(0);
+    for (int k = 0; k < d; ++k) {
+      const T diff = s.class_mean[c * d + k] - s.mean[k];
+      dist += diff * diff;
+    }
+    between += static_cast<T>(n) * dist;
+  }
+  rec.fisher = within != T(0) ? between / within : (between != T(0) ? infinity<T>() : quiet_nan<T>());
+  // Gap ratio: pairwise squared distances, one row of pairs at a time, vectorised over j.
+  bool any_between = false, any_within = false;
+  T min_between = T(0), max_within = T(0);
+  for (int i = 0; i < N; ++i) {
+    for (int j = 0; j < P; ++j) s.dist[j] = T(0);
+    for (int k = 0; k < d; ++k) {
+      const T xi = x(i, k);
+      const T* row = s.Z + static_cast<long>(k) * P;
+      for (int j = 0; j < P; ++j) {
+        const T diff = xi - row[j];
+        s.dist[j] += diff * diff;
+      }
+    }
+    for (int j = i + 1; j < N; ++j) {
+      const T v = s.dist[j];
+      if (labels[i] == labels[j]) {
+        max_within = (!any_within || v > max_within) ? v : max_within;
+        any_within = true;
+      } else {
+        min_between = (!any_between || v < min_between) ? v : min_between;
+        any_between = true;
+      }
+    }
+  }
+  rec.gap_ratio = !any_between || !any_within ? quiet_nan<T>()
+                  : max_within != T(0)        ? min_between / max_within
+                                              : infinity<T>();
+  // Label margins.
+  T min_margin = T(0);
+  for (int i = 0; i < N; ++i) {
+    const T v = label_margin(s.Z, d, C, P, i, labels[i]);
+    min_margin = (i == 0 || v < min_margin) ? v : min_margin;
+  }
+  rec.min_label_margin = min_margin;
+  // Probe: prediction, margin, alignment.
+  int best = 0;
+  for (int c = 1; c < C; ++c)
+    if (x(N, d + c) > x(N, d + best)) best = c;
+  rec.prediction = best;
+  if (probe_label >= 0) {
+    rec.probe_margin = label_margin(s.Z, d, C, P, N, probe_label);
+    T sum = T(0);
+    for (int c = 0; c < C; ++c) sum += x(N, d + c);
+    rec.probe_alignment = x(N, d + probe_label) - sum / static_cast<T>(C);
+  } else {
+    rec.probe_margin = rec.probe_alignment = quiet_nan<T>();
+  }
+  rec.probe_attention_same_class = quiet_nan<T>();
+}
+
+// Loads a prompt into s.Z: training rows (x_i, e_{c_i}), then the probe (x_q, y_q).
+template <class T>
+ICLCERT_HD inline void load_prompt(const ModelView<T>& m, const Scratch<T>& s, int N, const T* X,
+                                   const std::int32_t* labels, const T* probe) {
+  const int d = m.d, C = m.C, D = d + C, P = padded_tokens(N);
+  for (long e = 0; e < static_cast<long>(D) * P; ++e) s.Z[e] = T(0);
+  for (int i = 0; i < N; ++i) {
+    for (int k = 0; k < d; ++k) s.Z[static_cast<long>(k) * P + i] = X[static_cast<long>(i) * d + k];
+    s.Z[static_cast<long>(d + labels[i]) * P + i] = T(1);
+  }
+  for (int k = 0; k < d; ++k) s.Z[static_cast<long>(k) * P + N] = probe[k];
+  if (m.probe_label_uniform)
+    for (int c = 0; c < C; ++c) s.Z[static_cast<long>(d + c) * P + N] = T(1) / static_cast<T>(C);
+}
+
+// The whole recursion for one prompt. records: L + 1 entries (may be null when
+// only the prediction is wanted). states: when not null, (L + 1) x (N + 1) x D
+// row-major, the state after each depth (the layout of numerics' State::Z).
+// Returns the final prediction.
+template <class T>
+ICLCERT_HD inline int run_prompt(const ModelView<T>& m, int N, const T* X, const std::int32_t* labels,
+                                 const T* probe, int probe_label, T* workspace, LayerRecord<T>* records,
+                                 T* states) {
+  Scratch<T> s = carve(workspace, m.d, m.C, N);
+  const int D = m.d + m.C, P = padded_tokens(N);
+  load_prompt(m, s, N, X, labels, probe);
+  LayerRecord<T> last{};
+  for (int t = 0; t <= m.layers; ++t) {
+    if (states)
+      for (int j = 0; j <= N; ++j)
+        for (int k = 0; k < D; ++k)
+          states[(static_cast<long>(t) * (N + 1) + j) * D + k] = s.Z[static_cast<long>(k) * P + j];
+    LayerRecord<T>& rec = records ? records[t] : last;
+    compute_record(s, m.d, m.C, N, labels, probe_label, rec);
+    if (t == m.layers) return rec.prediction;
+    const T mass = apply_layer(m, t, s, N, labels, probe_label);
+    if (probe_label >= 0) rec.probe_attention_same_class = mass;
+    T* tmp = s.Z;
+    s.Z = s.next;
+    s.next = tmp;
+    s.dist = s.keys;
+  }
+  return last.prediction;
+}
+
+// Only the prediction and the final probe margin: no per-layer metrics (the
+// throughput configuration, the work PyTorch's peer does).
+template <class T>
+ICLCERT_HD inline int run_prompt_final(const ModelView<T>& m, int N, const T* X, const std::int32_t* labels,
+                                       const T* probe, int probe_label, T* workspace, T* probe_margin) {
+  Scratch<T> s = carve(workspace, m.d, m.C, N);
+  const int P = padded_tokens(N);
+  load_prompt(m, s, N, X, labels, probe);
+  for (int t = 0; t < m.layers; ++t) {
+    apply_layer(m, t, s, N, labels, -1);
+    T* tmp = s.Z;
+    s.Z = s.next;
+    s.next = tmp;
+  }
+  int best = 0;
+  const int d = m.d;
+  for (int c = 1; c < m.C; ++c)
+    if (s.Z[static_cast<long>(d + c) * P + N] > s.Z[static_cast<long>(d + best) * P + N]) best = c;
+  *probe_margin = probe_label >= 0 ? label_margin(s.Z, d, m.C, P, N, probe_label) : quiet_nan<T>();
+  return best;
+}
+
+}  // namespace iclcert::gpu

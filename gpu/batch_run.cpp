@@ -1,0 +1,300 @@
+#include "gpu/batch_run.hpp"
+
+#include "gpu/batch_model.hpp"
+#include "io/input_error.hpp"
+#include "numerics/interval_arb.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <thread>
+
+namespace iclcert::gpu {
+namespace {
+
+template <class T>
+T round_to(const Rational& q) {
+  if constexpr (sizeof(T) == sizeof(float)) return nearest_float(q);
+  else return nearest_double(q);
+}
+
+template <class T>
+void prepare(PromptBlock<T>& block, int d, int C, int N, int count) {
+  block.d = d;
+  block.C = C;
+  block.N = N;
+  block.resize(count);
+}
+
+class ListSource : public PromptSource {
+ public:
+  explicit ListSource(std::vector<Prompt> prompts) : prompts_(std::move(prompts)) {
+    d = prompts_[0].d;
+    C = prompts_[0].C;
+    N = prompts_[0].N;
+  }
+  long size() const override { return static_cast<long>(prompts_.size()); }
+  void fill(long first, int count, PromptBlock<float>& b) const override { fill_block(first, count, b); }
+  void fill(long first, int count, PromptBlock<double>& b) const override { fill_block(first, count, b); }
+  Prompt exact(long k) const override { return prompts_[k]; }
+
+ private:
+  template <class T>
+  void fill_block(long first, int count, PromptBlock<T>& b) const {
+    prepare(b, d, C, N, count);
+    for (int i = 0; i < count; ++i) {
+      const Prompt& p = prompts_[first + i];
+      for (int r = 0; r < N; ++r) {
+        for (int k = 0; k < d; ++k) b.X[(static_cast<std::size_t>(i) * N + r) * d + k] = round_to<T>(p.X(r, k));
+        b.labels[static_cast<std::size_t>(i) * N + r] = p.labels[r];
+      }
+      for (int k = 0; k < d; ++k) b.probe[static_cast<std::size_t>(i) * d + k] = round_to<T>(p.probe[k]);
+      b.probe_label[i] = p.probe_label ? *p.probe_label : -1;
+    }
+  }
+  std::vector<Prompt> prompts_;
+};
+
+class SamplerSource : public PromptSource {
+ public:
+  SamplerSource(const SamplerOptions& base, long count, int threads) : base_(base), count_(count), threads_(threads) {
+    d = base.d;
+    C = base.C;
+    N = base.N;
+    sample(0);  // invalid sizes throw here, before any work
+  }
+  long size() const override { return count_; }
+  void fill(long first, int count, PromptBlock<float>& b) const override { fill_block(first, count, b); }
+  void fill(long first, int count, PromptBlock<double>& b) const override { fill_block(first, count, b); }
+  Prompt exact(long k) const override { return to_prompt(sample(k)); }
+  bool inputs_are_doubles() const override { return true; }
+
+ private:
+  DoublePrompt sample(long k) const {
+    SamplerOptions o = base_;
+    o.seed = base_.seed + static_cast<std::uint64_t>(k);
+    return sample_prompt_doubles(o);
+  }
+  template <class T>
+  void fill_block(long first, int count, PromptBlock<T>& b) const {
+    prepare(b, d, C, N, count);
+    auto work = [&](int begin, int end) {
+      for (int i = begin; i < end; ++i) {
+        const DoublePrompt p = sample(first + i);
+        for (std::size_t e = 0; e < p.X.size(); ++e) b.X[static_cast<std::size_t>(i) * N * d + e] = static_cast<T>(p.X[e]);
+        for (int r = 0; r < N; ++r) b.labels[static_cast<std::size_t>(i) * N + r] = p.labels[r];
+        for (int k = 0; k < d; ++k) b.probe[static_cast<std::size_t>(i) * d + k] = static_cast<T>(p.probe[k]);
+        b.probe_label[i] = p.probe_label ? *p.probe_label : -1;
+      }
+    };
+    const int threads = std::max(1, std::min(threads_, count));
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t)
+      pool.emplace_back(work, static_cast<int>(static_cast<long>(count) * t / threads),
+                        static_cast<int>(static_cast<long>(count) * (t + 1) / threads));
+    work(0, static_cast<int>(static_cast<long>(count) / threads));
+    for (auto& th : pool) th.join();
+  }
+  SamplerOptions base_;
+  long count_;
+  int threads_;
+};
+
+// A progress line on stderr once a run has taken a second: rewritten in place on
+// a terminal, a new line every 10 s otherwise.
+class Progress {
+ public:
+  Progress(long total, bool enabled) : total_(total), enabled_(enabled), tty_(isatty(2)) {}
+  void update(long done) {
+    if (!enabled_) return;
+    const double t = elapsed();
+    if (t < 1.0 || (t - last_ < (tty_ ? 0.25 : 10.0) && done < total_)) return;
+    last_ = t;
+    shown_ = true;
+    const double rate = done / t;
+    std::fprintf(stderr, "%siclcert batch: %ld/%ld prompts (%.1f%%), %.0f prompts/s, %.0f s left%s", tty_ ? "\r" : "",
+                 done, total_, 100.0 * done / total_, rate, rate > 0 ? (total_ - done) / rate : 0.0,
+                 tty_ ? "   " : "\n");
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (shown_ && tty_) std::fputc('\n', stderr);
+  }
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  long total_;
+  bool enabled_, tty_, shown_ = false;
+  double last_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+// The first K prompts against Arb enclosures at 256 bits, on `threads` threads
+// (each with its own working precision; the report merges counts and maxima,
+// which do not depend on the split).
+template <class T>
+ValidationReport validate_block(const PromptSource& source, const Model& model, const ModelView<double>& bound_model,
+                                double input_u, long first, int count, const BlockOutput<T>& out, int L1,
+                                int threads) {
+  const long per_state = static_cast<long>(L1) * (source.N + 1) * (source.d + source.C);
+  std::vector<ValidationReport> parts(std::max(1, std::min(threads, count)));
+  auto work = [&](std::size_t part, int begin, int end) {
+    WorkingPrecision precision(256);
+    for (int i = begin; i < end; ++i)
+      validate_prompt<T, ArbBall>(source.exact(first + i), model, bound_model, input_u,
+                                  out.states.data() + i * per_state,
+                                  out.records.data() + static_cast<long>(i) * L1, parts[part]);
+  };
+  std::vector<std::thread> pool;
+  const int n = static_cast<int>(parts.size());
+  for (int t = 0; t < n; ++t)
+    pool.emplace_back(work, t, static_cast<int>(static_cast<long>(count) * t / n),
+                      static_cast<int>(static_cast<long>(count) * (t + 1) / n));
+  for (auto& th : pool) th.join();
+  ValidationReport merged;
+  for (const auto& p : parts) merged.merge(p);
+  return merged;
+}
+
+template <class T>
+BatchResult run_typed(const PromptSource& source, const Model& model, const BatchConfig& config, bool use_cuda) {
+  const BatchModel<T> bm = make_batch_model<T>(model, source.d, source.C);
+  const BatchModel<double> bound_model = make_batch_model<double>(model, source.d, source.C);
+  // Sampled inputs are doubles: exact in float64, rounded once into float32.
+  const double input_u = sizeof(T) == sizeof(float) || !source.inputs_are_doubles() ? std::numeric_limits<T>::epsilon() / 2 : 0.0;
+  const ModelView<T> view = bm.view();
+  const int L1 = bm.layers() + 1;
+  const long total = source.size();
+  const long validate = std::min(config.validate, total);
+  BatchResult result;
+  result.predictions.resize(total);
+  if (config.detail != Detail::final_only) result.layers.resize(L1);
+  if (validate > 0) {
+    result.validation = ValidationReport{};
+    result.validation->reference = "interval:256 (Arb balls, certified)";
+    result.validation->certified_reference = true;
+    result.validation->layers.resize(L1);
+  }
+  Progress progress(total, config.progress);
+  PromptBlock<T> block;
+  BlockOutput<T> out;
+  for (long first = 0; first < total;) {
+    // Validated prompts come in chunks of their own, run with every state kept.
+    const bool validating = first < validate;
+    const int count = static_cast<int>(std::min<long>(config.chunk, (validating ? validate : total) - first));
+    const Detail detail = validating ? Detail::with_states : config.detail;
+    source.fill(first, count, block);
+    if (use_cuda) {
+      const std::string error = run_block_cuda(view, block, detail, out);
+      if (!error.empty()) throw std::runtime_error("CUDA backend: " + error);
+    } else {
+      run_block_cpu(view, block, detail, config.threads, out);
+    }
+    for (int i = 0; i < count; ++i) {
+      const long k = first + i;
+      result.predictions[k] = static_cast<std::uint16_t>(out.predictions[i]);
+      const bool labelled = block.probe_label[i] >= 0;
+      if (labelled) {
+        ++result.labelled;
+        const T margin = detail == Detail::final_only ? out.probe_margins[i] : out.records[(i + 1L) * L1 - 1].probe_margin;
+        result.correct += margin > T(0);
+      }
+      if (detail == Detail::final_only) continue;
+      for (int t = 0; t < L1; ++t) {
+        const LayerRecord<T>& r = out.records[static_cast<long>(i) * L1 + t];
+        LayerStats& s = result.layers[t];
+        const T values[6] = {r.fisher, r.gap_ratio, r.min_label_margin, r.probe_margin, r.probe_alignment,
+                             r.probe_attention_same_class};
+        for (int m = 0; m < 6; ++m) s.metrics[m].add(static_cast<double>(values[m]));
+        if (labelled) {
+          ++s.labelled;
+          s.correct += r.probe_margin > T(0);
+        }
+      }
+    }
+    if (validating) {
+      const auto start = std::chrono::steady_clock::now();
+      result.validation->merge(
+          validate_block(source, model, bound_model.view(), input_u, first, count, out, L1, config.threads));
+      result.validation_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    first += count;
+    progress.update(first);
+  }
+  progress.finish();
+  result.seconds = progress.elapsed();
+  return result;
+}
+
+}  // namespace
+
+void MetricStats::add(double v) {
+  if (std::isnan(v)) {
+    ++undefined;
+  } else if (std::isinf(v)) {
+    ++pos_inf;
+  } else {
+    min = finite == 0 ? v : std::min(min, v);
+    max = finite == 0 ? v : std::max(max, v);
+    sum += v;
+    ++finite;
+  }
+}
+
+std::unique_ptr<PromptSource> prompts_from_list(std::vector<Prompt> prompts, const std::string& file) {
+  if (prompts.empty()) throw InputError(file, "prompts", "at least one prompt");
+  for (std::size_t k = 1; k < prompts.size(); ++k)
+    if (prompts[k].d != prompts[0].d || prompts[k].C != prompts[0].C || prompts[k].N != prompts[0].N)
+      throw InputError(file, "prompts[" + std::to_string(k) + "]",
+                       "the batch path needs every prompt of a batch to share d, C and N (prompt 0 has d = " +
+                           std::to_string(prompts[0].d) + ", C = " + std::to_string(prompts[0].C) +
+                           ", N = " + std::to_string(prompts[0].N) + ")");
+  return std::make_unique<ListSource>(std::move(prompts));
+}
+
+std::unique_ptr<PromptSource> prompts_from_sampler(const SamplerOptions& base, long count, int threads) {
+  if (count < 1) throw std::invalid_argument("--prompts must be at least 1");
+  return std::make_unique<SamplerSource>(base, count, threads);
+}
+
+long peak_rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+BatchResult run_batch(const PromptSource& source, const Model& model, const BatchConfig& config) {
+  if (config.chunk < 1 || config.threads < 1) throw std::invalid_argument("chunk and threads must be >= 1");
+  bool use_cuda = false;
+  std::string device;
+  if (config.device != DeviceChoice::cpu) {
+    std::string why;
+    const int devices = cuda_device_count(why);
+    if (devices > 0) {
+      use_cuda = true;
+      device = "cuda";
+      std::fprintf(stderr, "iclcert batch: using the CUDA backend (%d device%s found)\n", devices,
+                   devices == 1 ? "" : "s");
+    } else if (config.device == DeviceChoice::cuda) {
+      throw std::invalid_argument("--device cuda: no usable CUDA device (" + why + ")");
+    } else {
+      std::fprintf(stderr, "iclcert batch: no CUDA device (%s); using the CPU backend with %d thread%s\n",
+                   why.c_str(), config.threads, config.threads == 1 ? "" : "s");
+    }
+  }
+  if (!use_cuda) device = "cpu (" + std::to_string(config.threads) + " threads)";
+  BatchResult r = config.arith == BatchArith::float32 ? run_typed<float>(source, model, config, use_cuda)
+                                                      : run_typed<double>(source, model, config, use_cuda);
+  r.device = device;
+  r.peak_rss_kib = peak_rss_kib();
+  return r;
+}
+
+}  // namespace iclcert::gpu

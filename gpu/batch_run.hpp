@@ -1,0 +1,86 @@
+// The batch driver: prompts from a file or the sampler, streamed in chunks through
+// a backend (CPU or CUDA), folded into per-layer batch statistics, with the first
+// K prompts validated against enclosures (claim G1). Memory is bounded by the
+// chunk, the per-prompt predictions (2 bytes each) and the validated prompts.
+#pragma once
+
+#include "gpu/batch_backend.hpp"
+#include "gpu/batch_validate.hpp"
+#include "numerics/model.hpp"
+#include "numerics/prompt.hpp"
+#include "numerics/sampler.hpp"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iclcert::gpu {
+
+// Where the prompts of a batch come from; all share d, C and N.
+class PromptSource {
+ public:
+  virtual ~PromptSource() = default;
+  virtual long size() const = 0;
+  virtual void fill(long first, int count, PromptBlock<float>& block) const = 0;
+  virtual void fill(long first, int count, PromptBlock<double>& block) const = 0;
+  virtual Prompt exact(long k) const = 0;  // prompt k exactly (for validation)
+  virtual bool inputs_are_doubles() const { return false; }  // every input number is a double
+  int d = 0, C = 0, N = 0;
+};
+
+// A batch file's prompts; throws InputError (naming `file` and the prompt) when
+// they do not share d, C and N, or the list is empty.
+std::unique_ptr<PromptSource> prompts_from_list(std::vector<Prompt> prompts, const std::string& file);
+// Prompt k drawn with seed base.seed + k, as `iclcert sample --count` does; the
+// sampling of a chunk runs on `threads` threads.
+std::unique_ptr<PromptSource> prompts_from_sampler(const SamplerOptions& base, long count, int threads);
+
+enum class BatchArith { float32, float64 };
+enum class DeviceChoice { automatic, cpu, cuda };
+
+// Batch statistics of one metric at one depth: finite values (sum, min, max),
+// +inf values and undefined ones (NaN: a ratio 0/0, or no probe label).
+struct MetricStats {
+  long finite = 0, pos_inf = 0, undefined = 0;
+  double sum = 0, min = 0, max = 0;
+  void add(double v);
+};
+
+inline constexpr std::array<const char*, 6> kMetricNames = {
+    "fisher", "gap_ratio", "min_label_margin", "probe_margin", "probe_alignment", "probe_attention_same_class"};
+
+struct LayerStats {
+  std::array<MetricStats, 6> metrics;  // in kMetricNames order
+  long labelled = 0, correct = 0;      // prompts with a probe label; of those, probe margin > 0
+};
+
+struct BatchConfig {
+  BatchArith arith = BatchArith::float32;
+  DeviceChoice device = DeviceChoice::automatic;
+  int threads = 2;
+  long validate = 0;  // the first `validate` prompts
+  int chunk = 4096;
+  bool progress = true;  // progress line on stderr for runs longer than a second
+  Detail detail = Detail::per_layer;  // final_only: no per-layer statistics
+};
+
+struct BatchResult {
+  std::vector<std::uint16_t> predictions;  // one per prompt, in order
+  std::vector<LayerStats> layers;          // depth t = 0..L (per_layer)
+  long labelled = 0, correct = 0;          // at the last depth
+  std::string device;                      // "cpu (2 threads)", "cuda"
+  std::optional<ValidationReport> validation;
+  double seconds = 0, validation_seconds = 0;
+  long peak_rss_kib = 0;
+};
+
+// Throws std::invalid_argument for a model that cannot run on these prompts, or
+// --device cuda without a usable device.
+BatchResult run_batch(const PromptSource& source, const Model& model, const BatchConfig& config);
+
+long peak_rss_kib();
+
+}  // namespace iclcert::gpu

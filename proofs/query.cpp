@@ -1,0 +1,79 @@
+#include "proofs/query.hpp"
+
+#include <chrono>
+#include <sstream>
+
+namespace iclcert::proofs {
+namespace {
+
+z3::tactic tactic_for(z3::context& ctx, Method m) {
+  if (m == Method::nlsat) return z3::tactic(ctx, "qfnra-nlsat");
+  z3::params p(ctx);
+  p.set("som", true);
+  p.set("som_blowup", 4294967295u);
+  return z3::with(z3::tactic(ctx, "simplify"), p) & z3::tactic(ctx, "smt");
+}
+
+}  // namespace
+
+const char* answer_name(Answer a) {
+  switch (a) {
+    case Answer::unsat: return "unsat";
+    case Answer::sat: return "sat";
+    case Answer::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+QueryOutcome solve(const Query& q, unsigned timeout_ms) {
+  z3::context& ctx = q.formula.ctx();
+  z3::solver s = z3::try_for(tactic_for(ctx, q.method), timeout_ms).mk_solver();
+  s.add(q.formula);
+  QueryOutcome out;
+  const auto start = std::chrono::steady_clock::now();
+  z3::check_result r = z3::unknown;
+  try {
+    r = s.check();
+  } catch (const z3::exception& e) {
+    out.reason = e.msg();  // a timeout inside try_for surfaces as an exception or as unknown
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (r == z3::unsat) out.answer = Answer::unsat;
+  else if (r == z3::sat) {
+    out.answer = Answer::sat;
+    out.model = s.get_model();
+  } else if (out.reason.empty()) {
+    out.reason = s.reason_unknown();
+  }
+  return out;
+}
+
+std::string to_smtlib(const Query& q) {
+  z3::solver s(q.formula.ctx());
+  s.add(q.formula);
+  std::string body = s.to_smt2();
+  // to_smt2 ends with (check-sat); the method decides how the file asks.
+  const std::string tail = "(check-sat)\n";
+  if (body.size() >= tail.size() && body.compare(body.size() - tail.size(), tail.size(), tail) == 0)
+    body.erase(body.size() - tail.size());
+  std::ostringstream out;
+  out << "; iclcert query " << q.name << "\n"
+      << "; encodes: the NEGATION of: " << q.encodes << "\n"
+      << "; answer: unsat = the step holds for every value of the symbols (proved);\n"
+      << ";         sat = a candidate counterexample (a model of the negation);\n"
+      << ";         unknown = undecided.\n";
+  if (q.method == Method::normalise)
+    out << "; method: clear denominators, normalise with the sum-of-monomials simplifier (z3-specific\n"
+        << ";         check-sat-using below; for cvc5 replace it by (check-sat)).\n";
+  else
+    out << "; method: nonlinear real arithmetic (QF_NRA), complete nlsat procedure.\n"
+        << "(set-logic QF_NRA)\n";
+  out << body;
+  if (q.method == Method::normalise)
+    out << "(check-sat-using (then (using-params simplify :som true :som_blowup 4294967295) smt))\n";
+  else
+    out << "(check-sat)\n";
+  return out.str();
+}
+
+}  // namespace iclcert::proofs

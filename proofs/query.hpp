@@ -1,0 +1,48 @@
+// One SMT query of a lemma: a formula whose unsatisfiability proves one step.
+//
+// Methods (each is also what the exported SMT-LIB2 file asks the z3 binary for):
+//   normalise  the formula is `P != 0` (or a disjunction of such) for polynomials P
+//              obtained by clearing denominators; Z3's simplifier in
+//              sum-of-monomials mode rewrites an identically-zero P to 0, so the
+//              formula to false: unsat. (A certified normalisation: we trust Z3's
+//              polynomial rewriter.) File: (check-sat-using (then (using-params
+//              simplify :som true :som_blowup 4294967295) smt)).
+//   nlsat      the formula is in QF_NRA and goes to Z3's complete nlsat procedure
+//              (logic fixed to QF_NRA): unsat is a proof, sat gives a model.
+//              File: (set-logic QF_NRA) ... (check-sat).
+// Trusted: Z3 4.8.12 (its rewriter and nlsat), and the encoding (theory/smt_lemmas.md).
+#pragma once
+
+#include <z3++.h>
+
+#include <optional>
+#include <string>
+
+namespace iclcert::proofs {
+
+enum class Method { normalise, nlsat };
+enum class Answer { unsat, sat, unknown };
+
+const char* answer_name(Answer a);
+
+struct Query {
+  std::string name;     // "A1.C3.d2.mean_scaling": also the exported file's stem
+  std::string encodes;  // one sentence: the step this query proves
+  z3::expr formula;     // the negation of the step: unsat proves it
+  Method method = Method::nlsat;
+};
+
+struct QueryOutcome {
+  Answer answer = Answer::unknown;
+  double seconds = 0;
+  std::string reason;                // Z3's reason for unknown
+  std::optional<z3::model> model;    // when sat
+};
+
+QueryOutcome solve(const Query& q, unsigned timeout_ms);
+
+// The query as a self-contained SMT-LIB2 text with a header comment saying what
+// it encodes and which answer means what.
+std::string to_smtlib(const Query& q);
+
+}  // namespace iclcert::proofs

@@ -1,0 +1,105 @@
+// `iclcert batch` end to end through its CLI11 registration: the JSON it writes,
+// and bad input (InputError / std::invalid_argument: exit 2 in main.cpp).
+#include "cli/batch_command.hpp"
+#include "gpu/batch_backend.hpp"
+#include "io/input_error.hpp"
+#include "io/json_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace iclcert::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+int run(std::vector<std::string> args) {
+  CLI::App app;
+  auto action = register_batch(app);
+  args.insert(args.begin(), "batch");
+  std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector
+  app.parse(args);
+  return action();
+}
+
+fs::path temp(const std::string& name) { return fs::temp_directory_path() / ("iclcert_batch_test_" + name); }
+
+Json read_json(const fs::path& p) {
+  std::ifstream f(p);
+  return Json::parse(f);
+}
+
+TEST(BatchCommand, SampledBatchWritesPredictionsAccuracyLayersAndValidation) {
+  const fs::path out = temp("sampled.json");
+  EXPECT_EQ(run({"--sample", "3,3,10", "--prompts", "40", "--seed", "7", "--validate", "5", "--device", "auto",
+                 "--threads", "2", "--chunk", "16", "--json", out.string(), "--no-progress"}),
+            0);
+  const Json j = read_json(out);
+  EXPECT_EQ(j["format"], 1);
+  ASSERT_EQ(j["predictions"].size(), 40u);
+  for (const auto& p : j["predictions"]) EXPECT_TRUE(p.get<int>() >= 0 && p.get<int>() < 3);
+  EXPECT_EQ(j["layers"].size(), 7u);  // the embedded default model has 6 layers
+  EXPECT_EQ(j["validation"]["prompts"], 5);
+  EXPECT_EQ(j["validation"]["certified"], true);
+  EXPECT_EQ(j["validation"]["layers"][0]["values"], 5 * 11 * 6);
+  const double acc = std::stod(j["accuracy"].get<std::string>());
+  EXPECT_GT(acc, 0.3);
+  EXPECT_LE(acc, 1.0);
+  // The same command again: identical predictions (determinism).
+  const fs::path again = temp("again.json");
+  EXPECT_EQ(run({"--sample", "3,3,10", "--prompts", "40", "--seed", "7", "--threads", "1", "--json",
+                 again.string(), "--no-progress"}),
+            0);
+  EXPECT_EQ(read_json(again)["predictions"], j["predictions"]);
+  fs::remove(out);
+  fs::remove(again);
+}
+
+TEST(BatchCommand, BatchFileRunsInFloat64) {
+  const fs::path in = temp("prompts.json"), out = temp("file.json");
+  {
+    std::ofstream f(in);
+    f << R"({"format": 1, "prompts": [
+      {"format": 1, "d": 2, "C": 2, "N": 3, "X": [["1", "0"], ["0", "1"], ["1", "1/2"]], "labels": [0, 1, 0],
+       "probe": ["0.9", "0.1"], "probe_label": 0},
+      {"format": 1, "d": 2, "C": 2, "N": 3, "X": [["-1", "0"], ["0", "-1"], ["1", "2"]], "labels": [0, 1, 1],
+       "probe": ["0", "-0.8"], "probe_label": 1}]})";
+  }
+  EXPECT_EQ(run({"--prompt-file", in.string(), "--arith", "float64", "--device", "cpu", "--validate", "all",
+                 "--json", out.string(), "--no-progress"}),
+            0);
+  const Json j = read_json(out);
+  EXPECT_EQ(j["predictions"], Json::parse("[0, 1]"));
+  EXPECT_EQ(j["validation"]["prompts"], 2);
+  fs::remove(in);
+  fs::remove(out);
+}
+
+TEST(BatchCommand, BadInputIsRejected) {
+  EXPECT_THROW(run({"--sample", "3,3", "--prompts", "2"}), std::invalid_argument);
+  EXPECT_THROW(run({"--sample", "3,3,10", "--arith", "float16"}), std::invalid_argument);
+  EXPECT_THROW(run({"--sample", "3,3,10", "--device", "tpu"}), std::invalid_argument);
+  EXPECT_THROW(run({"--sample", "3,3,10", "--validate", "some"}), std::invalid_argument);
+  EXPECT_THROW(run({}), std::invalid_argument);
+  EXPECT_THROW(run({"--prompt-file", "/nonexistent/prompts.json"}), InputError);
+  // No GPU here: --device cuda is a usage error, not a silent fallback.
+  std::string why;
+  if (gpu::cuda_device_count(why) == 0) {
+    EXPECT_THROW(run({"--sample", "3,3,10", "--device", "cuda"}), std::invalid_argument);
+  }
+  // Prompts of different sizes in one batch.
+  const fs::path in = temp("mixed.json");
+  {
+    std::ofstream f(in);
+    f << R"({"format": 1, "prompts": [
+      {"format": 1, "d": 1, "C": 2, "N": 1, "X": [["1"]], "labels": [0], "probe": ["1"]},
+      {"format": 1, "d": 1, "C": 2, "N": 2, "X": [["1"], ["2"]], "labels": [0, 1], "probe": ["1"]}]})";
+  }
+  EXPECT_THROW(run({"--prompt-file", in.string()}), InputError);
+  fs::remove(in);
+}
+
+}  // namespace
+}  // namespace iclcert::cli
