@@ -7,7 +7,7 @@
 // The torch part runs `python3 bench/pytorch_batch.py` (ICLCERT_PYTHON overrides
 // the interpreter; Debian's /usr/bin/python3 is tried when `python3` lacks torch);
 // without torch the ratio is skipped with a message. Install the peer with
-// scripts/install-bench-deps.sh (python3-torch, python3-numpy, OpenBLAS).
+// scripts/install-deps.sh --bench (python3-torch, python3-numpy, OpenBLAS).
 #include "gpu/batch_backend.hpp"
 #include "gpu/batch_model.hpp"
 #include "gpu/batch_run.hpp"
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
   std::string peak_source = "shared/TOOLCHAIN.md's measured 4096^3 float32 GEMM (OpenBLAS, 2 cores)";
   const std::string py = python_with_torch();
   if (py.empty()) {
-    std::printf("PyTorch: not found (no python3 with torch and numpy; run scripts/install-bench-deps.sh): "
+    std::printf("PyTorch: not found (no python3 with torch and numpy; run scripts/install-deps.sh --bench): "
                 "ratio skipped\n");
   } else {
     const auto dir = std::filesystem::temp_directory_path() / ("iclcert_batch_bench_" + std::to_string(getpid()));

@@ -3,7 +3,7 @@
 // encloses the value), exact rationals as p/q when short.
 #pragma once
 
-#include "io/json_reader.hpp"
+#include "io/trace_io.hpp"
 #include "numerics/metrics.hpp"
 #include "numerics/rigorous.hpp"
 
@@ -38,20 +38,15 @@ std::string show(const Ratio<T>& r) {
   return "?";
 }
 
-// JSON: exact rationals as strings, enclosures as ["lo", "hi"] rounded outward.
+// JSON: the trace file's forms (io/trace_io.hpp): exact rationals as strings,
+// enclosures as ["lo", "hi"] rounded outward, +inf, or null.
 template <RigorousScalar T>
 Json enclosure_json(const T& x) {
-  using Tr = ScalarTraits<T>;
-  if constexpr (ScalarTraits<T>::exact) return Tr::to_string(x);
-  else return Json::array({Tr::lower_string(x), Tr::upper_string(x)});
+  return scalar_json(x);
 }
-
 template <RigorousScalar T>
 Json enclosure_json(const Ratio<T>& r) {
-  using K = typename Ratio<T>::Kind;
-  if (r.kind == K::finite) return enclosure_json(r.value);
-  if (r.kind == K::pos_inf) return "+inf";
-  return nullptr;
+  return ratio_json(r);
 }
 
 }  // namespace iclcert::claims

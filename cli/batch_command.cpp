@@ -103,23 +103,12 @@ int batch(const BatchOptions& o) {
     source = gpu::prompts_from_list(read_prompt_file(o.prompt_file), o.prompt_file);
     source_json = {{"prompt_file", o.prompt_file}};
   } else {
-    SamplerOptions s;  // the limits of --sample in every other command
-    {
-      char c1 = 0, c2 = 0;
-      std::istringstream in(o.sample);
-      if (!(in >> s.d >> c1 >> s.C >> c2 >> s.N) || c1 != ',' || c2 != ',' || !in.eof())
-        throw std::invalid_argument("--sample " + o.sample + ": expected d,C,N (for example 16,4,64)");
-      if (s.d < 1 || s.d > 1024 || s.C < 2 || s.C > 256 || s.N < 1 || s.N > 65536)
-        throw std::invalid_argument("--sample " + o.sample +
-                                    ": expected 1 <= d <= 1024, 2 <= C <= 256, 1 <= N <= 65536");
-    }
-    s.seed = o.seed;
-    s.balanced = o.balanced;
-    try {
-      s.margin = parse_rational(o.margin);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("--margin " + o.margin + ": " + e.what());
-    }
+    InstanceOptions sample_options;
+    sample_options.sample = o.sample;
+    sample_options.seed = o.seed;
+    sample_options.balanced = o.balanced;
+    sample_options.margin = o.margin;
+    const SamplerOptions s = sampler_options(sample_options);  // the same checks as every other command
     source = gpu::prompts_from_sampler(s, o.prompts, threads);
     source_json = {{"sample", o.sample}, {"seed", o.seed}, {"balanced", o.balanced}, {"margin", o.margin}};
   }

@@ -2,6 +2,11 @@
 # Installs, from Debian's archive, whatever iclcert needs that this machine lacks.
 # Safe to re-run: packages already present are skipped, and apt is not touched at all
 # when nothing is missing (so a warm machine pays nothing).
+#   scripts/install-deps.sh          build and test dependencies
+#   scripts/install-deps.sh --bench  also the batch benchmark's PyTorch peer
+#                                    (bench/pytorch_batch.py): python3-torch, numpy and
+#                                    OpenBLAS, without which they run on the reference
+#                                    BLAS, about 30 times slower (shared/TOOLCHAIN.md)
 set -euo pipefail
 
 packages=(
@@ -12,6 +17,12 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev librapidcheck-dev libbenchmark-dev
 )
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(python3 python3-torch python3-numpy libopenblas0-pthread)
+elif [[ $# -gt 0 ]]; then
+  echo "usage: scripts/install-deps.sh [--bench]" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${packages[@]}"; do
