@@ -19,12 +19,6 @@ float nearest_float(const Rational& q) {
 namespace {
 
 template <class T>
-T round_to(const Rational& q) {
-  if constexpr (sizeof(T) == sizeof(float)) return nearest_float(q);
-  else return nearest_double(q);
-}
-
-template <class T>
 void append_matrix(std::vector<T>& out, const Matrix<Rational>& m) {
   for (std::size_t r = 0; r < m.rows(); ++r)
     for (std::size_t c = 0; c < m.cols(); ++c) out.push_back(round_to<T>(m(r, c)));

@@ -33,4 +33,11 @@ BatchModel<T> make_batch_model(const Model& model, int d, int C);
 // The exact rational rounded to the nearest float (ties to even) in one step.
 float nearest_float(const Rational& q);
 
+// q rounded to nearest in the batch path's float type.
+template <class T>
+T round_to(const Rational& q) {
+  if constexpr (sizeof(T) == sizeof(float)) return nearest_float(q);
+  else return nearest_double(q);
+}
+
 }  // namespace iclcert::gpu

@@ -18,12 +18,6 @@ namespace iclcert::gpu {
 namespace {
 
 template <class T>
-T round_to(const Rational& q) {
-  if constexpr (sizeof(T) == sizeof(float)) return nearest_float(q);
-  else return nearest_double(q);
-}
-
-template <class T>
 void prepare(PromptBlock<T>& block, int d, int C, int N, int count) {
   block.d = d;
   block.C = C;
