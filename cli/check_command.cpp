@@ -127,7 +127,9 @@ Json verdict_json(const ClaimReport& r, const CheckOptions& o, const Prompt& p, 
   evidence["seconds"] = seconds;
   evidence["options"] = {{"layers", o.layers}, {"metric", o.metric}, {"seed", o.instance.seed},
                          {"prec", o.prec}, {"max_prec", o.max_prec}, {"arith", o.arith},
-                         {"box", o.box}, {"ball", o.ball}, {"budget", o.budget}};
+                         {"box", o.box}, {"ball", o.ball}, {"budget", o.budget},
+                         {"sample", o.instance.sample}, {"balanced", o.instance.balanced},
+                         {"margin", o.instance.margin}, {"samples", o.samples}, {"confidence", o.confidence}};
   evidence["instance"] = {{"prompt", prompt_to_json(p)}, {"model", model_to_json(m)}};
   return {{"format", 1},
           {"claim", r.claim},
@@ -177,7 +179,7 @@ int replay(CheckOptions o) {
   JsonReader root(o.replay, j);
   root.expect_object({"format", "claim", "verdict", "precision_bits", "evidence", "counterexample"});
   expect_format_1(root);
-  o.claim = root.field("claim").one_of({"A1", "A2", "E1", "E2", "R1"});
+  o.claim = root.field("claim").one_of({"A1", "A2", "E1", "E2", "C1", "R1"});
   const std::string recorded = root.field("verdict").one_of({"proved", "refuted", "undecided"});
   const JsonReader evidence = root.field("evidence");
   if (evidence.has("options")) {
@@ -189,6 +191,11 @@ int replay(CheckOptions o) {
       for (std::size_t k = 0; k < opts.field("box").expect_array(0, 64); ++k)
         o.box.push_back(opts.field("box").element(k).string());
     if (opts.has("ball")) o.ball = opts.field("ball").string();
+    if (opts.has("sample")) o.instance.sample = opts.field("sample").string();
+    if (opts.has("balanced")) o.instance.balanced = opts.field("balanced").boolean();
+    if (opts.has("margin")) o.instance.margin = opts.field("margin").string();
+    if (opts.has("samples")) o.samples = static_cast<int>(opts.field("samples").integer(1, 10000000));
+    if (opts.has("confidence")) o.confidence = opts.field("confidence").string();
     if (opts.has("budget")) o.budget = static_cast<int>(opts.field("budget").integer(1, 1 << 30));
     if (opts.has("seed")) o.instance.seed = static_cast<std::uint64_t>(opts.field("seed").integer(0, LONG_MAX));
   }

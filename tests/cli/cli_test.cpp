@@ -125,4 +125,30 @@ TEST_F(Cli, BadInputExitsTwoAndWritesNothing) {
   }
 }
 
+// `iclcert check`: exit status 0 proved, 1 refuted, 3 undecided, 2 bad input; a
+// refuted verdict file replays from its counterexample.
+TEST_F(Cli, CheckExitStatusesAndReplay) {
+  EXPECT_EQ(iclcert("check --claim A2").status, 0);
+  const std::string deep = std::string(ICLCERT_SOURCE_DIR) + "/examples/deep32_model.json";
+  const std::string verdict = path("verdict.json");
+  Result refuted = iclcert("check --claim A2 --model " + deep + " --json " + verdict);
+  EXPECT_EQ(refuted.status, 1) << refuted.output;
+  EXPECT_NE(refuted.output.find("layer 8: F = "), std::string::npos) << refuted.output;
+  nlohmann::json v = nlohmann::json::parse(std::ifstream(verdict));
+  EXPECT_EQ(v["verdict"], "refuted");
+  EXPECT_EQ(v["counterexample"]["layer"], 8);
+  Result replay = iclcert("check --replay " + verdict);
+  EXPECT_EQ(replay.status, 1) << replay.output;
+  EXPECT_NE(replay.output.find("reproduces the recorded verdict"), std::string::npos) << replay.output;
+  // An identity layer: F^{t+1} = F^t exactly, which enclosures cannot certify.
+  const std::string still = write("still.json", R"({"format":1,"layers":[{"beta":"1","gamma":"1","alpha":"0","alpha_label":"0"}]})");
+  Result tie = iclcert("check --claim A2 --model " + still + " --max-prec 256");
+  EXPECT_EQ(tie.status, 3) << tie.output;
+  // A1's hypotheses fail on the default model (beta = 1/4): a usage error naming why.
+  Result hyp = iclcert("check --claim A1");
+  EXPECT_EQ(hyp.status, 2);
+  EXPECT_NE(hyp.output.find("beta = 1/4"), std::string::npos) << hyp.output;
+  EXPECT_EQ(iclcert("check --claim A2 --arith double").status, 2);
+}
+
 }  // namespace
