@@ -150,20 +150,104 @@ ICLCERT_HD inline void for_panels(int P, F&& f) {
   }
 }
 
+// Consecutive query columns as one value, a "pack" of kPackLanes<T> lanes: on
+// the host a 64-byte GCC vector (plain lane loops kept a panel's accumulators on
+// the stack, a store and a reload per step; vectors stay in registers), on the
+// device and elsewhere a plain array of kLanes values. Either way an operation
+// acts on each lane on its own, with the same IEEE rounding, in the order of the
+// lane loops it replaces: the values are those of the lane loops, bit for bit.
+#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
+// (The clones of batch_cpu.cpp inline these; -Wpsabi only warns that a
+// non-inlined vector return would use another ABI in the baseline clone. Off
+// from here to the end of this header, where the packs are used.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+// A 64-byte vector (16 floats, 8 doubles): larger GCC vectors are split poorly.
+template <class T>
+struct PackOf {
+  typedef T type __attribute__((vector_size(64)));
+};
+template <class T>
+inline constexpr int kPackLanes = 64 / sizeof(T);
+template <class T>
+using Pack = typename PackOf<T>::type;
+template <class T>
+inline Pack<T> pack_load(const T* p) {
+  Pack<T> r;
+  std::memcpy(&r, p, sizeof r);
+  return r;
+}
+template <class T>
+inline void pack_store(T* p, const Pack<T>& a) {
+  std::memcpy(p, &a, sizeof a);
+}
+template <class T>
+inline Pack<T> pack_max(const Pack<T>& a, const Pack<T>& b) {  // a > b ? a : b, lane by lane
+  return a > b ? a : b;
+}
+#define ICLCERT_UNROLL _Pragma("GCC unroll 16")
+#else
+template <class T>
+inline constexpr int kPackLanes = kLanes;
+template <class T>
+struct Pack {
+  T v[kLanes];
+  ICLCERT_HD friend Pack operator*(const Pack& a, T s) {
+    Pack r;
+    for (int l = 0; l < kLanes; ++l) r.v[l] = a.v[l] * s;
+    return r;
+  }
+  ICLCERT_HD friend Pack operator+(const Pack& a, const Pack& b) {
+    Pack r;
+    for (int l = 0; l < kLanes; ++l) r.v[l] = a.v[l] + b.v[l];
+    return r;
+  }
+  ICLCERT_HD friend Pack operator/(const Pack& a, const Pack& b) {
+    Pack r;
+    for (int l = 0; l < kLanes; ++l) r.v[l] = a.v[l] / b.v[l];
+    return r;
+  }
+};
+template <class T>
+ICLCERT_HD inline Pack<T> pack_max(const Pack<T>& a, const Pack<T>& b) {  // a > b ? a : b, lane by lane
+  Pack<T> r;
+  for (int l = 0; l < kLanes; ++l) r.v[l] = a.v[l] > b.v[l] ? a.v[l] : b.v[l];
+  return r;
+}
+template <class T>
+ICLCERT_HD inline Pack<T> pack_load(const T* p) {
+  Pack<T> r;
+  for (int l = 0; l < kLanes; ++l) r.v[l] = p[l];
+  return r;
+}
+template <class T>
+ICLCERT_HD inline void pack_store(T* p, const Pack<T>& a) {
+  for (int l = 0; l < kLanes; ++l) p[l] = a.v[l];
+}
+#if defined(__CUDACC__)
+#define ICLCERT_UNROLL _Pragma("unroll")
+#else
+#define ICLCERT_UNROLL
+#endif
+#endif
+
 // ST[i * P + j] = sum_k KT[k][i] QT[k][j] for keys i < n_keys, columns b..b+W-1.
 template <int G, class T>
 ICLCERT_HD inline void score_panel(const T* KT, const T* QT, int D, int P, int n_keys, int b, T* ST) {
-  constexpr int W = G * kLanes;
+  constexpr int PL = kPackLanes<T>, NP = G * kLanes / PL;  // packs per panel
   for (int i = 0; i < n_keys; ++i) {
-    T acc[W];
+    Pack<T> acc[NP];
     const T k0 = KT[i];
-    for (int l = 0; l < W; ++l) acc[l] = QT[b + l] * k0;
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) acc[g] = pack_load(QT + b + g * PL) * k0;
     for (int k = 1; k < D; ++k) {
       const T kv = KT[static_cast<long>(k) * P + i];
       const T* q = QT + static_cast<long>(k) * P + b;
-      for (int l = 0; l < W; ++l) acc[l] += q[l] * kv;
+      ICLCERT_UNROLL
+      for (int g = 0; g < NP; ++g) acc[g] = acc[g] + pack_load(q + g * PL) * kv;
     }
-    for (int l = 0; l < W; ++l) ST[static_cast<long>(i) * P + b + l] = acc[l];
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) pack_store(ST + static_cast<long>(i) * P + b + g * PL, acc[g]);
   }
 }
 
@@ -172,27 +256,38 @@ ICLCERT_HD inline void score_matrix(const T* KT, const T* QT, int D, int P, int 
   for_panels(P, [&]<int G>(int b) { score_panel<G>(KT, QT, D, P, n_keys, b, ST); });
 }
 
-// Columns b..b+G*kLanes-1 of ST become those queries' attention weights.
+// Columns b..b+G*kLanes-1 of ST become those queries' attention weights:
+// m = max_i s_i, w_i = exp(s_i - m), sum = w_0 + w_1 + ... in order, w_i / sum.
 template <int G, class T>
 ICLCERT_HD inline void softmax_columns(T* ST, int P, int n_keys, int b) {
+  constexpr int PL = kPackLanes<T>, NP = G * kLanes / PL;  // packs per panel
   constexpr int W = G * kLanes;
-  T m[W], sum[W];
-  for (int l = 0; l < W; ++l) m[l] = ST[b + l];
+  Pack<T> m[NP], sum[NP];
+  ICLCERT_UNROLL
+  for (int g = 0; g < NP; ++g) m[g] = pack_load(ST + b + g * PL);
   for (int i = 1; i < n_keys; ++i) {
     const T* row = ST + static_cast<long>(i) * P + b;
-    for (int l = 0; l < W; ++l) m[l] = row[l] > m[l] ? row[l] : m[l];
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) m[g] = pack_max<T>(pack_load(row + g * PL), m[g]);
   }
-  for (int l = 0; l < W; ++l) sum[l] = T(0);
+  T mv[W];
+  ICLCERT_UNROLL
+  for (int g = 0; g < NP; ++g) pack_store(mv + g * PL, m[g]);
   for (int i = 0; i < n_keys; ++i) {
     T* row = ST + static_cast<long>(i) * P + b;
-    for (int l = 0; l < W; ++l) {
-      row[l] = kernel_exp<T>(row[l] - m[l]);
-      sum[l] += row[l];
-    }
+    for (int l = 0; l < W; ++l) row[l] = kernel_exp<T>(row[l] - mv[l]);
+  }
+  ICLCERT_UNROLL
+  for (int g = 0; g < NP; ++g) sum[g] = Pack<T>{};
+  for (int i = 0; i < n_keys; ++i) {
+    const T* row = ST + static_cast<long>(i) * P + b;
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) sum[g] = sum[g] + pack_load(row + g * PL);
   }
   for (int i = 0; i < n_keys; ++i) {
     T* row = ST + static_cast<long>(i) * P + b;
-    for (int l = 0; l < W; ++l) row[l] = row[l] / sum[l];
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) pack_store(row + g * PL, pack_load(row + g * PL) / sum[g]);
   }
 }
 
@@ -210,17 +305,20 @@ ICLCERT_HD inline void weight_matrix(T* ST, int P, int n_keys, int softmax) {
 // AGG[k][j] = sum_i A[i][j] VT[k][i], columns b..b+W-1.
 template <int G, class T>
 ICLCERT_HD inline void aggregate_panel(const T* A, const T* VT, int D, int P, int n_keys, int b, T* AGG) {
-  constexpr int W = G * kLanes;
+  constexpr int PL = kPackLanes<T>, NP = G * kLanes / PL;  // packs per panel
   for (int k = 0; k < D; ++k) {
-    T acc[W];
-    for (int l = 0; l < W; ++l) acc[l] = T(0);
+    Pack<T> acc[NP];
     const T* vk = VT + static_cast<long>(k) * P;
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) acc[g] = Pack<T>{};
     for (int i = 0; i < n_keys; ++i) {
       const T v = vk[i];
       const T* a = A + static_cast<long>(i) * P + b;
-      for (int l = 0; l < W; ++l) acc[l] += a[l] * v;
+      ICLCERT_UNROLL
+      for (int g = 0; g < NP; ++g) acc[g] = acc[g] + pack_load(a + g * PL) * v;
     }
-    for (int l = 0; l < W; ++l) AGG[static_cast<long>(k) * P + b + l] = acc[l];
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) pack_store(AGG + static_cast<long>(k) * P + b + g * PL, acc[g]);
   }
 }
 
@@ -508,5 +606,9 @@ ICLCERT_HD inline int run_prompt_final(const ModelView<T>& m, int N, const T* X,
   *probe_margin = probe_label >= 0 ? label_margin(s.Z, d, m.C, P, N, probe_label) : quiet_nan<T>();
   return best;
 }
+
+#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace iclcert::gpu
