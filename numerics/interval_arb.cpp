@@ -222,15 +222,7 @@ ArbBall Traits::shift_point(const ArbBall& x) {
 
 double Traits::to_double(const ArbBall& x) { return arf_get_d(arb_midref(x.get()), ARF_RND_NEAR); }
 
-std::string Traits::to_string(const ArbBall& x) {
-  // Appended piecewise: g++ 12 warns falsely (-Wrestrict) on "[" + a + ", " + b.
-  std::string out = "[";
-  out += lower_string(x);
-  out += ", ";
-  out += upper_string(x);
-  out += "]";
-  return out;
-}
+std::string Traits::to_string(const ArbBall& x) { return detail::bracketed(lower_string(x), upper_string(x)); }
 
 bool Traits::contains(const ArbBall& x, const Rational& q) {
   Fmpq f(q);

@@ -37,4 +37,15 @@ std::string upper_endpoint_string(mpfr_srcptr e, long digits);
 // Significant decimal digits for a value at `bits` of precision: 1 + ceil(bits log10 2).
 long decimal_digits_for_bits(long bits);
 
+// "[lo, hi]", the display form of both interval backends. Appended piecewise: g++ 12
+// warns falsely (-Wrestrict) on "[" + a + ", " + b.
+inline std::string bracketed(const std::string& lo, const std::string& hi) {
+  std::string out = "[";
+  out += lo;
+  out += ", ";
+  out += hi;
+  out += "]";
+  return out;
+}
+
 }  // namespace iclcert::detail

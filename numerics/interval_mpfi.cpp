@@ -131,15 +131,7 @@ double Traits::to_double(const MpfiInterval& x) {
   return mpfr_get_d(m.v, MPFR_RNDN);
 }
 
-std::string Traits::to_string(const MpfiInterval& x) {
-  // Appended piecewise: g++ 12 warns falsely (-Wrestrict) on "[" + a + ", " + b.
-  std::string out = "[";
-  out += lower_string(x);
-  out += ", ";
-  out += upper_string(x);
-  out += "]";
-  return out;
-}
+std::string Traits::to_string(const MpfiInterval& x) { return detail::bracketed(lower_string(x), upper_string(x)); }
 
 bool Traits::contains(const MpfiInterval& x, const Rational& q) {
   return !mpfi_nan_p(x.get()) && mpfi_is_inside_q(q.backend().data(), x.get()) > 0;
