@@ -30,8 +30,9 @@ long arith_bits(const std::string& arith, const char* prefix) {
   return bits;
 }
 
-// A case with sizes and a model drawn for them; g of the given kind.
-rc::Gen<FuzzCase> cases(const PromptSpec& ps, const ModelSpec& ms, PermutationKind kind) {
+}  // namespace
+
+rc::Gen<FuzzCase> fuzz_cases(const PromptSpec& ps, const ModelSpec& ms, PermutationKind kind) {
   return rc::gen::exec([=] {
     FuzzCase c;
     c.prompt = *prompt(ps);
@@ -40,6 +41,8 @@ rc::Gen<FuzzCase> cases(const PromptSpec& ps, const ModelSpec& ms, PermutationKi
     return c;
   });
 }
+
+namespace {
 
 ModelSpec linear_models() { return ModelSpec{}; }
 ModelSpec any_kernel_models() {
@@ -121,7 +124,7 @@ rc::Gen<FuzzCase> e2_cases(bool softmax_too) {
   if (softmax_too) ms.kernels = ModelSpec::Kernels::both;
   ms.full = ms.dense_equivariant = ms.probe_overrides = false;
   ms.max_layers = 3;
-  return cases(PromptSpec{}, ms, PermutationKind::composed);
+  return fuzz_cases(PromptSpec{}, ms, PermutationKind::composed);
 }
 
 CaseVerdict e2_check_interval(const FuzzCase& c, long bits) {
@@ -429,7 +432,7 @@ std::vector<PropertyInfo> build_catalogue() {
                  "the interval enclosure of every state and metric contains the exact rational value (linear kernel)",
                  {"interval:P"},
                  "interval:128",
-                 [](const std::string&) { return cases(PromptSpec{}, linear_models(), PermutationKind::composed); },
+                 [](const std::string&) { return fuzz_cases(PromptSpec{}, linear_models(), PermutationKind::composed); },
                  [](const FuzzCase& c, const std::string& arith) {
                    return enclosure_check(c, arith_bits(arith, "interval:"));
                  }});
@@ -437,14 +440,14 @@ std::vector<PropertyInfo> build_catalogue() {
                  "the metrics at every depth are invariant under permutations of tokens, features and labels",
                  {"rational"},
                  "rational",
-                 [](const std::string&) { return cases(PromptSpec{}, linear_models(), PermutationKind::composed); },
+                 [](const std::string&) { return fuzz_cases(PromptSpec{}, linear_models(), PermutationKind::composed); },
                  [](const FuzzCase& c, const std::string&) { return metrics_check(c); }});
   out.push_back({"trace-roundtrip",
                  "a trace written as JSON reads back to the same numbers",
                  {"rational", "double"},
                  "rational",
                  [](const std::string& arith) {
-                   return cases(PromptSpec{}, arith == "double" ? any_kernel_models() : linear_models(),
+                   return fuzz_cases(PromptSpec{}, arith == "double" ? any_kernel_models() : linear_models(),
                                 PermutationKind::composed);
                  },
                  [](const FuzzCase& c, const std::string& arith) {
@@ -462,7 +465,7 @@ std::vector<PropertyInfo> build_catalogue() {
 }  // namespace
 
 rc::Gen<FuzzCase> e1_cases(PermutationKind kind, const std::string& arith) {
-  return cases(PromptSpec{}, arith == "rational" ? linear_models() : any_kernel_models(), kind);
+  return fuzz_cases(PromptSpec{}, arith == "rational" ? linear_models() : any_kernel_models(), kind);
 }
 
 CaseVerdict e1_check_exact(const FuzzCase& c, const LayerFunction<Rational>& layer) {

@@ -8,6 +8,7 @@
 #include "numerics/scalar_rational.hpp"
 #include "numerics/state.hpp"
 #include "properties/equivariance.hpp"
+#include "properties/generators.hpp"
 #include "properties/runner.hpp"
 
 #include <functional>
@@ -31,6 +32,9 @@ const PropertyInfo& find_property(const std::string& id);
 
 // Throws std::invalid_argument when `arith` is not one the property runs in.
 void require_arith(const PropertyInfo& p, const std::string& arith);
+
+// A case with sizes and a model drawn for them; g of the given kind.
+rc::Gen<FuzzCase> fuzz_cases(const PromptSpec& ps, const ModelSpec& ms, PermutationKind kind);
 
 // E1 pieces, public so that tests can check a planted-bug layer with them.
 rc::Gen<FuzzCase> e1_cases(PermutationKind kind, const std::string& arith);

@@ -74,13 +74,7 @@ rc::Gen<FuzzCase> full_layer_cases(PermutationKind kind, int min_N) {
   ms.vary_probe_options = false;
   PromptSpec ps;
   ps.min_N = min_N;
-  return rc::gen::exec([=] {
-    FuzzCase c;
-    c.prompt = *prompt(ps);
-    c.model = *model(ms, c.prompt.d, c.prompt.C);
-    c.g = *group_element(c.prompt.d, c.prompt.C, c.prompt.N, kind);
-    return c;
-  });
+  return fuzz_cases(ps, ms, kind);
 }
 
 FuzzOutcome fuzz_bug(int bug, PermutationKind kind) {
