@@ -44,6 +44,16 @@ struct BlockOutput {
   std::vector<T> probe_margins;           // count (final_only; NaN without a label)
   std::vector<LayerRecord<T>> records;    // count x (L + 1) (per_layer, with_states)
   std::vector<T> states;                  // count x (L + 1) x (N + 1) x (d + C) (with_states)
+
+  // Sizes (and zeroes) the vectors that `detail` fills for `block` under `layers`
+  // layers: the same on every backend.
+  void prepare(const PromptBlock<T>& block, std::size_t layers, Detail detail) {
+    const std::size_t n = block.count, L1 = layers + 1, D = block.d + block.C;
+    predictions.assign(n, 0);
+    probe_margins.assign(detail == Detail::final_only ? n : 0, T(0));
+    records.assign(detail == Detail::final_only ? 0 : n * L1, LayerRecord<T>{});
+    states.assign(detail == Detail::with_states ? n * L1 * (block.N + 1) * D : 0, T(0));
+  }
 };
 
 // Runs a block on `threads` CPU threads (each prompt on one thread: the results

@@ -65,11 +65,7 @@ void run_range(const RangeJob<T>& job, int begin, int end) {
 template <class T>
 void run_block_cpu(const ModelView<T>& model, const PromptBlock<T>& block, Detail detail, int threads,
                    BlockOutput<T>& out) {
-  const std::size_t n = block.count, L1 = model.layers + 1, D = block.d + block.C;
-  out.predictions.assign(n, 0);
-  out.probe_margins.assign(detail == Detail::final_only ? n : 0, T(0));
-  out.records.assign(detail == Detail::final_only ? 0 : n * L1, LayerRecord<T>{});
-  out.states.assign(detail == Detail::with_states ? n * L1 * (block.N + 1) * D : 0, T(0));
+  out.prepare(block, model.layers, detail);
   const RangeJob<T> job{&model, &block, detail, &out};
   threads = std::max(1, std::min(threads, block.count));
   if (threads == 1) {

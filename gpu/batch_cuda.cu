@@ -68,11 +68,8 @@ cudaError_t upload(DeviceBuffers& buffers, U*& device, const U* host, std::size_
 template <class T>
 std::string run_block_cuda(const ModelView<T>& host, const PromptBlock<T>& block, Detail detail,
                            BlockOutput<T>& out) {
-  const std::size_t n = block.count, L1 = host.layers + 1, D = block.d + block.C;
-  out.predictions.assign(n, 0);
-  out.probe_margins.assign(detail == Detail::final_only ? n : 0, T(0));
-  out.records.assign(detail == Detail::final_only ? 0 : n * L1, LayerRecord<T>{});
-  out.states.assign(detail == Detail::with_states ? n * L1 * (block.N + 1) * D : 0, T(0));
+  out.prepare(block, host.layers, detail);
+  const std::size_t n = block.count;
   if (n == 0) return "";
   DeviceBuffers buf;
   ModelView<T> m = host;
