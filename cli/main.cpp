@@ -2,6 +2,8 @@
 // Exit status: 0 success / proved, 1 refuted, 3 undecided, 2 bad input or usage.
 #include "cli/batch_command.hpp"
 #include "cli/check_command.hpp"
+#include "cli/compare_command.hpp"
+#include "cli/extract_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/sample_command.hpp"
 #ifdef ICLCERT_HAVE_PROPERTIES
@@ -28,6 +30,8 @@ int main(int argc, char** argv) {
   actions["sample"] = iclcert::cli::register_sample(app);
   actions["check"] = iclcert::cli::register_check(app);
   actions["batch"] = iclcert::cli::register_batch(app);
+  actions["extract"] = iclcert::cli::register_extract(app);
+  actions["compare"] = iclcert::cli::register_compare(app);
 #ifdef ICLCERT_HAVE_PROPERTIES
   actions["fuzz"] = iclcert::cli::register_fuzz(app);
 #endif

@@ -1,6 +1,7 @@
 #include "gpu/batch_run.hpp"
 
 #include "gpu/batch_model.hpp"
+#include "gpu/progress.hpp"
 #include "io/input_error.hpp"
 #include "numerics/interval_arb.hpp"
 
@@ -99,37 +100,6 @@ class SamplerSource : public PromptSource {
   int threads_;
 };
 
-// A progress line on stderr once a run has taken a second: rewritten in place on
-// a terminal, a new line every 10 s otherwise.
-class Progress {
- public:
-  Progress(long total, bool enabled) : total_(total), enabled_(enabled), tty_(isatty(2)) {}
-  void update(long done) {
-    if (!enabled_) return;
-    const double t = elapsed();
-    if (t < 1.0 || (t - last_ < (tty_ ? 0.25 : 10.0) && done < total_)) return;
-    last_ = t;
-    shown_ = true;
-    const double rate = done / t;
-    std::fprintf(stderr, "%siclcert batch: %ld/%ld prompts (%.1f%%), %.0f prompts/s, %.0f s left%s", tty_ ? "\r" : "",
-                 done, total_, 100.0 * done / total_, rate, rate > 0 ? (total_ - done) / rate : 0.0,
-                 tty_ ? "   " : "\n");
-    std::fflush(stderr);
-  }
-  void finish() {
-    if (shown_ && tty_) std::fputc('\n', stderr);
-  }
-  double elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
- private:
-  long total_;
-  bool enabled_, tty_, shown_ = false;
-  double last_ = 0;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
-
 // The first K prompts against Arb enclosures at 256 bits, on `threads` threads
 // (each with its own working precision; the report merges counts and maxima,
 // which do not depend on the split).
@@ -176,7 +146,7 @@ BatchResult run_typed(const PromptSource& source, const Model& model, const Batc
     result.validation->certified_reference = true;
     result.validation->layers.resize(L1);
   }
-  Progress progress(total, config.progress);
+  Progress progress("iclcert batch", total, config.progress);
   PromptBlock<T> block;
   BlockOutput<T> out;
   for (long first = 0; first < total;) {
@@ -264,8 +234,7 @@ long peak_rss_kib() {
   return usage.ru_maxrss;
 }
 
-BatchResult run_batch(const PromptSource& source, const Model& model, const BatchConfig& config) {
-  if (config.chunk < 1 || config.threads < 1) throw std::invalid_argument("chunk and threads must be >= 1");
+std::pair<bool, std::string> choose_backend(const BatchConfig& config, const char* who) {
   bool use_cuda = false;
   std::string device;
   if (config.device != DeviceChoice::cpu) {
@@ -274,16 +243,22 @@ BatchResult run_batch(const PromptSource& source, const Model& model, const Batc
     if (devices > 0) {
       use_cuda = true;
       device = "cuda";
-      std::fprintf(stderr, "iclcert batch: using the CUDA backend (%d device%s found)\n", devices,
+      std::fprintf(stderr, "%s: using the CUDA backend (%d device%s found)\n", who, devices,
                    devices == 1 ? "" : "s");
     } else if (config.device == DeviceChoice::cuda) {
       throw std::invalid_argument("--device cuda: no usable CUDA device (" + why + ")");
     } else {
-      std::fprintf(stderr, "iclcert batch: no CUDA device (%s); using the CPU backend with %d thread%s\n",
-                   why.c_str(), config.threads, config.threads == 1 ? "" : "s");
+      std::fprintf(stderr, "%s: no CUDA device (%s); using the CPU backend with %d thread%s\n",
+                   who, why.c_str(), config.threads, config.threads == 1 ? "" : "s");
     }
   }
   if (!use_cuda) device = "cpu (" + std::to_string(config.threads) + " threads)";
+  return {use_cuda, device};
+}
+
+BatchResult run_batch(const PromptSource& source, const Model& model, const BatchConfig& config) {
+  if (config.chunk < 1 || config.threads < 1) throw std::invalid_argument("chunk and threads must be >= 1");
+  const auto [use_cuda, device] = choose_backend(config, "iclcert batch");
   BatchResult r = config.arith == BatchArith::float32 ? run_typed<float>(source, model, config, use_cuda)
                                                       : run_typed<double>(source, model, config, use_cuda);
   r.device = device;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace iclcert::gpu {
@@ -80,6 +81,11 @@ struct BatchResult {
 // Throws std::invalid_argument for a model that cannot run on these prompts, or
 // --device cuda without a usable device.
 BatchResult run_batch(const PromptSource& source, const Model& model, const BatchConfig& config);
+
+// The backend of a run: (true, "cuda") when CUDA is chosen and usable, else
+// (false, "cpu (T threads)"); says which on stderr, prefixed by `who`. Throws
+// std::invalid_argument for --device cuda without a usable device.
+std::pair<bool, std::string> choose_backend(const BatchConfig& config, const char* who);
 
 long peak_rss_kib();
 

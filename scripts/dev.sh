@@ -9,7 +9,7 @@ mode=${1:-run}
 build=${BUILD_DIR:-build}
 jobs=${JOBS:-$(nproc)}
 
-./scripts/install-deps.sh
+if [[ "$mode" == test ]]; then ./scripts/install-deps.sh --test; else ./scripts/install-deps.sh; fi
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 case "$mode" in
   run)

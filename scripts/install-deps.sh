@@ -2,7 +2,9 @@
 # Installs, from Debian's archive, whatever iclcert needs that this machine lacks.
 # Safe to re-run: packages already present are skipped, and apt is not touched at all
 # when nothing is missing (so a warm machine pays nothing).
-#   scripts/install-deps.sh          build and test dependencies
+#   scripts/install-deps.sh          what `iclcert` needs to build and run
+#   scripts/install-deps.sh --test   also PyTorch (Debian's python3-torch, CPU), which the
+#                                    test of examples/train/train.py needs
 #   scripts/install-deps.sh --bench  also the batch benchmark's PyTorch peer
 #                                    (bench/pytorch_batch.py): python3-torch, numpy and
 #                                    OpenBLAS, without which they run on the reference
@@ -12,17 +14,20 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libboost-dev libgmp-dev libmpfr-dev libmpfi-dev
-  libflint-arb-dev libflint-dev
+  libflint-arb-dev libflint-dev libeigen3-dev
   libz3-dev z3
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev librapidcheck-dev libbenchmark-dev
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3 python3-torch python3-numpy libopenblas0-pthread)
-elif [[ $# -gt 0 ]]; then
-  echo "usage: scripts/install-deps.sh [--bench]" >&2
-  exit 2
-fi
+case "${1:-}" in
+  "") ;;
+  --test) packages+=(python3 python3-torch) ;;
+  --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-pthread) ;;
+  *)
+    echo "usage: scripts/install-deps.sh [--test | --bench]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,269 @@
+#include "cli/compare_command.hpp"
+
+#include "gpu/batch_compare.hpp"
+#include "io/input_error.hpp"
+#include "io/json_reader.hpp"
+#include "io/limits.hpp"
+#include "io/model_io.hpp"
+#include "io/output_file.hpp"
+#include "io/prompt_io.hpp"
+#include "numerics/baselines.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <thread>
+
+namespace iclcert::cli {
+namespace {
+
+struct CompareOptions {
+  std::string model_file, against_file, prompt_file, predictions_file, arith = "float32", device = "auto", json;
+  long validate = 0;
+  int threads = 0, chunk = 4096;
+  std::optional<double> min_agreement;
+  bool no_progress = false, no_baselines = false;
+};
+
+std::string number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+double ratio(long a, long b) { return b > 0 ? static_cast<double>(a) / b : 0.0; }
+
+// A trainer's exported predictions (docs/formats.md, "Predictions"): one class per
+// prompt, optionally the final probe logits.
+struct ExportedPredictions {
+  std::vector<int> classes;
+  std::vector<double> logits;  // B x C, or empty
+  std::string arithmetic;
+};
+
+ExportedPredictions read_predictions(const std::string& path, long B, int C) {
+  const Json json = load_json_file(path);
+  JsonReader root(path, json);
+  root.expect_object({"format", "model", "prompts", "arithmetic", "predictions", "probe_logits"});
+  expect_format_1(root);
+  ExportedPredictions p;
+  if (root.has("arithmetic")) p.arithmetic = root.field("arithmetic").string();
+  if (root.has("model")) root.field("model").string();
+  if (root.has("prompts")) root.field("prompts").string();
+  const JsonReader list = root.field("predictions");
+  if (static_cast<long>(list.expect_array(0, kMaxBatchPrompts)) != B)
+    list.fail("one class per prompt of the prompt file (" + std::to_string(B) + " prompts), found " +
+              std::to_string(list.value().size()));
+  for (long k = 0; k < B; ++k) p.classes.push_back(static_cast<int>(list.element(k).integer(0, C - 1)));
+  if (root.has("probe_logits")) {
+    const JsonReader logits = root.field("probe_logits");
+    logits.expect_array_of_size(B);
+    p.logits.reserve(static_cast<std::size_t>(B) * C);
+    for (long k = 0; k < B; ++k) {
+      const JsonReader row = logits.element(k);
+      row.expect_array_of_size(C);
+      for (int c = 0; c < C; ++c) p.logits.push_back(nearest_double(row.element(c).number()));
+    }
+  }
+  return p;
+}
+
+// Per baseline: correct (of labelled), agreement with A's and B's final predictions.
+struct BaselineScore {
+  long correct = 0, agree_a = 0, agree_b = 0;
+};
+
+std::array<BaselineScore, 3> score_baselines(const gpu::PromptSource& source, const gpu::CompareResult& r,
+                                             long& labelled) {
+  std::array<BaselineScore, 3> scores{};
+  gpu::PromptBlock<double> block;
+  labelled = 0;
+  for (long first = 0; first < source.size();) {
+    const int count = static_cast<int>(std::min<long>(4096, source.size() - first));
+    source.fill(first, count, block);
+    for (int i = 0; i < count; ++i) {
+      const PromptView view{block.d, block.C, block.N, block.X.data() + static_cast<std::size_t>(i) * block.N * block.d,
+                            block.labels.data() + static_cast<std::size_t>(i) * block.N,
+                            block.probe.data() + static_cast<std::size_t>(i) * block.d};
+      labelled += block.probe_label[i] >= 0;
+      for (std::size_t b = 0; b < kBaselines.size(); ++b) {
+        const int c = classify(kBaselines[b], view);
+        scores[b].correct += c == block.probe_label[i];
+        scores[b].agree_a += c == r.predictions_a[first + i];
+        scores[b].agree_b += c == r.predictions_b[first + i];
+      }
+    }
+    first += count;
+  }
+  return scores;
+}
+
+int compare(const CompareOptions& o) {
+  const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  const auto source = gpu::prompts_from_list(read_prompt_file(o.prompt_file), o.prompt_file);
+  const Model a = read_model_file(o.model_file), b = read_model_file(o.against_file);
+  const long B = source->size();
+  std::optional<ExportedPredictions> exported;
+  if (!o.predictions_file.empty()) exported = read_predictions(o.predictions_file, B, source->C);
+  gpu::BatchConfig config;
+  if (o.arith == "float32") config.arith = gpu::BatchArith::float32;
+  else if (o.arith == "float64") config.arith = gpu::BatchArith::float64;
+  else throw std::invalid_argument("--arith " + o.arith + ": the batch path runs in float32 or float64");
+  if (o.device == "auto") config.device = gpu::DeviceChoice::automatic;
+  else if (o.device == "cpu") config.device = gpu::DeviceChoice::cpu;
+  else if (o.device == "cuda") config.device = gpu::DeviceChoice::cuda;
+  else throw std::invalid_argument("--device " + o.device + ": expected auto, cpu or cuda");
+  config.threads = threads;
+  config.chunk = o.chunk;
+  config.validate = o.validate;
+  config.progress = !o.no_progress;
+
+  const gpu::CompareResult r = gpu::compare_models(*source, a, b, config);
+  long labelled = 0;
+  std::array<BaselineScore, 3> baselines{};
+  if (!o.no_baselines) baselines = score_baselines(*source, r, labelled);
+
+  std::printf("iclcert compare: %ld prompts (d = %d, C = %d, N = %d), %zu layers, %s on %s, %.2f s\n", B, source->d,
+              source->C, source->N, a.layers.size(), o.arith.c_str(), r.device.c_str(), r.seconds);
+  std::printf("  A = %s\n  B = %s\n", o.model_file.c_str(), o.against_file.c_str());
+  std::printf("  per depth t (logit deviation: |centred yA - centred yB|_inf of the probe's label block):\n");
+  std::printf("  %4s %8s %8s %8s %12s %12s %12s %12s\n", "t", "acc_A", "acc_B", "agree", "logit_dev", "mean_dev",
+              "mean_rel_dev", "feature_dev");
+  Json layers = Json::array();
+  for (std::size_t t = 0; t < r.layers.size(); ++t) {
+    const auto& l = r.layers[t];
+    const double mean_dev = B ? l.sum_logit_dev / B : 0, mean_rel = l.rel_count ? l.sum_rel_logit_dev / l.rel_count : 0;
+    std::printf("  %4zu %8.4f %8.4f %8.4f %12.4g %12.4g %12.4g %12.4g\n", t, ratio(l.correct_a, l.labelled),
+                ratio(l.correct_b, l.labelled), ratio(l.agree, B), l.max_logit_dev, mean_dev, mean_rel,
+                l.max_feature_dev);
+    Json layer = {{"t", t},
+                  {"accuracy_a", l.labelled ? Json(number(ratio(l.correct_a, l.labelled))) : Json(nullptr)},
+                  {"accuracy_b", l.labelled ? Json(number(ratio(l.correct_b, l.labelled))) : Json(nullptr)},
+                  {"agreement", number(ratio(l.agree, B))},
+                  {"agree", l.agree},
+                  {"max_logit_deviation", number(l.max_logit_dev)},
+                  {"mean_logit_deviation", number(mean_dev)},
+                  {"max_relative_logit_deviation", number(l.max_rel_logit_dev)},
+                  {"mean_relative_logit_deviation", number(mean_rel)},
+                  {"max_feature_deviation", number(l.max_feature_dev)}};
+    if (!r.certified.empty()) {
+      const auto& c = r.certified[t];
+      layer["certified"] = {{"prompts", r.certified_prompts},
+                            {"both_certified", c.both_certified},
+                            {"certified_agree", c.certified_agree},
+                            {"certified_disagree", c.certified_disagree},
+                            {"float_flips_a", c.float_flips_a},
+                            {"float_flips_b", c.float_flips_b},
+                            {"max_logit_deviation", Json::array({c.deviation_lo_text, c.deviation_hi_text})}};
+    }
+    layers.push_back(std::move(layer));
+  }
+  const long final_agree = r.layers.back().agree;
+  Json baselines_json = Json::array();
+  if (!o.no_baselines) {
+    std::printf("  baselines on the same prompts (raw features of the N labelled points; constant in depth):\n");
+    std::printf("  %-22s %8s %10s %10s\n", "", "accuracy", "agree_A", "agree_B");
+    for (std::size_t k = 0; k < kBaselines.size(); ++k) {
+      const auto& s = baselines[k];
+      std::printf("  %-22s %8.4f %10.4f %10.4f\n", baseline_name(kBaselines[k]), ratio(s.correct, labelled),
+                  ratio(s.agree_a, B), ratio(s.agree_b, B));
+      baselines_json.push_back({{"name", baseline_name(kBaselines[k])},
+                                {"accuracy", labelled ? Json(number(ratio(s.correct, labelled))) : Json(nullptr)},
+                                {"agreement_a", number(ratio(s.agree_a, B))},
+                                {"agreement_b", number(ratio(s.agree_b, B))}});
+    }
+  }
+  Json exported_json = nullptr;
+  if (exported) {
+    long agree_a = 0, agree_b = 0;
+    double logit_dev = 0;
+    for (long k = 0; k < B; ++k) {
+      agree_a += exported->classes[k] == r.predictions_a[k];
+      agree_b += exported->classes[k] == r.predictions_b[k];
+      if (!exported->logits.empty()) {
+        // Centred, as above: the trainer may carry a different multiple of 1_C.
+        const int C = source->C;
+        double ma = 0, me = 0;
+        for (int c = 0; c < C; ++c) {
+          ma += r.logits_a[k * C + c];
+          me += exported->logits[k * C + c];
+        }
+        for (int c = 0; c < C; ++c)
+          logit_dev = std::max(logit_dev, std::abs((r.logits_a[k * C + c] - ma / C) - (exported->logits[k * C + c] - me / C)));
+      }
+    }
+    std::printf("  exported predictions %s%s%s: A agrees on %.4f, B on %.4f", o.predictions_file.c_str(),
+                exported->arithmetic.empty() ? "" : " (", exported->arithmetic.empty() ? "" : (exported->arithmetic + ")").c_str(),
+                ratio(agree_a, B), ratio(agree_b, B));
+    if (!exported->logits.empty()) std::printf("; largest centred logit deviation from A %.3g", logit_dev);
+    std::printf("\n");
+    exported_json = {{"file", o.predictions_file},
+                     {"agreement_a", number(ratio(agree_a, B))},
+                     {"agreement_b", number(ratio(agree_b, B))},
+                     {"max_logit_deviation_a", exported->logits.empty() ? Json(nullptr) : Json(number(logit_dev))}};
+  }
+  if (!r.certified.empty()) {
+    const auto& c = r.certified.back();
+    std::printf("  certified (Arb, 256 bits) on the first %ld prompts, %.2f s: at depth %zu both predictions "
+                "certified on %ld, equal on %ld, different on %ld; max logit deviation %.6g (its enclosure, of width "
+                "%.1e, is in the JSON); float predictions flipped against certified ones: A %ld, B %ld\n",
+                r.certified_prompts, r.certified_seconds, r.layers.size() - 1, c.both_certified, c.certified_agree,
+                c.certified_disagree, 0.5 * (c.deviation_lo + c.deviation_hi), c.deviation_hi - c.deviation_lo,
+                c.float_flips_a, c.float_flips_b);
+  }
+  if (!o.json.empty()) {
+    Json out = {{"format", 1},
+                {"command", "compare"},
+                {"model", o.model_file},
+                {"against", o.against_file},
+                {"prompt_file", o.prompt_file},
+                {"arithmetic", o.arith},
+                {"device", r.device},
+                {"prompts", B},
+                {"d", source->d},
+                {"C", source->C},
+                {"N", source->N},
+                {"agreement", number(ratio(final_agree, B))},
+                {"layers", std::move(layers)},
+                {"baselines", o.no_baselines ? Json(nullptr) : std::move(baselines_json)},
+                {"exported_predictions", std::move(exported_json)},
+                {"certified_prompts", r.certified_prompts},
+                {"seconds", number(r.seconds)},
+                {"certified_seconds", number(r.certified_seconds)}};
+    write_file_atomically(o.json, out.dump(1) + "\n");
+  }
+  if (o.min_agreement && ratio(final_agree, B) < *o.min_agreement) {
+    std::printf("  agreement %.4f is below --min-agreement %.4f\n", ratio(final_agree, B), *o.min_agreement);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> register_compare(CLI::App& app) {
+  auto o = std::make_shared<CompareOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "compare", "Compare two models (a trained one and its extracted recursion) on a batch of prompts");
+  cmd->add_option("--model", o->model_file, "Model A, e.g. the trained model (docs/formats.md)")->required();
+  cmd->add_option("--against", o->against_file, "Model B, e.g. the output of iclcert extract --out")->required();
+  cmd->add_option("--prompt-file", o->prompt_file, "Batch file of prompts")->required();
+  cmd->add_option("--predictions", o->predictions_file,
+                  "Predictions exported by the trainer (docs/formats.md), to check the import against");
+  cmd->add_option("--validate", o->validate, "Also run the first K prompts in Arb balls at 256 bits (certified)")
+      ->capture_default_str()->check(CLI::Range(0L, 1000000L));
+  cmd->add_option("--arith", o->arith, "float32 or float64")->capture_default_str();
+  cmd->add_option("--device", o->device, "auto, cpu or cuda")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--chunk", o->chunk, "Prompts per chunk")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--json", o->json, "Write the comparison as JSON to this file");
+  cmd->add_option("--min-agreement", o->min_agreement, "Exit 1 when the final prediction agreement is below this")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--no-baselines", o->no_baselines, "Skip the classical baselines");
+  cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
+  return [o] { return compare(*o); };
+}
+
+}  // namespace iclcert::cli

@@ -1,0 +1,183 @@
+#include "cli/extract_command.hpp"
+
+#include "io/json_reader.hpp"
+#include "io/model_io.hpp"
+#include "io/output_file.hpp"
+#include "io/prompt_io.hpp"
+#include "numerics/extraction.hpp"
+#include "numerics/scalar_rational.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+namespace iclcert::cli {
+namespace {
+
+struct ExtractOptions {
+  std::string model_file, prompt_file, json, out, full_out;
+  int d = 0, C = 0;
+  std::optional<double> max_residual;
+};
+
+double root(const Rational& squared) { return std::sqrt(nearest_double(squared)); }
+
+std::string decimal(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// d and C from --d/--C, a prompt file, or the dense matrices' size.
+std::pair<int, int> sizes(const ExtractOptions& o, const Model& model) {
+  int D = 0;
+  for (const auto& layer : model.layers)
+    if (const auto* dl = std::get_if<DenseLayer<Rational>>(&layer)) D = static_cast<int>(dl->heads[0].score.rows());
+  int d = o.d, C = o.C;
+  if (!o.prompt_file.empty()) {
+    const Prompt p = read_prompt_file(o.prompt_file).front();
+    if ((d && d != p.d) || (C && C != p.C))
+      throw std::invalid_argument("--d/--C disagree with the prompt file " + o.prompt_file);
+    d = p.d;
+    C = p.C;
+  }
+  if (D > 0) {
+    if (d == 0 && C == 0)
+      throw std::invalid_argument(o.model_file + ": its dense matrices are " + std::to_string(D) + " x " +
+                                  std::to_string(D) + "; give --d (features) or --prompt-file to split them into "
+                                  "features and labels");
+    if (d == 0) d = D - C;
+    if (C == 0) C = D - d;
+    if (d < 1 || C < 2 || d + C != D)
+      throw std::invalid_argument(o.model_file + ": dense matrices of size " + std::to_string(D) +
+                                  " do not split into d = " + std::to_string(d) + " features and C = " +
+                                  std::to_string(C) + " >= 2 classes");
+  } else if (d < 1 || C < 2) {
+    throw std::invalid_argument("the model has no dense layer to take d and C from: give --d and --C, or --prompt-file");
+  }
+  return {d, C};
+}
+
+Json theta_json(const Theta<Rational>& th) {
+  Json a = Json::array();
+  for (const auto& v : th) a.push_back(to_string(v));
+  return a;
+}
+
+Json matrix_json(const MatrixExtraction<Rational>& m) {
+  return {{"theta", theta_json(m.theta)},
+          {"residual", decimal(root(m.residual_squared))},
+          {"residual_squared", to_string(m.residual_squared)},
+          {"norm", decimal(root(m.norm_squared))}};
+}
+
+Json coefficients_json(const ReducedCoefficients<Rational>& c) {
+  return {{"beta", to_string(c.beta)}, {"gamma", to_string(c.gamma)}, {"alpha", to_string(c.alpha)},
+          {"alpha_label", to_string(c.alpha_label)}};
+}
+
+const char* source_name(LayerExtraction<Rational>::Source s) {
+  using S = LayerExtraction<Rational>::Source;
+  return s == S::reduced ? "reduced" : s == S::full ? "full" : "dense";
+}
+
+int extract(const ExtractOptions& o) {
+  const Model model = read_model_file(o.model_file);
+  if (model.layers.empty()) throw InputError(o.model_file, "layers", "at least one layer to extract");
+  const auto [d, C] = sizes(o, model);
+  const ModelExtraction<Rational> e = extract_model(model, d, C);
+
+  std::printf("iclcert extract: %s (%zu layers, d = %d, C = %d, %s kernel%s)\n", o.model_file.c_str(),
+              model.layers.size(), d, C, model.kernel == Kernel::softmax ? "softmax" : "linear",
+              model.probe_is_key ? ", probe is a key" : "");
+  std::printf("  E3: relative residual |W - P(W)|_F / |W|_F of each matrix's projection onto span{M(theta)}\n");
+  std::printf("  %5s %4s %7s %11s %11s %10s %10s %10s %10s %9s %9s\n", "layer", "head", "source", "res_score",
+              "res_value", "beta", "gamma", "alpha", "alpha'", "fit_score", "fit_value");
+  double worst_residual = 0, worst_fit = 0;
+  Json layers = Json::array();
+  for (std::size_t l = 0; l < e.layers.size(); ++l) {
+    const auto& le = e.layers[l];
+    const auto& r = le.reduced.train;
+    const double fs = root(le.score_fit_squared), fv = root(le.value_fit_squared);
+    worst_fit = std::max({worst_fit, fs, fv});
+    Json heads = Json::array();
+    for (std::size_t h = 0; h < le.heads.size(); ++h) {
+      const double rs = root(le.heads[h].score.residual_squared), rv = root(le.heads[h].value.residual_squared);
+      worst_residual = std::max({worst_residual, rs, rv});
+      heads.push_back({{"head", h}, {"score", matrix_json(le.heads[h].score)}, {"value", matrix_json(le.heads[h].value)}});
+      if (h == 0)
+        std::printf("  %5zu %4zu %7s %11.3e %11.3e %10.5g %10.5g %10.5g %10.5g %9.3g %9.3g\n", l, h,
+                    source_name(le.source), rs, rv, nearest_double(r.beta), nearest_double(r.gamma),
+                    nearest_double(r.alpha), nearest_double(r.alpha_label), fs, fv);
+      else
+        std::printf("  %5s %4zu %7s %11.3e %11.3e\n", "", h, "", rs, rv);
+    }
+    if (le.heads.empty())
+      std::printf("  %5zu %4s %7s %11s %11s %10.5g %10.5g %10.5g %10.5g %9s %9s\n", l, "-", "reduced", "-", "-",
+                  nearest_double(r.beta), nearest_double(r.gamma), nearest_double(r.alpha),
+                  nearest_double(r.alpha_label), "0", "0");
+    Json layer = {{"layer", l},
+                  {"source", source_name(le.source)},
+                  {"heads", std::move(heads)},
+                  {"reduced", coefficients_json(r)},
+                  {"probe", le.reduced.probe ? coefficients_json(*le.reduced.probe) : Json(nullptr)},
+                  {"fit_error", {{"score", decimal(fs)}, {"value", decimal(fv)}}},
+                  {"fit_error_squared", {{"score", to_string(le.score_fit_squared)}, {"value", to_string(le.value_fit_squared)}}},
+                  {"inert_components_ignored", le.inert_components_ignored}};
+    layers.push_back(std::move(layer));
+  }
+  std::printf("  largest E3 residual %.3e; largest fit error of the reduced recursion %.3g\n", worst_residual,
+              worst_fit);
+  if (!e.layers.empty() && e.layers.front().inert_components_ignored)
+    std::printf("  (the fit leaves out kappa th3, th6 and nu th6: under softmax with the probe not a key they do "
+                "not change predictions; theory/extraction.md)\n");
+
+  // Every output is built before any is written, so an error leaves no file behind.
+  std::vector<std::pair<std::string, std::string>> outputs;
+  if (!o.out.empty()) outputs.emplace_back(o.out, model_to_json(e.reduced).dump(1) + "\n");
+  if (!o.full_out.empty()) outputs.emplace_back(o.full_out, model_to_json(e.full).dump(1) + "\n");
+  if (!o.json.empty()) {
+    Json out = {{"format", 1},
+                {"command", "extract"},
+                {"model", o.model_file},
+                {"d", d},
+                {"C", C},
+                {"kernel", model.kernel == Kernel::softmax ? "softmax" : "linear"},
+                {"layers", std::move(layers)},
+                {"max_residual", decimal(worst_residual)},
+                {"max_fit_error", decimal(worst_fit)},
+                {"reduced_model", o.out.empty() ? Json(nullptr) : Json(o.out)},
+                {"full_model", o.full_out.empty() ? Json(nullptr) : Json(o.full_out)}};
+    outputs.emplace_back(o.json, out.dump(1) + "\n");
+  }
+  for (const auto& [path, text] : outputs) {
+    write_file_atomically(path, text);
+    std::printf("  written: %s\n", path.c_str());
+  }
+  if (o.max_residual && !(worst_residual < *o.max_residual)) {
+    std::printf("  E3 residual %.3e is not below --max-residual %.3g\n", worst_residual, *o.max_residual);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> register_extract(CLI::App& app) {
+  auto o = std::make_shared<ExtractOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "extract", "Project a (trained) model's matrices onto the equivariant span (E3) and extract the reduced recursion");
+  cmd->add_option("--model", o->model_file, "Model file (docs/formats.md): dense, full or reduced layers")->required();
+  cmd->add_option("--prompt-file", o->prompt_file, "A prompt or batch file to take d and C from");
+  cmd->add_option("--d", o->d, "Features d (dense matrices are (d+C) x (d+C))")->check(CLI::Range(1, 1024));
+  cmd->add_option("--C", o->C, "Classes C")->check(CLI::Range(2, 256));
+  cmd->add_option("--json", o->json, "Write the projections, residuals and coefficients as JSON");
+  cmd->add_option("--out", o->out, "Write the extracted reduced model (model.json format)");
+  cmd->add_option("--full-out", o->full_out, "Write the projected full-form model (model.json format)");
+  cmd->add_option("--max-residual", o->max_residual, "Exit 1 unless every E3 residual is below this")
+      ->check(CLI::PositiveNumber);
+  return [o] { return extract(*o); };
+}
+
+}  // namespace iclcert::cli
