@@ -114,13 +114,7 @@ int batch(const BatchOptions& o) {
   }
   const Model model = o.model_file.empty() ? default_model() : read_model_file(o.model_file);
   gpu::BatchConfig config;
-  if (o.arith == "float32") config.arith = gpu::BatchArith::float32;
-  else if (o.arith == "float64") config.arith = gpu::BatchArith::float64;
-  else throw std::invalid_argument("--arith " + o.arith + ": the batch path runs in float32 or float64");
-  if (o.device == "auto") config.device = gpu::DeviceChoice::automatic;
-  else if (o.device == "cpu") config.device = gpu::DeviceChoice::cpu;
-  else if (o.device == "cuda") config.device = gpu::DeviceChoice::cuda;
-  else throw std::invalid_argument("--device " + o.device + ": expected auto, cpu or cuda");
+  set_batch_backend(o.arith, o.device, config);
   config.threads = threads;
   config.chunk = o.chunk;
   config.validate = parse_validate(o.validate, source->size());
@@ -208,6 +202,16 @@ int batch(const BatchOptions& o) {
 }
 
 }  // namespace
+
+void set_batch_backend(const std::string& arith, const std::string& device, gpu::BatchConfig& config) {
+  if (arith == "float32") config.arith = gpu::BatchArith::float32;
+  else if (arith == "float64") config.arith = gpu::BatchArith::float64;
+  else throw std::invalid_argument("--arith " + arith + ": the batch path runs in float32 or float64");
+  if (device == "auto") config.device = gpu::DeviceChoice::automatic;
+  else if (device == "cpu") config.device = gpu::DeviceChoice::cpu;
+  else if (device == "cuda") config.device = gpu::DeviceChoice::cuda;
+  else throw std::invalid_argument("--device " + device + ": expected auto, cpu or cuda");
+}
 
 std::function<int()> register_batch(CLI::App& app) {
   auto o = std::make_shared<BatchOptions>();

@@ -5,12 +5,19 @@
 // 2 bad input or usage.
 #pragma once
 
+#include "gpu/batch_run.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 
 namespace iclcert::cli {
 
 std::function<int()> register_batch(CLI::App& app);
+
+// --arith (float32, float64) and --device (auto, cpu, cuda) of the batch-path
+// commands into `config`; throws std::invalid_argument naming the option otherwise.
+void set_batch_backend(const std::string& arith, const std::string& device, gpu::BatchConfig& config);
 
 }  // namespace iclcert::cli

@@ -1,6 +1,9 @@
 #include "cli/compare_command.hpp"
 
+#include "cli/batch_command.hpp"
+
 #include "gpu/batch_compare.hpp"
+#include "gpu/batch_model.hpp"
 #include "io/input_error.hpp"
 #include "io/json_reader.hpp"
 #include "io/limits.hpp"
@@ -100,21 +103,42 @@ std::array<BaselineScore, 3> score_baselines(const gpu::PromptSource& source, co
   return scores;
 }
 
+Json certified_detail_json(const std::vector<gpu::CertifiedPrompt>& detail) {
+  auto enclosures = [](const std::vector<std::pair<std::string, std::string>>& v) {
+    Json a = Json::array();
+    for (const auto& [lo, hi] : v) a.push_back(Json::array({lo, hi}));
+    return a;
+  };
+  auto cls = [](int c) { return c < 0 ? Json(nullptr) : Json(c); };
+  Json out = Json::array();
+  for (const auto& d : detail)
+    out.push_back({{"prompt", d.index},
+                   {"logits_a", enclosures(d.logits_a)},
+                   {"logits_b", enclosures(d.logits_b)},
+                   {"certified_prediction_a", cls(d.certified_a)},
+                   {"certified_prediction_b", cls(d.certified_b)},
+                   {"float_prediction_a", d.float_a},
+                   {"float_prediction_b", d.float_b}});
+  return out;
+}
+
 int compare(const CompareOptions& o) {
   const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   const auto source = gpu::prompts_from_list(read_prompt_file(o.prompt_file), o.prompt_file);
   const Model a = read_model_file(o.model_file), b = read_model_file(o.against_file);
   const long B = source->size();
+  // Dense sizes against the prompts, before any work, with the file named.
+  for (const auto& [model, file] : {std::pair{&a, &o.model_file}, std::pair{&b, &o.against_file}}) {
+    try {
+      (void)gpu::make_batch_model<double>(*model, source->d, source->C);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(*file + ": " + e.what() + " (prompts of " + o.prompt_file + ")");
+    }
+  }
   std::optional<ExportedPredictions> exported;
   if (!o.predictions_file.empty()) exported = read_predictions(o.predictions_file, B, source->C);
   gpu::BatchConfig config;
-  if (o.arith == "float32") config.arith = gpu::BatchArith::float32;
-  else if (o.arith == "float64") config.arith = gpu::BatchArith::float64;
-  else throw std::invalid_argument("--arith " + o.arith + ": the batch path runs in float32 or float64");
-  if (o.device == "auto") config.device = gpu::DeviceChoice::automatic;
-  else if (o.device == "cpu") config.device = gpu::DeviceChoice::cpu;
-  else if (o.device == "cuda") config.device = gpu::DeviceChoice::cuda;
-  else throw std::invalid_argument("--device " + o.device + ": expected auto, cpu or cuda");
+  set_batch_backend(o.arith, o.device, config);
   config.threads = threads;
   config.chunk = o.chunk;
   config.validate = o.validate;
@@ -128,16 +152,27 @@ int compare(const CompareOptions& o) {
   std::printf("iclcert compare: %ld prompts (d = %d, C = %d, N = %d), %zu layers, %s on %s, %.2f s\n", B, source->d,
               source->C, source->N, a.layers.size(), o.arith.c_str(), r.device.c_str(), r.seconds);
   std::printf("  A = %s\n  B = %s\n", o.model_file.c_str(), o.against_file.c_str());
-  std::printf("  per depth t (logit deviation: |centred yA - centred yB|_inf of the probe's label block):\n");
-  std::printf("  %4s %8s %8s %8s %12s %12s %12s %12s\n", "t", "acc_A", "acc_B", "agree", "logit_dev", "mean_dev",
-              "mean_rel_dev", "feature_dev");
+  // Two tables per depth: accuracy in context (the baselines see the raw prompt,
+  // so their columns are the same at every depth), then how far A and B are apart.
+  std::printf("  accuracy per depth (probe margin > 0), agreement of A and B, and the baselines:\n");
+  std::printf("  %4s %8s %8s %8s", "t", "acc_A", "acc_B", "agree");
+  if (!o.no_baselines) std::printf(" %9s %9s %9s", "near_mean", "1-NN", "logistic");
+  std::printf("\n");
+  for (std::size_t t = 0; t < r.layers.size(); ++t) {
+    const auto& l = r.layers[t];
+    std::printf("  %4zu %8.4f %8.4f %8.4f", t, ratio(l.correct_a, l.labelled), ratio(l.correct_b, l.labelled),
+                ratio(l.agree, B));
+    if (!o.no_baselines)
+      for (const auto& s : baselines) std::printf(" %9.4f", ratio(s.correct, labelled));
+    std::printf("\n");
+  }
+  std::printf("  deviation per depth (logit: |centred yA - centred yB|_inf of the probe's label block):\n");
+  std::printf("  %4s %12s %12s %12s %12s\n", "t", "max_logit", "mean_logit", "mean_rel", "max_feature");
   Json layers = Json::array();
   for (std::size_t t = 0; t < r.layers.size(); ++t) {
     const auto& l = r.layers[t];
     const double mean_dev = B ? l.sum_logit_dev / B : 0, mean_rel = l.rel_count ? l.sum_rel_logit_dev / l.rel_count : 0;
-    std::printf("  %4zu %8.4f %8.4f %8.4f %12.4g %12.4g %12.4g %12.4g\n", t, ratio(l.correct_a, l.labelled),
-                ratio(l.correct_b, l.labelled), ratio(l.agree, B), l.max_logit_dev, mean_dev, mean_rel,
-                l.max_feature_dev);
+    std::printf("  %4zu %12.4g %12.4g %12.4g %12.4g\n", t, l.max_logit_dev, mean_dev, mean_rel, l.max_feature_dev);
     Json layer = {{"t", t},
                   {"accuracy_a", l.labelled ? Json(number(ratio(l.correct_a, l.labelled))) : Json(nullptr)},
                   {"accuracy_b", l.labelled ? Json(number(ratio(l.correct_b, l.labelled))) : Json(nullptr)},
@@ -163,7 +198,7 @@ int compare(const CompareOptions& o) {
   const long final_agree = r.layers.back().agree;
   Json baselines_json = Json::array();
   if (!o.no_baselines) {
-    std::printf("  baselines on the same prompts (raw features of the N labelled points; constant in depth):\n");
+    std::printf("  baselines (from the N labelled points of each prompt) and their agreement with A and B:\n");
     std::printf("  %-22s %8s %10s %10s\n", "", "accuracy", "agree_A", "agree_B");
     for (std::size_t k = 0; k < kBaselines.size(); ++k) {
       const auto& s = baselines[k];
@@ -207,11 +242,10 @@ int compare(const CompareOptions& o) {
   if (!r.certified.empty()) {
     const auto& c = r.certified.back();
     std::printf("  certified (Arb, 256 bits) on the first %ld prompts, %.2f s: at depth %zu both predictions "
-                "certified on %ld, equal on %ld, different on %ld; max logit deviation %.6g (its enclosure, of width "
-                "%.1e, is in the JSON); float predictions flipped against certified ones: A %ld, B %ld\n",
+                "certified on %ld, equal on %ld, different on %ld; max logit deviation %.6g (--json gives its "
+                "enclosure); float predictions flipped against certified ones: A %ld, B %ld\n",
                 r.certified_prompts, r.certified_seconds, r.layers.size() - 1, c.both_certified, c.certified_agree,
-                c.certified_disagree, 0.5 * (c.deviation_lo + c.deviation_hi), c.deviation_hi - c.deviation_lo,
-                c.float_flips_a, c.float_flips_b);
+                c.certified_disagree, 0.5 * (c.deviation_lo + c.deviation_hi), c.float_flips_a, c.float_flips_b);
   }
   if (!o.json.empty()) {
     Json out = {{"format", 1},
@@ -230,6 +264,7 @@ int compare(const CompareOptions& o) {
                 {"baselines", o.no_baselines ? Json(nullptr) : std::move(baselines_json)},
                 {"exported_predictions", std::move(exported_json)},
                 {"certified_prompts", r.certified_prompts},
+                {"certified", certified_detail_json(r.certified_detail)},
                 {"seconds", number(r.seconds)},
                 {"certified_seconds", number(r.certified_seconds)}};
     write_file_atomically(o.json, out.dump(1) + "\n");

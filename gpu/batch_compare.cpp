@@ -66,18 +66,6 @@ void fold_chunk(const PromptBlock<T>& block, const BlockOutput<T>& a, const Bloc
   }
 }
 
-// The certified prediction at a depth: the class whose logit certainly exceeds
-// every other, or -1.
-int certified_prediction(std::span<const ArbBall> y) {
-  for (std::size_t c = 0; c < y.size(); ++c) {
-    bool wins = true;
-    for (std::size_t e = 0; e < y.size() && wins; ++e)
-      if (e != c && !certainly_greater(y[c], y[e])) wins = false;
-    if (wins) return static_cast<int>(c);
-  }
-  return -1;
-}
-
 // Enclosure of |(yA - mean yA) - (yB - mean yB)|_inf.
 ArbBall centred_deviation(std::span<const ArbBall> ya, std::span<const ArbBall> yb) {
   using Tr = ScalarTraits<ArbBall>;
@@ -98,7 +86,8 @@ ArbBall centred_deviation(std::span<const ArbBall> ya, std::span<const ArbBall> 
 
 template <class T>
 void certify_chunk(const PromptSource& source, const Model& a, const Model& b, long first, int count,
-                   const BlockOutput<T>& fa, const BlockOutput<T>& fb, int L1, std::vector<CertifiedLayer>& out) {
+                   const BlockOutput<T>& fa, const BlockOutput<T>& fb, int L1, std::vector<CertifiedLayer>& out,
+                   std::vector<CertifiedPrompt>& detail) {
   using Tr = ScalarTraits<ArbBall>;
   WorkingPrecision precision(256);
   for (int i = 0; i < count; ++i) {
@@ -108,7 +97,7 @@ void certify_chunk(const PromptSource& source, const Model& a, const Model& b, l
       const auto& sa = ta.entries[t].state;
       const auto& sb = tb.entries[t].state;
       const auto ya = sa.y(sa.probe_row()), yb = sb.y(sb.probe_row());
-      const int ca = certified_prediction(ya), cb = certified_prediction(yb);
+      const int ca = certified_prediction<ArbBall>(ya), cb = certified_prediction<ArbBall>(yb);
       CertifiedLayer& l = out[t];
       const long rec = static_cast<long>(i) * L1 + t;
       if (ca >= 0 && fa.records[rec].prediction != ca) ++l.float_flips_a;
@@ -116,6 +105,12 @@ void certify_chunk(const PromptSource& source, const Model& a, const Model& b, l
       if (ca >= 0 && cb >= 0) {
         ++l.both_certified;
         (ca == cb ? l.certified_agree : l.certified_disagree) += 1;
+      }
+      if (t == L1 - 1) {
+        CertifiedPrompt d{first + i, {}, {}, ca, cb, fa.records[rec].prediction, fb.records[rec].prediction};
+        for (const auto& v : ya) d.logits_a.emplace_back(Tr::lower_string(v), Tr::upper_string(v));
+        for (const auto& v : yb) d.logits_b.emplace_back(Tr::lower_string(v), Tr::upper_string(v));
+        detail.push_back(std::move(d));
       }
       const ArbBall dev = centred_deviation(ya, yb);
       const double lo = nearest_double(Tr::lower(dev)), hi = nearest_double(Tr::upper(dev));
@@ -175,7 +170,7 @@ CompareResult run_typed(const PromptSource& source, const Model& a, const Model&
     if (first < validate) {
       const auto start = std::chrono::steady_clock::now();
       certify_chunk(source, a, b, first, static_cast<int>(std::min<long>(count, validate - first)), oa, ob, L1,
-                    r.certified);
+                    r.certified, r.certified_detail);
       r.certified_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     first += count;

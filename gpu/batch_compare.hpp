@@ -37,11 +37,21 @@ struct CertifiedLayer {
   std::string deviation_lo_text = "0", deviation_hi_text = "0";
 };
 
+// One certified prompt at the last depth: both models' probe logits as enclosures
+// (outward decimal endpoints), the certified predictions (-1: not decided) and the
+// batch path's float predictions.
+struct CertifiedPrompt {
+  long index = 0;
+  std::vector<std::pair<std::string, std::string>> logits_a, logits_b;
+  int certified_a = -1, certified_b = -1, float_a = -1, float_b = -1;
+};
+
 struct CompareResult {
   std::vector<CompareLayer> layers;                      // t = 0..L
   std::vector<std::uint16_t> predictions_a, predictions_b;  // at depth L
   std::vector<double> logits_a;                          // B x C, depth L, model A
   std::vector<CertifiedLayer> certified;                 // t = 0..L, when validate > 0
+  std::vector<CertifiedPrompt> certified_detail;         // the K prompts, in order
   long certified_prompts = 0;
   std::string device;
   double seconds = 0, certified_seconds = 0;

@@ -100,24 +100,6 @@ double distance_outside(double f, const Ref& ref) {
   }
 }
 
-// yhat[c*] - yhat[c] > 0 for every c != c*, c* = argmax of the midpoints: the
-// certified prediction, or -1.
-template <class Ref>
-int certified_prediction(std::span<const Ref> y) {
-  using Tr = ScalarTraits<Ref>;
-  int best = 0;
-  for (int c = 1; c < static_cast<int>(y.size()); ++c)
-    if (Tr::to_double(y[c]) > Tr::to_double(y[best])) best = c;
-  for (int c = 0; c < static_cast<int>(y.size()); ++c) {
-    if (c == best) continue;
-    const Ref gap = y[best] - y[c];
-    bool positive;
-    if constexpr (RigorousScalar<Ref>) positive = Tr::certainly_positive(gap);
-    else positive = Tr::sign(gap) == Sign::positive;
-    if (!positive) return -1;
-  }
-  return best;
-}
 
 // Compares one prompt's float states ((L + 1) x (N + 1) x D, batch_kernel.hpp's
 // layout) and per-depth predictions with run_recursion<Ref>, adding to `report`.

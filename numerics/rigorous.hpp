@@ -23,6 +23,8 @@
 
 #include "numerics/scalar.hpp"
 
+#include <span>
+
 #include <string>
 
 namespace iclcert {
@@ -75,6 +77,26 @@ bool certainly_greater_or_equal(const T& a, const T& b) {
 template <RigorousScalar T>
 bool possibly_less(const T& a, const T& b) {
   return !certainly_greater_or_equal(a, b);
+}
+
+// The certified prediction of a logit vector y: c* = argmax of the midpoints when
+// y[c*] - y[c] is certainly > 0 for every c != c* (for a non-rigorous Ref, such as
+// MPFR, when it is > 0 as computed), else -1. Ties are never certified.
+template <class Ref>
+int certified_prediction(std::span<const Ref> y) {
+  using Tr = ScalarTraits<Ref>;
+  int best = 0;
+  for (int c = 1; c < static_cast<int>(y.size()); ++c)
+    if (Tr::to_double(y[c]) > Tr::to_double(y[best])) best = c;
+  for (int c = 0; c < static_cast<int>(y.size()); ++c) {
+    if (c == best) continue;
+    const Ref gap = y[best] - y[c];
+    bool positive;
+    if constexpr (RigorousScalar<Ref>) positive = Tr::certainly_positive(gap);
+    else positive = Tr::sign(gap) == Sign::positive;
+    if (!positive) return -1;
+  }
+  return best;
 }
 
 }  // namespace iclcert

@@ -30,12 +30,12 @@ is short and every number in it is exact in float32: iclcert and PyTorch then ru
 on identical inputs.
 """
 import argparse
-import json
-import math
 import os
 import time
 
 import torch
+
+from iclcert_export import full_model_dict, model_dict, number, write_json
 
 GRID = 256.0  # inputs are multiples of 1/GRID
 
@@ -105,24 +105,9 @@ class Transformer(torch.nn.Module):
         return Z[:, N, d:], logits_per_depth
 
 
-def number(v):
-    """A float32 value written so that iclcert reads it back exactly (the shortest
-    decimal that round-trips the double holding it)."""
-    return repr(float(v))
-
-
-def model_json(model, form):
-    layers = []
-    if form == "full":
-        for layer in model.theta.detach():
-            layers.append({"heads": [{"score": [number(v) for v in h[0]], "value": [number(v) for v in h[1]]}
-                                     for h in layer]})
-    else:
-        for layer in model.matrices():
-            layers.append({"heads": [{"score_matrix": [[number(v) for v in row] for row in S.detach()],
-                                      "value_matrix": [[number(v) for v in row] for row in V.detach()]}
-                                     for S, V in layer]})
-    return {"format": 1, "kernel": "softmax", "probe_label_init": "zero", "probe_is_key": False, "layers": layers}
+def thetas(model):
+    """[(theta_S, theta_V) per head] per layer (constrained runs)."""
+    return [[(h[0], h[1]) for h in layer] for layer in model.theta.detach()]
 
 
 def prompts_json(X, labels, probe, probe_labels):
@@ -134,17 +119,6 @@ def prompts_json(X, labels, probe, probe_labels):
                         "probe": [float(v) for v in probe[b]],
                         "probe_label": int(probe_labels[b])})
     return prompts
-
-
-def write_json(path, obj, compact=False):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        if compact:
-            json.dump(obj, f, separators=(",", ":"))
-        else:
-            json.dump(obj, f, indent=1)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def main():
@@ -208,9 +182,10 @@ def main():
         p["C"] = args.C
     write_json(os.path.join(args.out, "heldout_prompts.json"), {"format": 1, "prompts": prompts}, compact=True)
     model_file = f"{name}_model.json"
-    write_json(os.path.join(args.out, model_file), model_json(model, "dense"))
+    with torch.no_grad():
+        write_json(os.path.join(args.out, model_file), model_dict(model.matrices()))
     if args.symmetry == "constrained":
-        write_json(os.path.join(args.out, f"{name}_full_model.json"), model_json(model, "full"))
+        write_json(os.path.join(args.out, f"{name}_full_model.json"), full_model_dict(thetas(model)))
     write_json(os.path.join(args.out, f"{name}_predictions.json"), {
         "format": 1, "model": model_file, "prompts": "heldout_prompts.json", "arithmetic": "float32 (PyTorch)",
         "predictions": [int(c) for c in predictions],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# examples/train/train.py end to end at a tiny size, so that the trainer and the
-# file formats cannot drift apart: train with and without the symmetry, then
+# examples/train/ end to end at a tiny size, so that the trainer, the exporter and
+# the file formats cannot drift apart: check_export.py checks the exporter against
+# torch.nn.MultiheadAttention; train.py trains with and without the symmetry, then
 #  - extract: the constrained run has E3 residual < 1e-6 (exit 0 under
 #    --max-residual), the free run does not (exit 1);
 #  - compare the dense export against the full-form export of the same weights
@@ -24,6 +25,7 @@ if [[ -z "$py" ]]; then
 fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+"$py" "$src/examples/train/check_export.py"
 common=(--d 3 --C 3 --N 8 --layers 2 --steps 60 --batch 64 --heldout 200 --threads 1 --out "$dir")
 "$py" "$src/examples/train/train.py" "${common[@]}"
 "$py" "$src/examples/train/train.py" "${common[@]}" --symmetry none

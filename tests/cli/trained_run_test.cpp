@@ -108,6 +108,23 @@ TEST_F(Trained, ExtractedRecursionAgreesWithTheTrainedPredictions) {
   EXPECT_EQ(cert["prompts"], 10);
   EXPECT_GE(cert["both_certified"].get<int>(), 8);
   EXPECT_EQ(cert["float_flips_a"], 0);
+  // Per prompt: tight enclosures of the trained model's final logits, within
+  // float32 error of PyTorch's own logits (the import checked against exact math).
+  const auto exported = read(shipped("trained_equivariant_predictions.json"));
+  ASSERT_EQ(c["certified"].size(), 10u);
+  for (const auto& p : c["certified"]) {
+    ASSERT_EQ(p["logits_a"].size(), 3u);
+    for (int k = 0; k < 3; ++k) {
+      const auto& e = p["logits_a"][k];
+      EXPECT_LE(num(e[0]), num(e[1]));
+      EXPECT_LT(num(e[1]) - num(e[0]), 1e-30);
+      const double torch = num(exported["probe_logits"][p["prompt"].get<int>()][k]);
+      EXPECT_NEAR(torch, num(e[0]), 1e-4 * std::max(1.0, std::abs(torch))) << "prompt " << p["prompt"];
+    }
+    if (!p["certified_prediction_a"].is_null()) {
+      EXPECT_EQ(p["certified_prediction_a"], p["float_prediction_a"]);
+    }
+  }
 }
 
 TEST_F(Trained, BadInputExitsTwoAndWritesNothing) {
@@ -122,6 +139,8 @@ TEST_F(Trained, BadInputExitsTwoAndWritesNothing) {
       "X": [[1, 2, 3, 4]], "labels": [0], "probe": [0, 0, 0, 1], "probe_label": 1}]})");
   const std::string shallow = write("shallow.json", R"({"format": 1, "layers": [
       {"beta": "0", "gamma": "1", "alpha": "1", "alpha_label": "1"}]})");
+  const std::string small = write("small.json", R"({"format": 1, "prompts": [{"d": 2, "C": 3, "N": 1,
+      "X": [[1, 2]], "labels": [0], "probe": [0, 1]}]})");
   const std::string malformed = write("bad.json", R"({"format": 1, "layers": [)");
   for (const Case& c : std::vector<Case>{
            {"compare --model " + model + " --against " + model + " --prompt-file " + prompts + " --predictions " +
@@ -130,6 +149,8 @@ TEST_F(Trained, BadInputExitsTwoAndWritesNothing) {
                 bad_class + " --json " + out, "predictions[0]"},
            {"compare --model " + model + " --against " + shallow + " --prompt-file " + one_prompt + " --json " + out,
             "same depth"},
+           {"compare --model " + model + " --against " + model + " --prompt-file " + small + " --json " + out,
+            "trained_equivariant_model.json: layer 0 is dense with matrices of size 7"},
            {"extract --model " + model + " --json " + out, "--d"},
            {"extract --model " + model + " --d 5 --C 3 --json " + out, "do not split"},
            {"extract --model " + malformed + " --d 4 --json " + out, "bad.json"},

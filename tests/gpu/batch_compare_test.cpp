@@ -13,18 +13,7 @@ namespace {
 
 using testing::coeffs;
 
-std::vector<Prompt> prompts(int count, int d, int C, int N) {
-  std::vector<Prompt> out;
-  for (int k = 0; k < count; ++k) {
-    SamplerOptions o;
-    o.d = d;
-    o.C = C;
-    o.N = N;
-    o.seed = 900 + k;
-    out.push_back(sample_prompt(o));
-  }
-  return out;
-}
+std::vector<Prompt> prompts(int count, int d, int C, int N) { return testing::sampled_prompts(count, d, C, N, 900); }
 
 Model reduced_model() {
   Model m;

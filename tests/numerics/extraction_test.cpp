@@ -118,16 +118,6 @@ std::vector<ArbBall> centred_probe_logits(const State<ArbBall>& s) {
   return out;
 }
 
-int certified_argmax(std::span<const ArbBall> y) {
-  for (std::size_t c = 0; c < y.size(); ++c) {
-    bool wins = true;
-    for (std::size_t e = 0; e < y.size(); ++e)
-      if (e != c && !certainly_greater(y[c], y[e])) wins = false;
-    if (wins) return static_cast<int>(c);
-  }
-  return -1;
-}
-
 TEST(Extraction, InertComponentsChangeNoPredictionUnderSoftmax) {
   WorkingPrecision precision(256);
   long certified = 0;
@@ -158,7 +148,7 @@ TEST(Extraction, InertComponentsChangeNoPredictionUnderSoftmax) {
       const auto ya = centred_probe_logits(a.entries[t].state), yb = centred_probe_logits(b.entries[t].state);
       for (std::size_t c = 0; c < ya.size(); ++c)
         EXPECT_TRUE(ScalarTraits<ArbBall>::contains(ya[c] - yb[c], Rational(0))) << "seed " << seed << " t " << t;
-      const int ca = certified_argmax(ya), cb = certified_argmax(yb);
+      const int ca = certified_prediction<ArbBall>(ya), cb = certified_prediction<ArbBall>(yb);
       EXPECT_EQ(ca, cb) << "seed " << seed << " t " << t;
       certified += ca >= 0;
       // The features do not see the inert components at all.
