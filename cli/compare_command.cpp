@@ -38,7 +38,7 @@ std::string number(double v) {
 
 double ratio(long a, long b) { return b > 0 ? static_cast<double>(a) / b : 0.0; }
 
-// A trainer's exported predictions (docs/formats.md, "Predictions"): one class per
+// A trainer's exported predictions (docs/formats.md, "Exported predictions"): one class per
 // prompt, optionally the final probe logits.
 struct ExportedPredictions {
   std::vector<int> classes;
@@ -53,6 +53,7 @@ ExportedPredictions read_predictions(const std::string& path, long B, int C) {
   expect_format_1(root);
   ExportedPredictions p;
   if (root.has("arithmetic")) p.arithmetic = root.field("arithmetic").string();
+  // Notes for the reader of the file; checked to be strings, not used.
   if (root.has("model")) root.field("model").string();
   if (root.has("prompts")) root.field("prompts").string();
   const JsonReader list = root.field("predictions");
