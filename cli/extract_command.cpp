@@ -86,7 +86,13 @@ int extract(const ExtractOptions& o) {
   const Model model = read_model_file(o.model_file);
   if (model.layers.empty()) throw InputError(o.model_file, "layers", "at least one layer to extract");
   const auto [d, C] = sizes(o, model);
-  const ModelExtraction<Rational> e = extract_model(model, d, C);
+  const ModelExtraction<Rational> e = [&] {
+    try {
+      return extract_model(model, d, C);
+    } catch (const std::invalid_argument& err) {  // a dense layer of another size: name the file
+      throw std::invalid_argument(o.model_file + ": " + err.what());
+    }
+  }();
 
   std::printf("iclcert extract: %s (%zu layers, d = %d, C = %d, %s kernel%s)\n", o.model_file.c_str(),
               model.layers.size(), d, C, model.kernel == Kernel::softmax ? "softmax" : "linear",

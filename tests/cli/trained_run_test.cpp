@@ -141,6 +141,11 @@ TEST_F(Trained, BadInputExitsTwoAndWritesNothing) {
       {"beta": "0", "gamma": "1", "alpha": "1", "alpha_label": "1"}]})");
   const std::string small = write("small.json", R"({"format": 1, "prompts": [{"d": 2, "C": 3, "N": 1,
       "X": [[1, 2]], "labels": [0], "probe": [0, 1]}]})");
+  const std::string mixed = write("mixed.json", R"({"format": 1, "layers": [
+      {"heads": [{"score_matrix": [[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,0]],
+                  "value_matrix": [[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,0]]}]},
+      {"heads": [{"score_matrix": [[0,0,0,0,0],[0,0,0,0,0],[0,0,0,0,0],[0,0,0,0,0],[0,0,0,0,0]],
+                  "value_matrix": [[0,0,0,0,0],[0,0,0,0,0],[0,0,0,0,0],[0,0,0,0,0],[0,0,0,0,0]]}]}]})");
   const std::string malformed = write("bad.json", R"({"format": 1, "layers": [)");
   for (const Case& c : std::vector<Case>{
            {"compare --model " + model + " --against " + model + " --prompt-file " + prompts + " --predictions " +
@@ -154,6 +159,7 @@ TEST_F(Trained, BadInputExitsTwoAndWritesNothing) {
            {"extract --model " + model + " --json " + out, "--d"},
            {"extract --model " + model + " --d 5 --C 3 --json " + out, "do not split"},
            {"extract --model " + malformed + " --d 4 --json " + out, "bad.json"},
+           {"extract --model " + mixed + " --d 2 --json " + out, "mixed.json: layer 0: dense matrices are 4 x 4"},
        }) {
     const auto r = iclcert(c.args);
     EXPECT_EQ(r.status, 2) << c.args << "\n" << r.output;
