@@ -26,18 +26,12 @@ struct BatchOptions {
   int threads = 0, chunk = 4096;
 };
 
-std::string number(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 Json stats_json(const gpu::MetricStats& s) {
   Json j = {{"finite", s.finite}, {"pos_inf", s.pos_inf}, {"undefined", s.undefined}};
   if (s.finite > 0) {
-    j["mean"] = number(s.sum / s.finite);
-    j["min"] = number(s.min);
-    j["max"] = number(s.max);
+    j["mean"] = round_trip_decimal(s.sum / s.finite);
+    j["min"] = round_trip_decimal(s.min);
+    j["max"] = round_trip_decimal(s.max);
   } else {
     j["mean"] = j["min"] = j["max"] = nullptr;
   }
@@ -54,11 +48,11 @@ Json validation_json(const gpu::ValidationReport& v) {
                       {"values", l.values},
                       {"outside", l.outside},
                       {"outside_ulps", hist},
-                      {"max_ulps_outside", number(l.max_ulps_outside)},
-                      {"max_relative_error", number(l.max_relative_error)},
-                      {"max_abs_error", number(l.max_abs_error)},
-                      {"scale", number(l.scale)},
-                      {"stated_bound", number(l.bound)},
+                      {"max_ulps_outside", round_trip_decimal(l.max_ulps_outside)},
+                      {"max_relative_error", round_trip_decimal(l.max_relative_error)},
+                      {"max_abs_error", round_trip_decimal(l.max_abs_error)},
+                      {"scale", round_trip_decimal(l.scale)},
+                      {"stated_bound", round_trip_decimal(l.bound)},
                       {"beyond_bound", l.beyond_bound},
                       {"certified_predictions", l.certified},
                       {"flips", l.flips},
@@ -171,7 +165,7 @@ int batch(const BatchOptions& o) {
       Json metrics = Json::object();
       for (std::size_t m = 0; m < gpu::kMetricNames.size(); ++m) metrics[gpu::kMetricNames[m]] = stats_json(l.metrics[m]);
       layers.push_back({{"t", t},
-                        {"accuracy", l.labelled ? Json(number(static_cast<double>(l.correct) / l.labelled)) : Json(nullptr)},
+                        {"accuracy", l.labelled ? Json(round_trip_decimal(static_cast<double>(l.correct) / l.labelled)) : Json(nullptr)},
                         {"metrics", std::move(metrics)}});
     }
     Json out = {{"format", 1},
@@ -185,13 +179,13 @@ int batch(const BatchOptions& o) {
                 {"C", source->C},
                 {"N", source->N},
                 {"predictions", "@PREDICTIONS@"},
-                {"accuracy", r.labelled ? Json(number(accuracy)) : Json(nullptr)},
+                {"accuracy", r.labelled ? Json(round_trip_decimal(accuracy)) : Json(nullptr)},
                 {"labelled", r.labelled},
                 {"correct", r.correct},
                 {"layers", std::move(layers)},
                 {"validation", r.validation ? validation_json(*r.validation) : Json(nullptr)},
-                {"seconds", number(r.seconds)},
-                {"validation_seconds", number(r.validation_seconds)},
+                {"seconds", round_trip_decimal(r.seconds)},
+                {"validation_seconds", round_trip_decimal(r.validation_seconds)},
                 {"peak_memory_kib", r.peak_rss_kib}};
     std::string text = out.dump(1);
     const std::string placeholder = "\"@PREDICTIONS@\"";
@@ -202,6 +196,12 @@ int batch(const BatchOptions& o) {
 }
 
 }  // namespace
+
+std::string round_trip_decimal(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
 
 void set_batch_backend(const std::string& arith, const std::string& device, gpu::BatchConfig& config) {
   if (arith == "float32") config.arith = gpu::BatchArith::float32;

@@ -20,4 +20,8 @@ std::function<int()> register_batch(CLI::App& app);
 // commands into `config`; throws std::invalid_argument naming the option otherwise.
 void set_batch_backend(const std::string& arith, const std::string& device, gpu::BatchConfig& config);
 
+// A double as 17 significant digits, which read back to the same double (how the
+// batch-path commands write floating values, docs/formats.md "Numbers").
+std::string round_trip_decimal(double v);
+
 }  // namespace iclcert::cli

@@ -30,12 +30,6 @@ struct CompareOptions {
   bool no_progress = false, no_baselines = false;
 };
 
-std::string number(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 double ratio(long a, long b) { return b > 0 ? static_cast<double>(a) / b : 0.0; }
 
 // A trainer's exported predictions (docs/formats.md, "Exported predictions"): one class per
@@ -175,15 +169,15 @@ int compare(const CompareOptions& o) {
     const double mean_dev = B ? l.sum_logit_dev / B : 0, mean_rel = l.rel_count ? l.sum_rel_logit_dev / l.rel_count : 0;
     std::printf("  %4zu %12.4g %12.4g %12.4g %12.4g\n", t, l.max_logit_dev, mean_dev, mean_rel, l.max_feature_dev);
     Json layer = {{"t", t},
-                  {"accuracy_a", l.labelled ? Json(number(ratio(l.correct_a, l.labelled))) : Json(nullptr)},
-                  {"accuracy_b", l.labelled ? Json(number(ratio(l.correct_b, l.labelled))) : Json(nullptr)},
-                  {"agreement", number(ratio(l.agree, B))},
+                  {"accuracy_a", l.labelled ? Json(round_trip_decimal(ratio(l.correct_a, l.labelled))) : Json(nullptr)},
+                  {"accuracy_b", l.labelled ? Json(round_trip_decimal(ratio(l.correct_b, l.labelled))) : Json(nullptr)},
+                  {"agreement", round_trip_decimal(ratio(l.agree, B))},
                   {"agree", l.agree},
-                  {"max_logit_deviation", number(l.max_logit_dev)},
-                  {"mean_logit_deviation", number(mean_dev)},
-                  {"max_relative_logit_deviation", number(l.max_rel_logit_dev)},
-                  {"mean_relative_logit_deviation", number(mean_rel)},
-                  {"max_feature_deviation", number(l.max_feature_dev)}};
+                  {"max_logit_deviation", round_trip_decimal(l.max_logit_dev)},
+                  {"mean_logit_deviation", round_trip_decimal(mean_dev)},
+                  {"max_relative_logit_deviation", round_trip_decimal(l.max_rel_logit_dev)},
+                  {"mean_relative_logit_deviation", round_trip_decimal(mean_rel)},
+                  {"max_feature_deviation", round_trip_decimal(l.max_feature_dev)}};
     if (!r.certified.empty()) {
       const auto& c = r.certified[t];
       layer["certified"] = {{"prompts", r.certified_prompts},
@@ -206,9 +200,9 @@ int compare(const CompareOptions& o) {
       std::printf("  %-22s %8.4f %10.4f %10.4f\n", baseline_name(kBaselines[k]), ratio(s.correct, labelled),
                   ratio(s.agree_a, B), ratio(s.agree_b, B));
       baselines_json.push_back({{"name", baseline_name(kBaselines[k])},
-                                {"accuracy", labelled ? Json(number(ratio(s.correct, labelled))) : Json(nullptr)},
-                                {"agreement_a", number(ratio(s.agree_a, B))},
-                                {"agreement_b", number(ratio(s.agree_b, B))}});
+                                {"accuracy", labelled ? Json(round_trip_decimal(ratio(s.correct, labelled))) : Json(nullptr)},
+                                {"agreement_a", round_trip_decimal(ratio(s.agree_a, B))},
+                                {"agreement_b", round_trip_decimal(ratio(s.agree_b, B))}});
     }
   }
   Json exported_json = nullptr;
@@ -218,17 +212,10 @@ int compare(const CompareOptions& o) {
     for (long k = 0; k < B; ++k) {
       agree_a += exported->classes[k] == r.predictions_a[k];
       agree_b += exported->classes[k] == r.predictions_b[k];
-      if (!exported->logits.empty()) {
-        // Centred, as above: the trainer may carry a different multiple of 1_C.
-        const int C = source->C;
-        double ma = 0, me = 0;
-        for (int c = 0; c < C; ++c) {
-          ma += r.logits_a[k * C + c];
-          me += exported->logits[k * C + c];
-        }
-        for (int c = 0; c < C; ++c)
-          logit_dev = std::max(logit_dev, std::abs((r.logits_a[k * C + c] - ma / C) - (exported->logits[k * C + c] - me / C)));
-      }
+      // Centred, as above: the trainer may carry a different multiple of 1_C.
+      if (!exported->logits.empty())
+        logit_dev = std::max(logit_dev, gpu::centred_deviation(&r.logits_a[k * source->C],
+                                                               &exported->logits[k * source->C], source->C));
     }
     std::printf("  exported predictions %s%s%s: A agrees on %.4f, B on %.4f", o.predictions_file.c_str(),
                 exported->arithmetic.empty() ? "" : " (", exported->arithmetic.empty() ? "" : (exported->arithmetic + ")").c_str(),
@@ -236,9 +223,9 @@ int compare(const CompareOptions& o) {
     if (!exported->logits.empty()) std::printf("; largest centred logit deviation from A %.3g", logit_dev);
     std::printf("\n");
     exported_json = {{"file", o.predictions_file},
-                     {"agreement_a", number(ratio(agree_a, B))},
-                     {"agreement_b", number(ratio(agree_b, B))},
-                     {"max_logit_deviation_a", exported->logits.empty() ? Json(nullptr) : Json(number(logit_dev))}};
+                     {"agreement_a", round_trip_decimal(ratio(agree_a, B))},
+                     {"agreement_b", round_trip_decimal(ratio(agree_b, B))},
+                     {"max_logit_deviation_a", exported->logits.empty() ? Json(nullptr) : Json(round_trip_decimal(logit_dev))}};
   }
   if (!r.certified.empty()) {
     const auto& c = r.certified.back();
@@ -260,14 +247,14 @@ int compare(const CompareOptions& o) {
                 {"d", source->d},
                 {"C", source->C},
                 {"N", source->N},
-                {"agreement", number(ratio(final_agree, B))},
+                {"agreement", round_trip_decimal(ratio(final_agree, B))},
                 {"layers", std::move(layers)},
                 {"baselines", o.no_baselines ? Json(nullptr) : std::move(baselines_json)},
                 {"exported_predictions", std::move(exported_json)},
                 {"certified_prompts", r.certified_prompts},
                 {"certified", certified_detail_json(r.certified_detail)},
-                {"seconds", number(r.seconds)},
-                {"certified_seconds", number(r.certified_seconds)}};
+                {"seconds", round_trip_decimal(r.seconds)},
+                {"certified_seconds", round_trip_decimal(r.certified_seconds)}};
     write_file_atomically(o.json, out.dump(1) + "\n");
   }
   if (o.min_agreement && ratio(final_agree, B) < *o.min_agreement) {

@@ -14,21 +14,10 @@
 namespace iclcert::gpu {
 namespace {
 
-// The centred logits (y - mean y) of a label block of C entries.
-template <class T>
-void centred(const T* y, int C, std::vector<double>& out) {
-  double mean = 0;
-  for (int c = 0; c < C; ++c) mean += static_cast<double>(y[c]);
-  mean /= C;
-  out.resize(C);
-  for (int c = 0; c < C; ++c) out[c] = static_cast<double>(y[c]) - mean;
-}
-
 template <class T>
 void fold_chunk(const PromptBlock<T>& block, const BlockOutput<T>& a, const BlockOutput<T>& b, int L1,
                 std::vector<CompareLayer>& layers) {
   const int N1 = block.N + 1, d = block.d, C = block.C, D = d + C;
-  std::vector<double> ya, yb;
   for (int i = 0; i < block.count; ++i) {
     for (int t = 0; t < L1; ++t) {
       const long rec = static_cast<long>(i) * L1 + t;
@@ -41,13 +30,9 @@ void fold_chunk(const PromptBlock<T>& block, const BlockOutput<T>& a, const Bloc
         l.correct_b += b.records[rec].probe_margin > T(0);
       }
       l.agree += a.records[rec].prediction == b.records[rec].prediction;
-      centred(sa + static_cast<long>(block.N) * D + d, C, ya);
-      centred(sb + static_cast<long>(block.N) * D + d, C, yb);
-      double dev = 0, scale = 0;
-      for (int c = 0; c < C; ++c) {
-        dev = std::max(dev, std::abs(ya[c] - yb[c]));
-        scale = std::max(scale, std::abs(ya[c]));
-      }
+      const long probe = static_cast<long>(block.N) * D + d;
+      double scale = 0;
+      const double dev = centred_deviation(sa + probe, sb + probe, C, &scale);
       l.max_logit_dev = std::max(l.max_logit_dev, dev);
       l.sum_logit_dev += dev;
       if (scale > 0) {

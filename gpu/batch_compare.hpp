@@ -13,6 +13,8 @@
 
 #include "gpu/batch_run.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,27 @@ struct CompareResult {
   std::string device;
   double seconds = 0, certified_seconds = 0;
 };
+
+// |(a - mean a) - (b - mean b)|_inf of two label blocks of C entries (in double);
+// `scale`, when given, receives |a - mean a|_inf.
+template <class T, class U>
+double centred_deviation(const T* a, const U* b, int C, double* scale = nullptr) {
+  double ma = 0, mb = 0;
+  for (int c = 0; c < C; ++c) {
+    ma += static_cast<double>(a[c]);
+    mb += static_cast<double>(b[c]);
+  }
+  ma /= C;
+  mb /= C;
+  double dev = 0, sa = 0;
+  for (int c = 0; c < C; ++c) {
+    const double ca = static_cast<double>(a[c]) - ma;
+    dev = std::max(dev, std::abs(ca - (static_cast<double>(b[c]) - mb)));
+    sa = std::max(sa, std::abs(ca));
+  }
+  if (scale) *scale = sa;
+  return dev;
+}
 
 // Throws std::invalid_argument when the models' depths differ or a model cannot run
 // on these prompts. config.validate is K; config.detail is ignored (states are kept).
