@@ -3,22 +3,26 @@
 //
 // Method: draw S prompts from the sampler (prompt k with seed + k, i.i.d. under
 // the usual assumption on the generator); for each, enclose the probe alignment g
-// and margin a in interval arithmetic. Then, with probability >= 1 - delta,
-//   E[g] >= mean_k lower(g_k) - (b - a) sqrt(ln(1/delta) / (2 S))      (Hoeffding)
+// and margin a in interval arithmetic. Three one-sided Hoeffding bounds follow,
+// each failing with probability <= delta / 3, so that by the union bound all three
+// hold together with probability >= 1 - delta (the confidence printed is joint):
+//   E[g] >= mean_k lower(g_k) - (b - a) sqrt(ln(3/delta) / (2 S))
+//   E[g] <= mean_k upper(g_k) + (b - a) sqrt(ln(3/delta) / (2 S))
+//   P(a > 0) >= (certified correct) / S - sqrt(ln(3/delta) / (2 S))
 // where [a, b] = [-2B, 2B] is a range that every g provably lies in: for a reduced
 // softmax model the attention weights are convex, so the largest label entry grows
 // at most by (1 + |alpha'_t|) per layer (the largest |alpha'| of training and probe
 // rows), from 1: |yhat_c| <= B = prod_t (1 + |alpha'_t|), and |g| <= 2B. Using lower
-// endpoints only lowers the mean, so the bound stays valid; the bound itself is
-// computed in outward-rounded arithmetic. Accuracy: Hoeffding on the indicator of
-// "a certainly > 0" (samples whose margin is undecided count as wrong), a lower
-// bound on P(a > 0).
+// (upper) endpoints only lowers (raises) the mean, so the bounds stay valid; they
+// are computed in outward-rounded arithmetic. Accuracy: the indicator of "a
+// certainly > 0" (samples whose margin is undecided count as wrong).
 // Why Hoeffding: its only assumption besides independence is the range, which is
 // certified above; empirical Bernstein would be tighter when g varies little but
 // needs the same range and a variance estimate, and is left for later.
-// Verdict: proved (at confidence 1 - delta) when the lower bound on E[g] is
-// certainly > 0; refuted (at confidence 1 - delta) when the matching upper bound is
-// certainly < 0; undecided otherwise.
+// Verdict, statistical (not a certificate): proved when the lower bound on E[g] is
+// certainly > 0; refuted when the upper bound is certainly < 0; undecided
+// otherwise. A refutation has no single counterexample prompt: its replay re-draws
+// the S prompts from the seed and sampler options recorded in the verdict file.
 #pragma once
 
 #include "claims/display.hpp"
@@ -33,7 +37,7 @@ namespace iclcert::claims {
 struct AlignmentOptions {
   SamplerOptions sampler;  // sizes, first seed, balance, margin
   int samples = 200;
-  Rational delta = Rational(1, 100);
+  Rational delta = Rational(1, 100);  // joint: each of the three bounds gets delta / 3
 };
 
 // B = prod_t (1 + max |alpha'_t|); throws ClaimInputError when the model is not
@@ -70,7 +74,8 @@ ClaimReport check_alignment(const Model& model, const AlignmentOptions& o, void 
     if (progress) progress(k + 1, o.samples);
   }
   const T S = from_int<T>(o.samples);
-  const T radius = hoeffding_radius<T>(o.delta, o.samples);
+  const Rational per_bound = o.delta / 3;  // union bound over the three bounds below
+  const T radius = hoeffding_radius<T>(per_bound, o.samples);
   const T g_lower = sum_lower / S - range * radius;
   const T g_upper = sum_upper / S + range * radius;
   const T accuracy_lower = from_int<T>(correct) / S - radius;
@@ -81,15 +86,18 @@ ClaimReport check_alignment(const Model& model, const AlignmentOptions& o, void 
   r.lines.push_back(std::to_string(o.samples) + " prompts (seeds " + std::to_string(o.sampler.seed) + ".." +
                     std::to_string(o.sampler.seed + o.samples - 1) + "); certified range |g| <= 2B, B = " +
                     to_string(B));
-  r.lines.push_back("E[g] >= " + show(g_lower) + " and <= " + show(g_upper) + " with confidence " + level +
-                    " (Hoeffding)");
+  r.lines.push_back("E[g] >= " + show(g_lower) + " and E[g] <= " + show(g_upper) + " (Hoeffding, delta/3 = " +
+                    to_string(per_bound) + " each)");
   r.lines.push_back("accuracy: " + std::to_string(correct) + " of " + std::to_string(o.samples) +
                     " certified correct (" + std::to_string(undecided_margin) +
-                    " undecided); P(a > 0) >= " + show(accuracy_lower) + " with confidence " + level);
+                    " undecided); P(a > 0) >= " + show(accuracy_lower) + " (Hoeffding, delta/3)");
+  r.lines.push_back("these three bounds hold jointly with confidence " + level + " (union bound)");
   r.evidence = {{"samples", o.samples},
                 {"first_seed", o.sampler.seed},
                 {"delta", to_string(o.delta)},
-                {"inequality", "Hoeffding, range [-2B, 2B]"},
+                {"delta_per_bound", to_string(per_bound)},
+                {"joint_confidence", to_string(1 - o.delta)},
+                {"inequality", "Hoeffding, range [-2B, 2B]; union bound over the three bounds"},
                 {"B", to_string(B)},
                 {"mean_alignment_lower_bound", enclosure_json(g_lower)},
                 {"mean_alignment_upper_bound", enclosure_json(g_upper)},
@@ -99,8 +107,8 @@ ClaimReport check_alignment(const Model& model, const AlignmentOptions& o, void 
   if (Tr::certainly_positive(g_lower)) r.verdict = Verdict::proved;
   else if (Tr::certainly_negative(g_upper)) r.verdict = Verdict::refuted;
   else r.verdict = Verdict::undecided;
-  r.lines.push_back(std::string("the verdict is statistical: it holds with probability >= ") + level +
-                    " over the draw of the prompts");
+  r.lines.push_back(std::string("the verdict is statistical, not a certificate: it holds with probability >= ") +
+                    level + " over the draw of the prompts");
   return r;
 }
 

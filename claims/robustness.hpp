@@ -30,6 +30,17 @@ struct BoxDimension {
 // "alpha=0.1:1" -> {alpha, 1/10, 1}; throws ClaimInputError.
 BoxDimension parse_box(const std::string& text);
 
+// Throws ClaimInputError when a coefficient is boxed twice. Two ranges for one name
+// have no single meaning (intersection? union?), and `substitute` would keep only the
+// last while the report listed both (issue 16): one range per coefficient.
+void require_distinct_coefficients(const std::vector<BoxDimension>& box);
+
+// What the box ranges over, said exactly for the report: the training rows'
+// coefficient at every reduced layer (the probe row too where it has no coefficients
+// of its own); a probe row's own coefficients are separate coefficients and keep the
+// model's values (theory/claims.md, R1). Empty when no boxed layer has probe overrides.
+std::string probe_override_scope(const Model& model, const std::vector<BoxDimension>& box);
+
 struct RobustnessOptions {
   std::vector<BoxDimension> box;
   std::optional<Rational> ball;  // l_inf radius around the prompt
@@ -38,10 +49,12 @@ struct RobustnessOptions {
 };
 
 // The model with the boxed coefficients replaced, in every reduced layer's training
-// coefficients, by `values` (one per box dimension). Throws ClaimInputError when a
-// boxed model has a layer that is not reduced.
+// coefficients, by `values` (one per box dimension); probe overrides are left as they
+// are. Throws ClaimInputError when a boxed model has a layer that is not reduced, or
+// a coefficient is boxed twice.
 template <class T, class Make>
 BasicModel<T> substitute(const Model& m, const std::vector<BoxDimension>& box, Make&& value_of_dim) {
+  require_distinct_coefficients(box);
   BasicModel<T> out = convert_model(m, [](const Rational& q) { return from_rational<T>(q); });
   for (std::size_t l = 0; l < out.layers.size(); ++l) {
     auto* r = std::get_if<ReducedLayer<T>>(&out.layers[l]);
@@ -62,6 +75,7 @@ template <RigorousScalar T>
 ClaimReport check_robustness(const Prompt& p, const Model& model, const RobustnessOptions& o) {
   using Tr = ScalarTraits<T>;
   if (o.box.empty() && !o.ball) throw ClaimInputError("R1 needs a --box over coefficients and/or a --ball around the prompt");
+  require_distinct_coefficients(o.box);
   if constexpr (ScalarTraits<T>::exact) {
     throw ClaimInputError("R1 encloses whole boxes and needs an interval arithmetic (--arith interval)");
   } else {
@@ -134,6 +148,8 @@ ClaimReport check_robustness(const Prompt& p, const Model& model, const Robustne
       queue.push_back(right);
     }
     const Rational undecided_volume = refuting.empty() ? 1 - proved_volume : Rational(0);
+    const std::string scope = probe_override_scope(model, o.box);
+    if (!scope.empty()) r.lines.push_back(scope);
     r.lines.push_back(std::to_string(evaluated) + " sub-boxes evaluated (budget " + std::to_string(o.budget) + ")");
     r.lines.push_back("proved volume fraction: " + to_string(proved_volume) + " (" +
                       std::to_string(nearest_double(proved_volume)) + ")");
@@ -144,6 +160,7 @@ ClaimReport check_robustness(const Prompt& p, const Model& model, const Robustne
     r.evidence = {{"statement", o.separation.strict ? "M^{t+1} > M^t" : "M^{t+1} >= M^t"},
                   {"metric", o.separation.metric == SeparationMetric::fisher ? "fisher" : "gap"},
                   {"box", Json::array()},
+                  {"box_scope", scope.empty() ? Json(nullptr) : Json(scope)},
                   {"ball", o.ball ? Json(to_string(*o.ball)) : Json(nullptr)},
                   {"sub_boxes_evaluated", evaluated},
                   {"proved_volume_fraction", to_string(proved_volume)},

@@ -1,5 +1,7 @@
 #include "cli/arithmetic.hpp"
 
+#include "io/limits.hpp"
+
 #include <stdexcept>
 
 namespace iclcert::cli {
@@ -41,6 +43,9 @@ Arithmetic parse_arithmetic(const std::string& text) {
     if (bits < kMinMpfrBits || bits > kMaxMpfrBits)
       throw std::invalid_argument("--arith " + text + ": expected " + prefix + "BITS with BITS from " +
                                   std::to_string(kMinMpfrBits) + " to " + std::to_string(kMaxMpfrBits));
+    // Time and memory grow with the precision: a raisable limit below MPFR's own.
+    if (static_cast<std::uint64_t>(bits) > limit(Limit::precision_bits))
+      throw std::invalid_argument("--arith " + text + ": the precision " + beyond_limit(Limit::precision_bits, "bits"));
     return {kind, bits};
   }
   throw std::invalid_argument("--arith " + text +

@@ -4,6 +4,7 @@
 #include "gpu/batch_run.hpp"
 #include "io/input_error.hpp"
 #include "io/json_reader.hpp"
+#include "io/limits.hpp"
 #include "io/model_io.hpp"
 #include "io/output_file.hpp"
 #include "io/prompt_io.hpp"
@@ -24,7 +25,28 @@ struct BatchOptions {
   bool balanced = false, no_progress = false, final_only = false;
   std::string margin = "0";
   int threads = 0, chunk = 4096;
+  bool chunk_given = false;
 };
+
+// Bytes one prompt of a chunk may take: its state in float64 twice (input and
+// work space), every layer's state when it is validated, and its records.
+std::uint64_t bytes_per_prompt(int d, int C, int N, std::size_t layers, bool validating) {
+  const std::uint64_t state = static_cast<std::uint64_t>(N + 1) * (d + C) * sizeof(double);
+  return state * (2 + (validating ? layers + 1 : 0)) + (layers + 1) * 64;
+}
+
+// The chunk size: --chunk as given, refused when its memory is beyond the limit;
+// by default 4096 prompts, fewer when they would not fit.
+int chunk_size(const BatchOptions& o, std::uint64_t per_prompt) {
+  const std::uint64_t cap = limit(Limit::chunk_bytes);
+  int chunk = o.chunk;
+  if (!o.chunk_given) chunk = static_cast<int>(std::clamp<std::uint64_t>(cap / per_prompt, 1, o.chunk));
+  if (chunk * per_prompt > cap)
+    throw std::invalid_argument("--chunk " + std::to_string(chunk) + ": about " + std::to_string(chunk * per_prompt) +
+                                " bytes for a chunk of these prompts " + beyond_limit(Limit::chunk_bytes, "bytes") +
+                                "; give a smaller --chunk");
+  return chunk;
+}
 
 Json stats_json(const gpu::MetricStats& s) {
   Json j = {{"finite", s.finite}, {"pos_inf", s.pos_inf}, {"undefined", s.undefined}};
@@ -54,6 +76,7 @@ Json validation_json(const gpu::ValidationReport& v) {
                       {"scale", round_trip_decimal(l.scale)},
                       {"stated_bound", round_trip_decimal(l.bound)},
                       {"beyond_bound", l.beyond_bound},
+                      {"non_finite", l.non_finite},
                       {"certified_predictions", l.certified},
                       {"flips", l.flips},
                       {"first_flips", l.first_flips}});
@@ -90,6 +113,8 @@ long parse_validate(const std::string& text, long total) {
 int batch(const BatchOptions& o) {
   if (o.prompt_file.empty() == o.sample.empty())
     throw std::invalid_argument("iclcert batch needs exactly one of --prompt-file F and --sample d,C,N");
+  Outputs outputs({o.prompt_file, o.model_file});
+  outputs.declare("--json", o.json);
   const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   std::unique_ptr<gpu::PromptSource> source;
   Json source_json;
@@ -107,11 +132,14 @@ int batch(const BatchOptions& o) {
     source_json = {{"sample", o.sample}, {"seed", o.seed}, {"balanced", o.balanced}, {"margin", o.margin}};
   }
   const Model model = o.model_file.empty() ? default_model() : read_model_file(o.model_file);
+  require_model_fits(model, source->d, source->C,
+                     o.model_file.empty() ? "embedded default (examples/default_model.json)" : o.model_file,
+                     o.prompt_file.empty() ? "--sample " + o.sample : "the prompt file " + o.prompt_file);
   gpu::BatchConfig config;
   set_batch_backend(o.arith, o.device, config);
   config.threads = threads;
-  config.chunk = o.chunk;
   config.validate = parse_validate(o.validate, source->size());
+  config.chunk = chunk_size(o, bytes_per_prompt(source->d, source->C, source->N, model.layers.size(), config.validate > 0));
   config.progress = !o.no_progress;
   config.detail = o.final_only ? gpu::Detail::final_only : gpu::Detail::per_layer;
 
@@ -156,6 +184,11 @@ int batch(const BatchOptions& o) {
                   v.prompts_diverged, v.first_divergence);
     else
       std::printf("  no float prediction flips against a certified one\n");
+    if (v.non_finite() > 0)
+      std::printf("  the float arithmetic overflowed: %ld float values are inf or NaN where the true values are "
+                  "finite (counted beyond the bound); use %sor run the prompts in iclcert run/check with "
+                  "--arith mpfr:BITS or interval:BITS\n",
+                  v.non_finite(), o.arith == "float32" ? "a wider type (--arith float64), " : "");
   }
 
   if (!o.json.empty()) {
@@ -190,9 +223,11 @@ int batch(const BatchOptions& o) {
     std::string text = out.dump(1);
     const std::string placeholder = "\"@PREDICTIONS@\"";
     text.replace(text.find(placeholder), placeholder.size(), predictions_text(r.predictions));
-    write_file_atomically(o.json, text + "\n");
+    outputs.set(o.json, text + "\n");
+    outputs.commit();
   }
-  return beyond > 0 ? 1 : 0;
+  // A value beyond its stated bound, or a float overflow (which counts as beyond), is a failed check.
+  return beyond > 0 || (r.validation && r.validation->non_finite() > 0) ? 1 : 0;
 }
 
 }  // namespace
@@ -222,7 +257,7 @@ std::function<int()> register_batch(CLI::App& app) {
   file->excludes(sample);
   cmd->add_option("--prompts", o->prompts, "Number of sampled prompts")->capture_default_str()->check(
       CLI::Range(1L, 1000000000L));
-  cmd->add_option("--seed", o->seed, "Seed of prompt 0")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of prompt 0")->capture_default_str()->check(seed_check());
   cmd->add_flag("--balanced", o->balanced, "Sample exactly N/C points per class (slow: exact sampler)");
   cmd->add_option("--margin", o->margin, "Reject sampled points closer than this to a boundary (slow: exact sampler)")
       ->capture_default_str();
@@ -231,10 +266,12 @@ std::function<int()> register_batch(CLI::App& app) {
   cmd->add_option("--device", o->device, "auto (a GPU when there is one), cpu or cuda")->capture_default_str();
   cmd->add_option("--validate", o->validate, "Validate the first K prompts (or all) against Arb enclosures")
       ->capture_default_str();
-  cmd->add_option("--json", o->json, "Write the results as JSON to this file");
+  cmd->add_option("--json", o->json, "Write the results as JSON to this file (- for standard output)");
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--chunk", o->chunk, "Prompts per chunk (memory bound)")->capture_default_str()->check(
-      CLI::Range(1, 1 << 20));
+  cmd->add_option_function<int>(
+         "--chunk", [o](int chunk) { o->chunk = chunk, o->chunk_given = true; },
+         "Prompts per chunk (memory bound; default 4096, fewer for large prompts)")
+      ->check(CLI::Range(1, 1 << 20));
   cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
   cmd->add_flag("--final-only", o->final_only, "Predictions and final margins only: no per-layer statistics");
   return [o] { return batch(*o); };

@@ -7,7 +7,9 @@
 #include "claims/separation.hpp"
 #include "cli/arithmetic.hpp"
 #include "cli/instance.hpp"
+#include "cli/verdict_file.hpp"
 #include "io/input_error.hpp"
+#include "io/limits.hpp"
 #include "io/model_io.hpp"
 #include "io/output_file.hpp"
 #include "io/prompt_io.hpp"
@@ -28,33 +30,59 @@ struct CheckOptions {
   long prec = 128, max_prec = 1024;
   std::vector<std::string> box;
   std::string ball, confidence = "0.99";
-  int samples = 200, budget = 256;
+  long samples = 200, budget = 256;
 };
 
-const char* statement_of(const std::string& claim) {
-  if (claim == "A1") return "F^{t+1} > F^t at every layer (beta = 0, gamma > 0, alpha > 0, alpha' >= 0, balanced)";
-  if (claim == "A2") return "the separation metric does not decrease: M^{t+1} >= M^t at every layer";
-  if (claim == "E1") return "every layer commutes with feature, label and token permutations";
-  if (claim == "E2") return "the full form with reduced parameters equals the reduced recursion";
-  if (claim == "C1") return "E[g] > 0 over the prompt distribution (with the accuracy P(a > 0)), at a confidence level";
-  if (claim == "R1") return "M^{t+1} >= M^t at every layer, for every coefficient in the box / prompt in the ball";
-  return "";
+// "at every layer, 1 to 6" or "at layers 1 to 1 only, of 6 (--layers 0:1)": which
+// transitions t -> t+1 a separation claim was checked at (layer t+1 compares
+// M^{t+1} with M^t).
+std::string layers_checked(const std::string& layers, std::size_t depth) {
+  const claims::LayerRange r = claims::resolve(parse_layers(layers), depth);
+  const std::string of = std::to_string(depth);
+  if (r.first >= r.last) return "at no layer (--layers " + layers + " lies beyond the model's " + of + " layers)";
+  if (r.first == 0 && r.last == static_cast<int>(depth)) return "at every layer, 1 to " + of;
+  return "at layers " + std::to_string(r.first + 1) + " to " + std::to_string(r.last) + " only, of " + of +
+         " (--layers " + layers + ")";
 }
 
-claims::LayerRange parse_layers(const std::string& text) {
-  claims::LayerRange r;
-  if (text.empty()) return r;
-  const auto colon = text.find(':');
-  try {
-    if (colon == std::string::npos) throw std::invalid_argument("");
-    std::size_t used = 0;
-    r.first = std::stoi(text.substr(0, colon), &used);
-    r.last = std::stoi(text.substr(colon + 1));
-  } catch (const std::exception&) {
-    throw std::invalid_argument("--layers " + text + ": expected T0:T1 (for example 0:6)");
+std::string metric_name(const CheckOptions& o) {
+  return o.metric == "gap" ? "M = R, the gap ratio" : "M = F, the Fisher ratio";
+}
+
+// The headline of a verdict and of its replay: exactly what is checked, from the
+// options (layers, metric, box, ball, samples) and the model's depth.
+std::string statement_of(const CheckOptions& o, const Model& m) {
+  const std::size_t depth = m.layers.size();
+  if (o.claim == "A1")
+    return "F^{t+1} > F^t (F the Fisher ratio) " + layers_checked(o.layers, depth) +
+           "; hypotheses, checked first: beta = 0, gamma > 0, alpha > 0, alpha' >= 0 at every layer, the probe not "
+           "a key, balanced classes";
+  if (o.claim == "A2") return "M^{t+1} >= M^t (" + metric_name(o) + ") " + layers_checked(o.layers, depth);
+  if (o.claim == "R1") {
+    std::string s = "M^{t+1} >= M^t (" + metric_name(o) + ") " + layers_checked(o.layers, depth) + ", for every";
+    std::string ranges;
+    for (const auto& text : o.box) {
+      const claims::BoxDimension b = claims::parse_box(text);
+      ranges += (ranges.empty() ? " " : " and ") + b.coefficient + " in [" + to_string(b.lo) + ", " + to_string(b.hi) + "]";
+    }
+    if (!ranges.empty()) s += ranges + " (the training rows' coefficient, the same at every reduced layer)";
+    if (!o.ball.empty())
+      s += std::string(ranges.empty() ? "" : " and every") + " prompt within l_inf distance " + o.ball +
+           " of the given one (training points and probe)";
+    return s;
   }
-  if (r.first < 0 || r.last <= r.first) throw std::invalid_argument("--layers " + text + ": expected 0 <= T0 < T1");
-  return r;
+  if (o.claim == "E1")
+    return "every layer commutes with feature, label and token permutations: exactly from the weights, and on the "
+           "instance under transpositions and a composition drawn with seed " + std::to_string(o.instance.seed);
+  if (o.claim == "E2")
+    return "the full form with kappa = (beta,0,0,0,gamma,0), nu = (alpha,0,0,0,alpha',0) equals the reduced "
+           "recursion at every layer (exact identity, then both runs on the instance)";
+  return "statistical: E[g] > 0 for g the probe alignment after the last layer, over prompts drawn by the sampler (" +
+         o.instance.sample + (o.instance.balanced ? ", balanced" : "") + ", margin " + o.instance.margin + "), from " +
+         std::to_string(o.samples) + " prompts with seeds " + std::to_string(o.instance.seed) + " to " +
+         std::to_string(o.instance.seed + static_cast<std::uint64_t>(o.samples) - 1) +
+         "; the bounds printed hold jointly with probability >= " + o.confidence +
+         " over the draw: a statistical verdict, not a certificate";
 }
 
 // Runs the claim once in T (at the working precision the caller set).
@@ -79,7 +107,7 @@ ClaimReport check_once(const CheckOptions& o, const Prompt& p, const Model& m) {
     } else {
       claims::AlignmentOptions a;
       a.sampler = sampler_options(o.instance);
-      a.samples = o.samples;
+      a.samples = static_cast<int>(o.samples);
       a.delta = 1 - parse_number("--confidence", o.confidence);
       if (!(a.delta > 0 && a.delta < 1)) throw std::invalid_argument("--confidence: expected a level in (0, 1)");
       return claims::check_alignment<T>(m, a, report_progress);
@@ -96,7 +124,7 @@ ClaimReport check_once(const CheckOptions& o, const Prompt& p, const Model& m) {
       if (!o.ball.empty()) r.ball = parse_number("--ball", o.ball);
       if (r.ball && *r.ball < 0) throw std::invalid_argument("--ball: expected a radius >= 0");
       r.separation = s;
-      r.budget = o.budget;
+      r.budget = static_cast<int>(o.budget);
       return claims::check_robustness<T>(p, m, r);
     }
     if (s.strict && s.metric != claims::SeparationMetric::fisher)
@@ -120,9 +148,18 @@ ClaimReport check(const CheckOptions& o, const Prompt& p, const Model& m, const 
   return at_precision.template operator()<MpfiInterval>();
 }
 
+bool statistical(const CheckOptions& o) { return o.claim == "C1"; }
+
 Json verdict_json(const ClaimReport& r, const CheckOptions& o, const Prompt& p, const Model& m,
                   const std::string& arith, double seconds) {
   Json evidence = r.evidence;
+  // E1 names its per-permutation checks "instance", the name of the instance here.
+  if (evidence.contains("instance")) {
+    evidence["instance_checks"] = evidence["instance"];
+    evidence.erase("instance");
+  }
+  evidence["headline"] = statement_of(o, m);
+  evidence["verdict_kind"] = statistical(o) ? "statistical" : "certified";
   evidence["arithmetic"] = arith;
   evidence["seconds"] = seconds;
   evidence["options"] = {{"layers", o.layers}, {"metric", o.metric}, {"seed", o.instance.seed},
@@ -146,9 +183,19 @@ Arithmetic checking_arithmetic(const CheckOptions& o) {
                               "default), interval-mpfi, or rational (exact; linear kernel only)");
 }
 
-int run_check(const CheckOptions& o, const Prompt& p, const Model& m, const std::string& source) {
+std::string arithmetic_text(const CheckOptions& o, const Arithmetic& a, long bits) {
+  return a.kind == Arithmetic::Kind::rational ? "rational" : o.arith + ":" + std::to_string(bits);
+}
+
+struct Checked {
+  ClaimReport report;
+  Json verdict;  // the verdict file's content
+};
+
+// Runs the check and prints its account; the verdict file is written by the caller.
+Checked run_check(const CheckOptions& o, const Prompt& p, const Model& m, const std::string& source) {
   const Arithmetic a = checking_arithmetic(o);
-  std::printf("claim %s: %s\n", o.claim.c_str(), statement_of(o.claim));
+  std::printf("claim %s: %s\n", o.claim.c_str(), statement_of(o, m).c_str());
   std::printf("instance: %s (d=%d, C=%d, N=%d), %zu layers, %s kernel\n", source.c_str(), p.d, p.C, p.N,
               m.layers.size(), m.kernel == Kernel::softmax ? "softmax" : "linear");
   const auto start = std::chrono::steady_clock::now();
@@ -160,68 +207,156 @@ int run_check(const CheckOptions& o, const Prompt& p, const Model& m, const std:
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const auto& line : r.lines) std::printf("  %s\n", line.c_str());
-  const std::string arith = a.kind == Arithmetic::Kind::rational
-                                ? "rational"
-                                : o.arith + ":" + std::to_string(r.precision_bits);
-  std::printf("verdict: %s  (%s, %.3f s)\n", claims::to_string(r.verdict), arith.c_str(), seconds);
+  const std::string arith = arithmetic_text(o, a, r.precision_bits);
+  const std::string kind = statistical(o) ? " (statistical, confidence " + o.confidence + ")" : "";
+  std::printf("verdict: %s%s  (%s, %.3f s)\n", claims::to_string(r.verdict), kind.c_str(), arith.c_str(), seconds);
   if (r.verdict == Verdict::undecided && r.more_precision_may_help)
     std::printf("  (enclosures still too wide at %ld bits: raise --max-prec)\n", r.precision_bits);
-  if (!o.json_out.empty()) {
-    write_file_atomically(o.json_out, verdict_json(r, o, p, m, arith, seconds).dump(1) + "\n");
-    std::printf("verdict written to %s\n", o.json_out.c_str());
-  }
-  return claims::exit_status(r.verdict);
+  Json verdict = verdict_json(r, o, p, m, arith, seconds);
+  return {std::move(r), std::move(verdict)};
 }
 
-// Re-checks a verdict file: a refuted verdict from its counterexample alone.
-int replay(CheckOptions o) {
-  const Json j = load_json_file(o.replay);
-  JsonReader root(o.replay, j);
-  root.expect_object({"format", "claim", "verdict", "precision_bits", "evidence", "counterexample"});
-  expect_format_1(root);
-  o.claim = root.field("claim").one_of({"A1", "A2", "E1", "E2", "C1", "R1"});
-  const std::string recorded = root.field("verdict").one_of({"proved", "refuted", "undecided"});
-  const JsonReader evidence = root.field("evidence");
-  if (evidence.has("options")) {
-    const JsonReader opts = evidence.field("options");
-    if (opts.has("layers")) o.layers = opts.field("layers").string();
-    if (opts.has("metric")) o.metric = opts.field("metric").one_of({"fisher", "gap"});
-    if (opts.has("arith")) o.arith = opts.field("arith").string();
-    if (opts.has("box"))
-      for (std::size_t k = 0; k < opts.field("box").expect_array(0, 64); ++k)
-        o.box.push_back(opts.field("box").element(k).string());
-    if (opts.has("ball")) o.ball = opts.field("ball").string();
-    if (opts.has("sample")) o.instance.sample = opts.field("sample").string();
-    if (opts.has("balanced")) o.instance.balanced = opts.field("balanced").boolean();
-    if (opts.has("margin")) o.instance.margin = opts.field("margin").string();
-    if (opts.has("samples")) o.samples = static_cast<int>(opts.field("samples").integer(1, 10000000));
-    if (opts.has("confidence")) o.confidence = opts.field("confidence").string();
-    if (opts.has("budget")) o.budget = static_cast<int>(opts.field("budget").integer(1, 1 << 30));
-    if (opts.has("seed")) o.instance.seed = static_cast<std::uint64_t>(opts.field("seed").integer(0, LONG_MAX));
-  }
-  o.prec = std::max(o.prec, root.field("precision_bits").integer(0, kMaxMpfrBits));
-  o.max_prec = std::max(o.max_prec, o.prec);
-  const JsonReader source = recorded == "refuted" ? root.field("counterexample") : evidence.field("instance");
-  const Prompt p = parse_prompts(source.field("prompt").value(), o.replay + " (" + source.path() + ".prompt)").at(0);
-  const Model m = parse_model(source.field("model").value(), o.replay + " (" + source.path() + ".model)");
-  std::printf("replaying %s (recorded verdict: %s)\n", o.replay.c_str(), recorded.c_str());
-  const int status = run_check(o, p, m, o.replay);
-  const bool same = claims::to_string(status == 0 ? Verdict::proved : (status == 1 ? Verdict::refuted : Verdict::undecided)) == recorded;
-  std::printf("replay %s the recorded verdict\n", same ? "reproduces" : "DOES NOT reproduce");
-  return status;
+void write_verdict(const CheckOptions& o, const Json& verdict) {
+  if (o.json_out.empty()) return;
+  write_file_atomically(o.json_out, verdict.dump(1) + "\n");
+  std::printf("verdict written to %s\n", o.json_out.c_str());
 }
 
-int check_command(const CheckOptions& o) {
-  if (!o.replay.empty()) return replay(o);
-  if (o.claim.empty()) throw std::invalid_argument("--claim is required (A1, A2, E1, E2, C1, R1), or --replay FILE");
-  if (o.samples < 1 || o.samples > 10000000) throw std::invalid_argument("--samples: expected 1 to 10^7");
-  if (o.budget < 1) throw std::invalid_argument("--budget: expected at least 1");
-  if (o.prec < kMinMpfrBits || o.prec > o.max_prec || o.max_prec > kMaxMpfrBits)
+// The same limits for the flags as parse_verdict_file applies to a replayed file.
+void check_limits(const CheckOptions& o) {
+  if (o.samples < 1 || o.samples > kMaxCheckSamples)
+    throw std::invalid_argument("--samples " + std::to_string(o.samples) + ": expected 1 to " +
+                                std::to_string(kMaxCheckSamples));
+  if (o.budget < 1 || o.budget > kMaxCheckBudget)
+    throw std::invalid_argument("--budget " + std::to_string(o.budget) + ": expected 1 to " +
+                                std::to_string(kMaxCheckBudget));
+  if (o.max_prec > kMaxMpfrBits)
+    throw std::invalid_argument("--max-prec " + std::to_string(o.max_prec) + ": expected at most " +
+                                std::to_string(kMaxMpfrBits) + " bits");
+  if (o.max_prec > max_check_precision_bits())
+    throw std::invalid_argument("--max-prec " + std::to_string(o.max_prec) + ": " + beyond_limit(Limit::precision_bits));
+  if (o.prec < kMinMpfrBits || o.prec > o.max_prec)
     throw std::invalid_argument("--prec and --max-prec: expected " + std::to_string(kMinMpfrBits) +
-                                " <= prec <= max-prec <= " + std::to_string(kMaxMpfrBits));
+                                " <= prec <= max-prec <= " + std::to_string(max_check_precision_bits()));
+  parse_layers(o.layers);  // junk is refused whatever the claim
+}
+
+// A replay takes its options from the file, and says which it took.
+void apply_recorded(const VerdictFile& v, CheckOptions& o) {
+  const RecordedOptions& r = v.options;
+  std::string taken;
+  auto take = [&](const char* name, const auto& from, auto& into, const std::string& shown) {
+    if (!from) return;
+    into = *from;
+    taken += (taken.empty() ? "" : ", ") + std::string(name) + " " + shown;
+  };
+  auto quoted = [](const std::optional<std::string>& s) { return s ? Json(*s).dump() : std::string(); };
+  take("layers", r.layers, o.layers, quoted(r.layers));
+  take("metric", r.metric, o.metric, r.metric.value_or(""));
+  take("arith", r.arith, o.arith, r.arith.value_or(""));
+  take("box", r.box, o.box, r.box ? Json(*r.box).dump() : "");
+  take("ball", r.ball, o.ball, quoted(r.ball));
+  take("budget", r.budget, o.budget, std::to_string(r.budget.value_or(0)));
+  take("sample", r.sample, o.instance.sample, quoted(r.sample));
+  take("balanced", r.balanced, o.instance.balanced, r.balanced.value_or(false) ? "true" : "false");
+  take("margin", r.margin, o.instance.margin, quoted(r.margin));
+  take("samples", r.samples, o.samples, std::to_string(r.samples.value_or(0)));
+  take("confidence", r.confidence, o.confidence, quoted(r.confidence));
+  take("seed", r.seed, o.instance.seed, std::to_string(r.seed.value_or(0)));
+  take("max_prec", r.max_prec, o.max_prec, std::to_string(r.max_prec.value_or(0)));
+  // Start at the precision the verdict was decided at: there the recomputation is
+  // the recorded one (theory/claims.md, "Replay").
+  if (v.precision_bits > 0) o.prec = v.precision_bits;
+  o.max_prec = std::max(std::min(o.max_prec, max_check_precision_bits()), o.prec);
+  std::printf("options from %s (evidence.options): %s\n", v.file.c_str(), taken.empty() ? "none (the defaults)" : taken.c_str());
+  std::printf("  and precision_bits %ld: the replay starts there%s\n", v.precision_bits,
+              v.precision_bits == 0 ? " (exact arithmetic)" : "");
+}
+
+// Re-checks a verdict file: the verdict and every recorded number. A refuted
+// verdict runs from its counterexample alone; C1 (statistical) re-draws its prompts
+// from the recorded seed and sampler options. 0: reproduced; 1: not.
+int replay(CheckOptions o) {
+  const VerdictFile v = parse_verdict_file(load_json_file(o.replay), o.replay);
+  o.claim = v.claim;
+  const std::string recorded = claims::to_string(v.verdict);
+  std::printf("replaying %s (recorded verdict: %s%s), instance from its %s%s\n", o.replay.c_str(), recorded.c_str(),
+              statistical(o) ? ", statistical" : "", v.instance_field.c_str(),
+              statistical(o) ? " (the model) and prompts re-drawn from the seeds" : "");
+  apply_recorded(v, o);
+  const std::string source = o.replay + " (" + v.instance_field + ")";
+  Checked c;
+  Prompt p;
+  try {
+    p = v.prompt ? *v.prompt : sample_prompt(sampler_options(o.instance));
+    c = run_check(o, p, v.model, source);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(o.replay, v.instance_field, e.what());
+  }
+  std::vector<std::string> differences;
+  if (c.report.verdict != v.verdict)
+    differences.push_back("verdict: recorded " + recorded + ", recomputed " + claims::to_string(c.report.verdict));
+  if (c.report.precision_bits != v.precision_bits)
+    differences.push_back("precision_bits: recorded " + std::to_string(v.precision_bits) + ", decided at " +
+                          std::to_string(c.report.precision_bits));
+  const RecordedResults now = recorded_results(c.verdict["evidence"], c.verdict["counterexample"], o.replay);
+  ResultComparison cmp = compare_results(v.recorded, now);
+  differences.insert(differences.end(), cmp.differences.begin(), cmp.differences.end());
+  // A recorded enclosure that overlaps the recomputed one without containing it may
+  // still hold the value: it does when a thinner enclosure, at more bits, fits inside.
+  long bits = c.report.precision_bits;
+  const std::size_t thinner = cmp.overlapping.size();
+  std::vector<std::string> pending = std::move(cmp.overlapping);
+  while (!pending.empty() && differences.empty() && bits > 0 && bits * 2 <= o.max_prec) {
+    bits *= 2;
+    CheckOptions at = o;
+    at.prec = at.max_prec = bits;
+    const Arithmetic a = checking_arithmetic(at);
+    const Json j = verdict_json(check(at, p, v.model, a), at, p, v.model, arithmetic_text(at, a, bits), 0);
+    ResultComparison next = compare_results(v.recorded, recorded_results(j["evidence"], j["counterexample"], o.replay), &pending);
+    differences.insert(differences.end(), next.differences.begin(), next.differences.end());
+    pending = std::move(next.overlapping);
+  }
+  for (const auto& path : pending)
+    differences.push_back(path + ": the recorded enclosure overlaps the recomputed one but does not contain it (up to " +
+                          std::to_string(bits) + " bits)");
+  write_verdict(o, c.verdict);
+  if (differences.empty()) {
+    std::printf("replay reproduces the recorded verdict, its %zu recorded numbers (each recorded enclosure "
+                "contains the recomputed one) and its %zu other recorded results\n",
+                v.recorded.enclosures.size(), v.recorded.exact.size());
+    if (thinner > 0)
+      std::printf("  (%zu recorded enclosures were thinner than the recomputation at %ld bits, and contain it at %ld bits)\n",
+                  thinner, c.report.precision_bits, bits);
+    return 0;
+  }
+  std::printf("replay DOES NOT reproduce the recorded verdict file (%zu differences):\n", differences.size());
+  for (std::size_t k = 0; k < differences.size() && k < 20; ++k) std::printf("  %s\n", differences[k].c_str());
+  if (differences.size() > 20) std::printf("  ... and %zu more\n", differences.size() - 20);
+  return 1;
+}
+
+// Every option of a replay comes from the file: a flag beside --replay would be
+// ignored or would change what was checked, so it is refused.
+void refuse_flags_beside_replay(const CLI::App& cmd) {
+  for (const CLI::Option* opt : cmd.get_options())
+    if (opt->count() > 0 && opt->get_name() != "--replay" && opt->get_name() != "--json")
+      throw std::invalid_argument(opt->get_name() + " cannot be given with --replay: a replay takes every option "
+                                  "from the verdict file, and prints them");
+}
+
+int check_command(const CheckOptions& o, const CLI::App& cmd) {
+  if (!o.replay.empty()) {
+    refuse_flags_beside_replay(cmd);
+    return replay(o);
+  }
+  if (o.claim.empty()) throw std::invalid_argument("--claim is required (A1, A2, E1, E2, C1, R1), or --replay FILE");
+  check_limits(o);
   Instance in = load_instance(o.instance);
   if (o.claim == "C1") in.prompt_source = std::to_string(o.samples) + " prompts of " + in.prompt_source;
-  return run_check(o, in.prompt, in.model, in.prompt_source);
+  const Checked c = run_check(o, in.prompt, in.model, in.prompt_source);
+  write_verdict(o, c.verdict);
+  return claims::exit_status(c.report.verdict);
 }
 
 }  // namespace
@@ -234,17 +369,22 @@ std::function<int()> register_check(CLI::App& app) {
   add_instance_options(*cmd, o->instance);
   cmd->add_option("--arith", o->arith, "interval (Arb) | interval-mpfi | rational")->capture_default_str();
   cmd->add_option("--prec", o->prec, "Starting precision in bits")->capture_default_str();
-  cmd->add_option("--max-prec", o->max_prec, "Precision escalation stops here")->capture_default_str();
+  cmd->add_option("--max-prec", o->max_prec,
+                  "Precision escalation stops here (at most 65536 bits; raise with ICLCERT_MAX_PRECISION_BITS)")
+      ->capture_default_str();
   cmd->add_option("--layers", o->layers, "Check transitions T0 -> T0+1 ... T1-1 -> T1 only (T0:T1)");
   cmd->add_option("--metric", o->metric, "A2: fisher | gap")->check(CLI::IsMember({"fisher", "gap"}))->capture_default_str();
-  cmd->add_option("--box", o->box, "R1: a coefficient range NAME=LO:HI (beta, gamma, alpha, alpha_label); repeatable");
+  cmd->add_option("--box", o->box, "R1: a coefficient range NAME=LO:HI (beta, gamma, alpha, alpha_label), each name at most once; it ranges over "
+                  "the training rows' coefficient at every reduced layer (a probe row's own coefficients keep their "
+                  "values); repeatable for distinct names");
   cmd->add_option("--ball", o->ball, "R1: every prompt within this l_inf distance of the given one");
-  cmd->add_option("--budget", o->budget, "R1: sub-boxes to evaluate at most")->capture_default_str();
-  cmd->add_option("--samples", o->samples, "C1: prompts to draw (with --sample d,C,N)")->capture_default_str();
-  cmd->add_option("--confidence", o->confidence, "C1: confidence level 1 - delta")->capture_default_str();
+  cmd->add_option("--budget", o->budget, "R1: sub-boxes to evaluate at most (1 to 2^20)")->capture_default_str();
+  cmd->add_option("--samples", o->samples, "C1: prompts to draw (with --sample d,C,N; 1 to 10^7)")->capture_default_str();
+  cmd->add_option("--confidence", o->confidence, "C1: joint confidence level 1 - delta of the bounds")->capture_default_str();
   cmd->add_option("--json", o->json_out, "Write the verdict file (docs/formats.md)");
-  cmd->add_option("--replay", o->replay, "Re-check a verdict file");
-  return [o] { return check_command(*o); };
+  cmd->add_option("--replay", o->replay,
+                  "Re-check a verdict file: its verdict and recorded numbers, with its options (exit 0 reproduced, 1 not)");
+  return [o, cmd] { return check_command(*o, *cmd); };
 }
 
 }  // namespace iclcert::cli

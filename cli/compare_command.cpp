@@ -1,12 +1,12 @@
 #include "cli/compare_command.hpp"
 
 #include "cli/batch_command.hpp"
+#include "cli/predictions_file.hpp"
 
 #include "gpu/batch_compare.hpp"
 #include "gpu/batch_model.hpp"
 #include "io/input_error.hpp"
 #include "io/json_reader.hpp"
-#include "io/limits.hpp"
 #include "io/model_io.hpp"
 #include "io/output_file.hpp"
 #include "io/prompt_io.hpp"
@@ -27,46 +27,28 @@ struct CompareOptions {
   long validate = 0;
   int threads = 0, chunk = 4096;
   std::optional<double> min_agreement;
+  double min_prediction_agreement = 0.99;
   bool no_progress = false, no_baselines = false;
 };
 
+// A fraction for --min-agreement and --min-prediction-agreement: a finite number in
+// [0, 1]. CLI::Range lets "nan" through (every comparison with NaN is false).
+const CLI::Validator kFraction(
+    [](std::string& text) -> std::string {
+      std::size_t used = 0;
+      double v = 0;
+      try {
+        v = std::stod(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != text.size() || !std::isfinite(v) || v < 0 || v > 1)
+        return "expected a number in [0, 1], found " + text;
+      return "";
+    },
+    "FRACTION in [0, 1]");
+
 double ratio(long a, long b) { return b > 0 ? static_cast<double>(a) / b : 0.0; }
-
-// A trainer's exported predictions (docs/formats.md, "Exported predictions"): one class per
-// prompt, optionally the final probe logits.
-struct ExportedPredictions {
-  std::vector<int> classes;
-  std::vector<double> logits;  // B x C, or empty
-  std::string arithmetic;
-};
-
-ExportedPredictions read_predictions(const std::string& path, long B, int C) {
-  const Json json = load_json_file(path);
-  JsonReader root(path, json);
-  root.expect_object({"format", "model", "prompts", "arithmetic", "predictions", "probe_logits"});
-  expect_format_1(root);
-  ExportedPredictions p;
-  if (root.has("arithmetic")) p.arithmetic = root.field("arithmetic").string();
-  // Notes for the reader of the file; checked to be strings, not used.
-  if (root.has("model")) root.field("model").string();
-  if (root.has("prompts")) root.field("prompts").string();
-  const JsonReader list = root.field("predictions");
-  if (static_cast<long>(list.expect_array(0, kMaxBatchPrompts)) != B)
-    list.fail("one class per prompt of the prompt file (" + std::to_string(B) + " prompts), found " +
-              std::to_string(list.value().size()));
-  for (long k = 0; k < B; ++k) p.classes.push_back(static_cast<int>(list.element(k).integer(0, C - 1)));
-  if (root.has("probe_logits")) {
-    const JsonReader logits = root.field("probe_logits");
-    logits.expect_array_of_size(B);
-    p.logits.reserve(static_cast<std::size_t>(B) * C);
-    for (long k = 0; k < B; ++k) {
-      const JsonReader row = logits.element(k);
-      row.expect_array_of_size(C);
-      for (int c = 0; c < C; ++c) p.logits.push_back(nearest_double(row.element(c).number()));
-    }
-  }
-  return p;
-}
 
 // Per baseline: correct (of labelled), agreement with A's and B's final predictions.
 struct BaselineScore {
@@ -206,6 +188,7 @@ int compare(const CompareOptions& o) {
     }
   }
   Json exported_json = nullptr;
+  bool prediction_mismatch = false;
   if (exported) {
     long agree_a = 0, agree_b = 0;
     double logit_dev = 0;
@@ -222,9 +205,19 @@ int compare(const CompareOptions& o) {
                 ratio(agree_a, B), ratio(agree_b, B));
     if (!exported->logits.empty()) std::printf("; largest centred logit deviation from A %.3g", logit_dev);
     std::printf("\n");
+    if (ratio(agree_a, B) < o.min_prediction_agreement) {
+      prediction_mismatch = true;
+      std::printf("  A agrees with the exported predictions on %.4f, below --min-prediction-agreement %.4g: the "
+                  "model file does not reproduce the trainer's model. Usual causes: the trainer lets the probe be a "
+                  "key and the model file does not say \"probe_is_key\": true (or the reverse); attention with "
+                  "biases (iclcert's layer has none: export nn.MultiheadAttention(..., bias=False)); another "
+                  "probe_label_init; the predictions in another order than the prompt file\n",
+                  ratio(agree_a, B), o.min_prediction_agreement);
+    }
     exported_json = {{"file", o.predictions_file},
                      {"agreement_a", round_trip_decimal(ratio(agree_a, B))},
                      {"agreement_b", round_trip_decimal(ratio(agree_b, B))},
+                     {"min_prediction_agreement", round_trip_decimal(o.min_prediction_agreement)},
                      {"max_logit_deviation_a", exported->logits.empty() ? Json(nullptr) : Json(round_trip_decimal(logit_dev))}};
   }
   if (!r.certified.empty()) {
@@ -255,13 +248,13 @@ int compare(const CompareOptions& o) {
                 {"certified", certified_detail_json(r.certified_detail)},
                 {"seconds", round_trip_decimal(r.seconds)},
                 {"certified_seconds", round_trip_decimal(r.certified_seconds)}};
-    write_file_atomically(o.json, out.dump(1) + "\n");
+    write_output(o.json, out.dump(1) + "\n", {o.model_file, o.against_file, o.prompt_file, o.predictions_file});
   }
   if (o.min_agreement && ratio(final_agree, B) < *o.min_agreement) {
     std::printf("  agreement %.4f is below --min-agreement %.4f\n", ratio(final_agree, B), *o.min_agreement);
     return 1;
   }
-  return 0;
+  return prediction_mismatch ? 1 : 0;
 }
 
 }  // namespace
@@ -275,6 +268,11 @@ std::function<int()> register_compare(CLI::App& app) {
   cmd->add_option("--prompt-file", o->prompt_file, "Batch file of prompts")->required();
   cmd->add_option("--predictions", o->predictions_file,
                   "Predictions exported by the trainer (docs/formats.md), to check the import against");
+  cmd->add_option("--min-prediction-agreement", o->min_prediction_agreement,
+                  "With --predictions: exit 1 when model A agrees with the exported predictions on less than this "
+                  "fraction of the prompts")
+      ->capture_default_str()
+      ->check(kFraction);
   cmd->add_option("--validate", o->validate, "Also run the first K prompts in Arb balls at 256 bits (certified)")
       ->capture_default_str()->check(CLI::Range(0L, 1000000L));
   cmd->add_option("--arith", o->arith, "float32 or float64")->capture_default_str();
@@ -282,8 +280,9 @@ std::function<int()> register_compare(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_option("--chunk", o->chunk, "Prompts per chunk")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--json", o->json, "Write the comparison as JSON to this file");
-  cmd->add_option("--min-agreement", o->min_agreement, "Exit 1 when the final prediction agreement is below this")
-      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--min-agreement", o->min_agreement,
+                  "Exit 1 when the final prediction agreement of A and B is below this")
+      ->check(kFraction);
   cmd->add_flag("--no-baselines", o->no_baselines, "Skip the classical baselines");
   cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
   return [o] { return compare(*o); };

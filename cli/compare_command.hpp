@@ -3,7 +3,9 @@
 // per-depth deviation, prediction agreement and accuracy, the classical baselines
 // (numerics/baselines.hpp), agreement with the trainer's own exported predictions,
 // and certified enclosures for the first K prompts (gpu/batch_compare.hpp).
-// Exit status: 0 done, 1 the final agreement is below --min-agreement, 2 bad input.
+// Exit status: 0 done, 1 the final agreement of A and B is below --min-agreement, or
+// A's agreement with the exported --predictions is below --min-prediction-agreement
+// (default 0.99), 2 bad input.
 #pragma once
 
 #include <CLI/CLI.hpp>

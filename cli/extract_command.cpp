@@ -42,6 +42,8 @@ std::pair<int, int> sizes(const ExtractOptions& o, const Model& model) {
     d = p.d;
     C = p.C;
   }
+  const bool given = d || C;
+  if (!given && model.d > 0) return {model.d, model.C};  // the model file records its split
   if (D > 0) {
     if (d == 0 && C == 0)
       throw std::invalid_argument(o.model_file + ": its dense matrices are " + std::to_string(D) + " x " +
@@ -56,6 +58,11 @@ std::pair<int, int> sizes(const ExtractOptions& o, const Model& model) {
   } else if (d < 1 || C < 2) {
     throw std::invalid_argument("the model has no dense layer to take d and C from: give --d and --C, or --prompt-file");
   }
+  if (model.d > 0 && (d != model.d || C != model.C))
+    throw InputError(o.model_file, d != model.d ? "d" : "C",
+                     "the model is for d = " + std::to_string(model.d) + ", C = " + std::to_string(model.C) + ", but " +
+                         (o.prompt_file.empty() ? std::string("--d/--C give") : "the prompt file " + o.prompt_file + " has") +
+                         " d = " + std::to_string(d) + ", C = " + std::to_string(C));
   return {d, C};
 }
 
@@ -83,6 +90,10 @@ const char* source_name(LayerExtraction<Rational>::Source s) {
 }
 
 int extract(const ExtractOptions& o) {
+  Outputs outputs({o.model_file, o.prompt_file});
+  outputs.declare("--out", o.out);
+  outputs.declare("--full-out", o.full_out);
+  outputs.declare("--json", o.json);
   const Model model = read_model_file(o.model_file);
   if (model.layers.empty()) throw InputError(o.model_file, "layers", "at least one layer to extract");
   const auto [d, C] = sizes(o, model);
@@ -113,17 +124,17 @@ int extract(const ExtractOptions& o) {
       worst_residual = std::max({worst_residual, rs, rv});
       heads.push_back({{"head", h}, {"score", matrix_json(le.heads[h].score)}, {"value", matrix_json(le.heads[h].value)}});
       if (h == 0)
-        std::printf("  %5zu %4zu %7s %11.3e %11.3e %10.5g %10.5g %10.5g %10.5g %9.3g %9.3g\n", l, h,
+        std::printf("  %5zu %4zu %7s %11.3e %11.3e %10.5g %10.5g %10.5g %10.5g %9.3g %9.3g\n", l + 1, h,
                     source_name(le.source), rs, rv, nearest_double(r.beta), nearest_double(r.gamma),
                     nearest_double(r.alpha), nearest_double(r.alpha_label), fs, fv);
       else
         std::printf("  %5s %4zu %7s %11.3e %11.3e\n", "", h, "", rs, rv);
     }
     if (le.heads.empty())
-      std::printf("  %5zu %4s %7s %11s %11s %10.5g %10.5g %10.5g %10.5g %9s %9s\n", l, "-", "reduced", "-", "-",
+      std::printf("  %5zu %4s %7s %11s %11s %10.5g %10.5g %10.5g %10.5g %9s %9s\n", l + 1, "-", "reduced", "-", "-",
                   nearest_double(r.beta), nearest_double(r.gamma), nearest_double(r.alpha),
                   nearest_double(r.alpha_label), "0", "0");
-    Json layer = {{"layer", l},
+    Json layer = {{"layer", l + 1},  // layer t maps state t - 1 to state t, as in every command
                   {"source", source_name(le.source)},
                   {"heads", std::move(heads)},
                   {"reduced", coefficients_json(r)},
@@ -140,9 +151,8 @@ int extract(const ExtractOptions& o) {
                 "not change predictions; theory/extraction.md)\n");
 
   // Every output is built before any is written, so an error leaves no file behind.
-  std::vector<std::pair<std::string, std::string>> outputs;
-  if (!o.out.empty()) outputs.emplace_back(o.out, model_to_json(e.reduced).dump(1) + "\n");
-  if (!o.full_out.empty()) outputs.emplace_back(o.full_out, model_to_json(e.full).dump(1) + "\n");
+  if (!o.out.empty()) outputs.set(o.out, model_to_json(e.reduced).dump(1) + "\n");
+  if (!o.full_out.empty()) outputs.set(o.full_out, model_to_json(e.full).dump(1) + "\n");
   if (!o.json.empty()) {
     Json out = {{"format", 1},
                 {"command", "extract"},
@@ -155,12 +165,11 @@ int extract(const ExtractOptions& o) {
                 {"max_fit_error", decimal(worst_fit)},
                 {"reduced_model", o.out.empty() ? Json(nullptr) : Json(o.out)},
                 {"full_model", o.full_out.empty() ? Json(nullptr) : Json(o.full_out)}};
-    outputs.emplace_back(o.json, out.dump(1) + "\n");
+    outputs.set(o.json, out.dump(1) + "\n");
   }
-  for (const auto& [path, text] : outputs) {
-    write_file_atomically(path, text);
-    std::printf("  written: %s\n", path.c_str());
-  }
+  outputs.commit();
+  for (const std::string* path : {&o.out, &o.full_out, &o.json})
+    if (!path->empty() && *path != "-") std::printf("  written: %s\n", path->c_str());
   if (o.max_residual && !(worst_residual < *o.max_residual)) {
     std::printf("  E3 residual %.3e is not below --max-residual %.3g\n", worst_residual, *o.max_residual);
     return 1;

@@ -1,5 +1,6 @@
 #include "cli/fuzz_command.hpp"
 
+#include "cli/instance.hpp"
 #include "io/model_io.hpp"
 #include "io/output_file.hpp"
 #include "io/prompt_io.hpp"
@@ -7,6 +8,7 @@
 #include "properties/user_weights.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -22,7 +24,7 @@ constexpr const char* kEquivarianceSentence =
     "weights warrant; with E3, each dense matrix's distance from span{M(theta)}";
 
 struct FuzzOptions {
-  std::string property, arith, replay, counterexample = "iclcert-counterexample.json";
+  std::string property, arith, replay, counterexample;  // counterexample: none means print it
   int cases = 200;
   std::uint64_t seed = 0;
   bool seed_given = false, list = false, no_shrink = false;
@@ -41,9 +43,22 @@ int list_properties() {
   return 0;
 }
 
-void save(const Counterexample& ce, const std::string& path) {
-  write_file_atomically(path, counterexample_to_json(ce).dump(1) + "\n");
-  std::printf("counterexample written to %s; re-run it with: iclcert fuzz --replay %s\n", path.c_str(), path.c_str());
+// The files a fuzz run reads: its counterexample file must not be one of them.
+std::vector<std::string> inputs(const FuzzOptions& o) { return {o.model_file, o.prompt_file, o.replay}; }
+
+// Writes the counterexample where --counterexample says, or prints it: a
+// command writes no file the user did not name.
+void save(const Counterexample& ce, const FuzzOptions& o) {
+  const std::string text = counterexample_to_json(ce).dump(1) + "\n";
+  if (o.counterexample.empty()) {
+    std::printf("counterexample (give --counterexample FILE to save it, then iclcert fuzz --replay FILE):\n%s",
+                text.c_str());
+    return;
+  }
+  write_output(o.counterexample, text, inputs(o));
+  if (o.counterexample != "-")
+    std::printf("counterexample written to %s; re-run it with: iclcert fuzz --replay %s\n", o.counterexample.c_str(),
+                o.counterexample.c_str());
 }
 
 int run_catalogue_property(const PropertyInfo& p, const FuzzOptions& o, std::uint64_t seed) {
@@ -58,7 +73,7 @@ int run_catalogue_property(const PropertyInfo& p, const FuzzOptions& o, std::uin
       std::printf("shrunk in %d steps to d=%d, C=%d, N=%d, %zu layers, %s\n", out.shrink_steps,
                   out.counterexample->prompt.d, out.counterexample->prompt.C, out.counterexample->prompt.N,
                   out.counterexample->model.layers.size(), out.counterexample->g.kind().c_str());
-      save(Counterexample{p.id, arith, out.detail, seed, 0, *out.counterexample}, o.counterexample);
+      save(Counterexample{p.id, arith, out.detail, seed, 0, *out.counterexample}, o);
     }
   }
   std::printf("summary: %s, %d cases held, %d discarded, %.2f s, seed %llu\n",
@@ -117,7 +132,7 @@ void parse_sizes(const std::string& text, UserWeightsOptions& u) {
 int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
   if (o.model_file.empty())
     throw std::invalid_argument("--property equivariance checks a model of yours: give --model M.json");
-  const Model model = read_model_file(o.model_file);
+  Model model = read_model_file(o.model_file);
   UserWeightsOptions u;
   u.seed = seed;
   u.cases = o.cases;
@@ -141,6 +156,10 @@ int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
     u.C = 3;
     u.N = 12;
   }
+  require_model_fits(model, u.d, u.C, o.model_file,
+                     o.prompt_file.empty() ? (o.sample.empty() ? std::string("the default sizes 4,3,12") : "--sample " + o.sample)
+                                           : "the prompt " + o.prompt_file);
+  fill_split(model, u.d, u.C);  // the counterexample file records the split
   const std::string arith = u.bits ? "mpfr:" + std::to_string(u.bits) : "double";
   std::printf("property equivariance: %s\nmodel %s, d=%d, C=%d, N=%d, seed %llu, %d cases, arithmetic %s, tolerance %.3g\n",
               kEquivarianceSentence, o.model_file.c_str(), u.d, u.C, u.N, static_cast<unsigned long long>(seed),
@@ -157,7 +176,7 @@ int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
       continue;
     }
     std::printf("  %-8s  %.3e  %s  (case %d, layer %zu, row %d, column %d, permutation %s)\n", to_string(w.kind),
-                w.relative, w.relative > r.tolerance ? "EXCEEDS" : "ok     ", w.case_index, w.layer, w.row, w.col,
+                w.relative, w.relative > r.tolerance ? "EXCEEDS" : "ok     ", w.case_index, w.layer + 1, w.row, w.col,
                 to_string(w.kind == PermutationKind::feature ? w.g.features
                           : w.kind == PermutationKind::label ? w.g.labels
                                                              : w.g.tokens)
@@ -167,7 +186,7 @@ int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
     std::printf("\nE3: projection of each dense matrix onto span{M(theta)} (group averaging)\n");
     std::printf("  layer head matrix  relative residual  theta of the projection\n");
     for (const auto& p : r.projections)
-      std::printf("  %5zu %4zu %-6s  %.3e          (%.6g, %.6g, %.6g, %.6g, %.6g, %.6g)\n", p.layer, p.head,
+      std::printf("  %5zu %4zu %-6s  %.3e          (%.6g, %.6g, %.6g, %.6g, %.6g, %.6g)\n", p.layer + 1, p.head,
                   p.matrix.c_str(), p.relative_residual, p.theta[0], p.theta[1], p.theta[2], p.theta[3], p.theta[4],
                   p.theta[5]);
   }
@@ -180,7 +199,7 @@ int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
                         std::string(to_string(worst.kind)) + " permutation, relative violation " +
                             std::to_string(worst.relative),
                         seed, r.tolerance, FuzzCase{worst.prompt, model, worst.g}},
-         o.counterexample);
+         o);
   }
   std::printf("summary: %s, %d cases, 0 discarded, %.2f s, seed %llu\n", held ? "held" : "counterexample found",
               r.cases, seconds, static_cast<unsigned long long>(seed));
@@ -215,6 +234,7 @@ int run(const FuzzOptions& o) {
   if (!o.replay.empty()) return replay(o);
   if (o.property.empty()) throw std::invalid_argument("fuzz: give --property NAME (see iclcert fuzz --list), or --replay FILE");
   if (o.cases < 1) throw std::invalid_argument("--cases " + std::to_string(o.cases) + ": expected at least 1");
+  check_output_path(o.counterexample, inputs(o));  // before any work, not after it
   const std::uint64_t seed = o.seed_given ? o.seed : clock_seed();
   if (o.property == kEquivarianceId) return run_equivariance(o, seed);
   if (!o.model_file.empty() || !o.prompt_file.empty() || !o.sample.empty())
@@ -231,11 +251,13 @@ std::function<int()> register_fuzz(CLI::App& app) {
   cmd->add_option("--property", o->property, "Property id (see --list), 'all', or 'equivariance' with --model");
   cmd->add_option("--cases", o->cases, "Number of cases that must hold")->capture_default_str();
   cmd->add_option_function<std::uint64_t>(
-      "--seed", [o](std::uint64_t s) { o->seed = s, o->seed_given = true; }, "Seed (default: from the clock; printed)");
+      "--seed", [o](std::uint64_t s) { o->seed = s, o->seed_given = true; }, "Seed (default: from the clock; printed)")
+      ->check(seed_check());
   cmd->add_option("--arith", o->arith, "Arithmetic (per property; default: the property's own)");
   cmd->add_flag("--list", o->list, "List the properties, one per line: id and sentence");
   cmd->add_option("--replay", o->replay, "Re-run the counterexample saved in FILE");
-  cmd->add_option("--counterexample", o->counterexample, "Where a counterexample is saved")->capture_default_str();
+  cmd->add_option("--counterexample", o->counterexample,
+                  "Save a counterexample to this file (- for standard output); default: print it");
   cmd->add_flag("--no-shrink", o->no_shrink, "Report the first failing case as drawn");
   cmd->add_option("--model", o->model_file, "equivariance: the model to check (docs/formats.md)");
   cmd->add_option("--prompt", o->prompt_file, "equivariance: a prompt (fixes d, C, N; checked first)");
@@ -243,7 +265,18 @@ std::function<int()> register_fuzz(CLI::App& app) {
   cmd->add_option("--weights", o->weights, "equivariance: float32 | float64, the precision the weights were trained "
                                            "in (tolerance 1e-3 | 1e-10, e3nn's)")
       ->capture_default_str();
-  cmd->add_option("--tolerance", o->tolerance, "equivariance: relative tolerance (overrides --weights)");
+  cmd->add_option("--tolerance", o->tolerance, "equivariance: relative tolerance (overrides --weights)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            try {
+              std::size_t used = 0;
+              const double v = std::stod(text, &used);
+              if (used == text.size() && std::isfinite(v) && v > 0) return "";
+            } catch (const std::exception&) {
+            }
+            return "expected a finite number > 0, got " + text;
+          },
+          "POSITIVE", "tolerance"));
   return [o] { return run(*o); };
 }
 

@@ -2,6 +2,7 @@
 
 #include "cli/embedded_examples.hpp"
 #include "io/input_error.hpp"
+#include "io/limits.hpp"
 #include "io/model_io.hpp"
 #include "io/prompt_io.hpp"
 
@@ -13,16 +14,36 @@ void add_instance_options(CLI::App& cmd, InstanceOptions& o) {
   auto* prompt = cmd.add_option("--prompt", o.prompt_file, "Prompt file (docs/formats.md); default: the embedded example");
   auto* sample = cmd.add_option("--sample", o.sample, "Sample a prompt of sizes d,C,N instead (spec section 1)");
   prompt->excludes(sample);
-  cmd.add_option("--seed", o.seed, "Seed of the sampler")->capture_default_str();
+  cmd.add_option("--seed", o.seed, "Seed of the sampler")->capture_default_str()->check(seed_check());
   cmd.add_flag("--balanced", o.balanced, "Sample exactly N/C points per class");
   cmd.add_option("--margin", o.margin, "Reject sampled points closer than this to a decision boundary")
       ->capture_default_str();
   cmd.add_option("--model", o.model_file, "Model file (docs/formats.md); default: the embedded example");
 }
 
-namespace {
+const CLI::Validator& seed_check() {
+  static const CLI::Validator check(
+      [](std::string& text) -> std::string {
+        static const std::string max = "18446744073709551615";  // 2^64 - 1
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || text.size() > max.size() || (text.size() == max.size() && text > max))
+          return "expected a whole number from 0 to " + max + ", got " + text;
+        return "";
+      },
+      "UINT64", "seed");
+  return check;
+}
 
-}  // namespace
+void check_prompt_sizes(const std::string& option, const std::string& text, long d, long C, long N) {
+  if (d < 1 || d > kMaxFeatures || C < 2 || C > kMaxClasses || N < 1 || N > kMaxTrainingPoints)
+    throw std::invalid_argument(option + " " + text + ": expected 1 <= d <= " + std::to_string(kMaxFeatures) +
+                                ", 2 <= C <= " + std::to_string(kMaxClasses) + ", 1 <= N <= " +
+                                std::to_string(kMaxTrainingPoints));
+  if (N * (d + C) > kMaxPromptEntries)
+    throw std::invalid_argument(option + " " + text + ": N * (d + C) = " + std::to_string(N * (d + C)) +
+                                " exceeds the limit of " + std::to_string(kMaxPromptEntries) +
+                                " entries of a prompt (docs/formats.md)");
+}
 
 SamplerOptions sampler_options(const InstanceOptions& o) {
   if (o.sample.empty()) throw std::invalid_argument("--sample d,C,N is required here");
@@ -31,8 +52,7 @@ SamplerOptions sampler_options(const InstanceOptions& o) {
   std::istringstream in(o.sample);
   if (!(in >> s.d >> c1 >> s.C >> c2 >> s.N) || c1 != ',' || c2 != ',' || !in.eof())
     throw std::invalid_argument("--sample " + o.sample + ": expected d,C,N (for example 4,3,24)");
-  if (s.d < 1 || s.d > 1024 || s.C < 2 || s.C > 256 || s.N < 1 || s.N > 65536)
-    throw std::invalid_argument("--sample " + o.sample + ": expected 1 <= d <= 1024, 2 <= C <= 256, 1 <= N <= 65536");
+  check_prompt_sizes("--sample", o.sample, s.d, s.C, s.N);
   s.seed = o.seed;
   s.balanced = o.balanced;
   try {
@@ -42,23 +62,6 @@ SamplerOptions sampler_options(const InstanceOptions& o) {
   }
   return s;
 }
-
-namespace {
-
-// Dense matrices are (d+C) x (d+C) of the prompt they run on.
-void check_dense_sizes(const Prompt& p, const Model& m, const std::string& file) {
-  const std::size_t D = static_cast<std::size_t>(p.d + p.C);
-  for (std::size_t l = 0; l < m.layers.size(); ++l)
-    if (const auto* dense = std::get_if<DenseLayer<Rational>>(&m.layers[l]))
-      for (std::size_t h = 0; h < dense->heads.size(); ++h)
-        if (dense->heads[h].score.rows() != D)
-          throw InputError(file, "layers[" + std::to_string(l) + "].heads[" + std::to_string(h) + "].score_matrix",
-                           "expected a " + std::to_string(D) + " x " + std::to_string(D) +
-                               " matrix (d + C of the prompt), got " + std::to_string(dense->heads[h].score.rows()) +
-                               " x " + std::to_string(dense->heads[h].score.rows()));
-}
-
-}  // namespace
 
 Prompt default_prompt() { return parse_prompts(Json::parse(kDefaultPromptJson), "<embedded default prompt>").at(0); }
 Model default_model() { return parse_model(Json::parse(kDefaultModelJson), "<embedded default model>"); }
@@ -87,7 +90,11 @@ Instance load_instance(const InstanceOptions& o) {
     in.model = default_model();
     in.model_source = "embedded default (examples/default_model.json)";
   }
-  check_dense_sizes(in.prompt, in.model, o.model_file.empty() ? in.model_source : o.model_file);
+  require_model_fits(in.model, in.prompt.d, in.prompt.C, o.model_file.empty() ? in.model_source : o.model_file,
+                     !o.sample.empty()        ? "--sample " + o.sample
+                     : !o.prompt_file.empty() ? "the prompt " + o.prompt_file
+                                              : std::string("the embedded default prompt"));
+  fill_split(in.model, in.prompt.d, in.prompt.C);  // so that files written from this instance record it
   return in;
 }
 

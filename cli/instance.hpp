@@ -23,6 +23,14 @@ struct InstanceOptions {
 // Adds --prompt, --sample, --seed, --balanced, --margin, --model to a command.
 void add_instance_options(CLI::App& cmd, InstanceOptions& o);
 
+// For every --seed: a whole number from 0 to 2^64 - 1, written in decimal digits
+// (CLI11 alone wraps "-1" and saturates larger numbers to 2^64 - 1).
+const CLI::Validator& seed_check();
+
+// --sample d,C,N sizes: the ranges of a prompt file and N (d + C) <= kMaxPromptEntries.
+// Throws std::invalid_argument naming `option` and `text`.
+void check_prompt_sizes(const std::string& option, const std::string& text, long d, long C, long N);
+
 struct Instance {
   Prompt prompt;
   Model model;

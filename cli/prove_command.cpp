@@ -1,10 +1,13 @@
 #include "cli/prove_command.hpp"
 
+#include "io/input_error.hpp"
 #include "io/output_file.hpp"
 #include "proofs/lemmas.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <optional>
 
 namespace iclcert::cli {
 namespace {
@@ -32,10 +35,25 @@ Json verdict_json(const proofs::LemmaResult& r) {
 int prove(const ProveOptions& o) {
   if (!(o.timeout_s > 0) || o.timeout_s > 86400)
     throw std::invalid_argument("--timeout must be in (0, 86400] seconds");
+  // Every output is checked before the (possibly long) proof, and written only
+  // once everything has succeeded: a bad --json leaves no export behind.
+  std::optional<proofs::SmtExport> smt_export;
+  if (!o.export_dir.empty()) {
+    const auto same = [](std::string a, std::string b) {
+      while (a.size() > 1 && a.back() == '/') a.pop_back();
+      while (b.size() > 1 && b.back() == '/') b.pop_back();
+      return std::filesystem::path(a).lexically_normal() == std::filesystem::path(b).lexically_normal();
+    };
+    if (!o.json_out.empty() && same(o.json_out, o.export_dir))
+      throw InputError("--json " + o.json_out, "", "is also the --export directory: give each output its own path");
+    smt_export.emplace(o.export_dir);
+  }
+  Outputs outputs;
+  outputs.declare("--json", o.json_out);
   proofs::LemmaOptions options;
   options.classes = o.classes;
   options.timeout_ms = static_cast<unsigned>(o.timeout_s * 1000);
-  options.export_dir = o.export_dir;
+  options.export_smtlib = smt_export.has_value();
   const proofs::LemmaResult r = proofs::prove_lemma(o.lemma, options);
   std::printf("lemma %s: %s\n", r.lemma.c_str(), r.statement.c_str());
   for (const auto& s : r.steps)
@@ -44,8 +62,14 @@ int prove(const ProveOptions& o) {
   if (!r.summary.empty()) std::printf("  %s\n", r.summary.c_str());
   std::printf("verdict: %s (%.3f s)\n", proofs::verdict_name(r.verdict), r.seconds);
   if (!r.counterexample.is_null()) std::printf("counterexample: %s\n", r.counterexample.dump(1).c_str());
-  if (!o.export_dir.empty()) std::printf("queries written to %s/ (SMT-LIB2)\n", o.export_dir.c_str());
-  if (!o.json_out.empty()) write_file_atomically(o.json_out, verdict_json(r).dump(1) + "\n");
+  std::fflush(stdout);
+  if (smt_export) smt_export->stage(r.smtlib);
+  if (!o.json_out.empty()) outputs.set(o.json_out, verdict_json(r).dump(1) + "\n");
+  outputs.commit();
+  if (smt_export) {
+    smt_export->commit();
+    std::printf("queries written to %s (SMT-LIB2, %zu files)\n", o.export_dir.c_str(), r.smtlib.size());
+  }
   switch (r.verdict) {
     case proofs::Verdict::proved: return 0;
     case proofs::Verdict::refuted: return 1;

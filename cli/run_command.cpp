@@ -42,7 +42,31 @@ double max_metric_difference(const Trace<A>& a, const Trace<B>& b) {
   return worst;
 }
 
+bool is_finite_value(double v) { return std::isfinite(v); }
+bool is_finite_value(const MpfrReal& v) { return mpfr_number_p(v.get()) != 0; }
+
+// The first depth t whose state or metrics hold an infinity or a NaN in a
+// rounded arithmetic, or -1: such a run has overflowed and its numbers mean nothing.
+template <Scalar T>
+int first_non_finite_depth(const Trace<T>& trace) {
+  auto bad = [](const std::optional<T>& v) { return v && !is_finite_value(*v); };
+  auto bad_ratio = [](const Ratio<T>& r) { return r.kind == Ratio<T>::Kind::finite && !is_finite_value(r.value); };
+  for (std::size_t t = 0; t < trace.entries.size(); ++t) {
+    const auto& e = trace.entries[t];
+    for (int j = 0; j < e.state.rows(); ++j)
+      for (int k = 0; k < e.state.d + e.state.C; ++k)
+        if (!is_finite_value(e.state.Z(j, k))) return static_cast<int>(t);
+    if (bad_ratio(e.metrics.fisher) || bad_ratio(e.metrics.gap_ratio) || bad(e.metrics.min_label_margin) ||
+        bad(e.metrics.probe_margin) || bad(e.metrics.probe_alignment) || bad(e.probe_attention_same_class) ||
+        bad(e.train_attention_same_class))
+      return static_cast<int>(t);
+  }
+  return -1;
+}
+
 int run(const RunOptions& o) {
+  Outputs outputs({o.instance.prompt_file, o.instance.model_file});
+  outputs.declare("--json", o.json_out);
   Instance in = load_instance(o.instance);
   const Prompt& p = in.prompt;
   std::vector<Arithmetic> ariths;
@@ -63,6 +87,16 @@ int run(const RunOptions& o) {
       Trace<T> trace = run_recursion<T>(p, in.model);
       const double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      if constexpr (std::is_same_v<T, double> || std::is_same_v<T, MpfrReal>) {
+        if (const int t = first_non_finite_depth(trace); t >= 0)
+          throw std::invalid_argument(
+              "--arith " + a.label() + " overflowed: " +
+              (t == 0 ? std::string("the input holds a number beyond the range of this arithmetic")
+                      : "the state after layer " + std::to_string(t) + " holds an infinity or a NaN") +
+              "; its numbers would mean nothing, so none are printed. " +
+              (std::is_same_v<T, double> ? "Run in --arith mpfr:BITS or interval:BITS, whose exponent range is vast"
+                                         : "Run in --arith interval:BITS, whose enclosures stay sound"));
+      }
       std::printf("\narithmetic %s (%.1f ms; %s)\n", a.label().c_str(), ms,
                   ScalarTraits<T>::exact      ? "exact"
                   : ScalarTraits<T>::rigorous ? "rigorous enclosures; the table shows midpoints"
@@ -74,12 +108,11 @@ int run(const RunOptions& o) {
         std::printf("largest relative difference from the double run (margins, alignment, attention): %.3g\n",
                     max_metric_difference(*double_trace, trace));
       }
-      if (!o.json_out.empty()) {
-        write_file_atomically(o.json_out, trace_to_json(trace, a.label()).dump(1) + "\n");
-        std::printf("trace written to %s\n", o.json_out.c_str());
-      }
+      if (!o.json_out.empty()) outputs.set(o.json_out, trace_to_json(trace, a.label()).dump(1) + "\n");
     });
   }
+  outputs.commit();
+  if (!o.json_out.empty() && o.json_out != "-") std::printf("trace written to %s\n", o.json_out.c_str());
   return 0;
 }
 
@@ -92,7 +125,7 @@ std::function<int()> register_run(CLI::App& app) {
   cmd->add_option("--arith", o->arith,
                   "double | rational | mpfr:BITS | interval:BITS | interval-mpfi:BITS; repeatable (default: double and "
                   "mpfr:256)");
-  cmd->add_option("--json", o->json_out, "Write the trace (docs/formats.md) to this file");
+  cmd->add_option("--json", o->json_out, "Write the trace (docs/formats.md) to this file (- for standard output)");
   return [o] { return run(*o); };
 }
 

@@ -1,5 +1,7 @@
 #include "cli/sample_command.hpp"
 
+#include "cli/instance.hpp"
+#include "io/limits.hpp"
 #include "io/output_file.hpp"
 #include "io/prompt_io.hpp"
 #include "numerics/sampler.hpp"
@@ -17,6 +19,18 @@ struct SampleOptions {
   std::string margin = "0", out;
 };
 
+// A prompt of a batch, indented as the batch's dump(1) would indent it.
+std::string batch_element_text(const Prompt& p) {
+  std::string text = "  " + prompt_to_json(p, false).dump(1);
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += "  ";
+  }
+  return out;
+}
+
 int sample(const SampleOptions& o) {
   SamplerOptions s{o.d, o.C, o.N, o.seed, o.balanced, 0, true};
   try {
@@ -24,21 +38,29 @@ int sample(const SampleOptions& o) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument("--margin " + o.margin + ": " + e.what());
   }
-  Json out;
+  const std::string sizes = std::to_string(o.d) + "," + std::to_string(o.C) + "," + std::to_string(o.N);
+  check_prompt_sizes("-d, -C, -N", sizes, o.d, o.C, o.N);
+  const std::uint64_t entries = static_cast<std::uint64_t>(o.count) * o.N * (o.d + o.C);
+  if (entries > limit(Limit::sample_entries))
+    throw std::invalid_argument("--count " + std::to_string(o.count) + ": count * N * (d + C) = " +
+                                std::to_string(entries) + " numbers to write " + beyond_limit(Limit::sample_entries));
+  Outputs outputs;
+  const std::string out = o.out.empty() ? "-" : o.out;
+  outputs.declare("--out", out);
+  std::ostream& stream = outputs.stream(out);
   if (o.count == 1) {
-    out = prompt_to_json(sample_prompt(s));
+    stream << prompt_to_json(sample_prompt(s)).dump(1) << "\n";
   } else {
     // Prompt k of a batch uses seed + k, so any one prompt can be redrawn alone.
-    Json list = Json::array();
+    // Written prompt by prompt: the batch is never held whole in memory.
+    stream << "{\n \"format\": 1,\n \"prompts\": [\n";
     for (int k = 0; k < o.count; ++k) {
       s.seed = o.seed + static_cast<std::uint64_t>(k);
-      list.push_back(prompt_to_json(sample_prompt(s), false));
+      stream << (k ? ",\n" : "") << batch_element_text(sample_prompt(s));
     }
-    out = {{"format", 1}, {"prompts", std::move(list)}};
+    stream << "\n ]\n}\n";
   }
-  const std::string text = out.dump(1) + "\n";
-  if (o.out.empty()) std::fputs(text.c_str(), stdout);
-  else write_file_atomically(o.out, text);
+  outputs.commit();
   return 0;
 }
 
@@ -51,10 +73,10 @@ std::function<int()> register_sample(CLI::App& app) {
   cmd->add_option("-C", o->C, "Classes")->capture_default_str()->check(CLI::Range(2, 256));
   cmd->add_option("-N", o->N, "Training points")->capture_default_str()->check(CLI::Range(1, 65536));
   cmd->add_option("--count", o->count, "Prompts (a batch file when > 1)")->capture_default_str()->check(CLI::Range(1, 1000000));
-  cmd->add_option("--seed", o->seed, "Seed")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed")->capture_default_str()->check(seed_check());
   cmd->add_flag("--balanced", o->balanced, "Exactly N/C points per class");
   cmd->add_option("--margin", o->margin, "Reject points closer than this to a decision boundary")->capture_default_str();
-  cmd->add_option("--out", o->out, "Output file (default: standard output)");
+  cmd->add_option("--out", o->out, "Output file (default, or -: standard output)");
   return [o] { return sample(*o); };
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace iclcert::gpu {
@@ -69,10 +70,13 @@ ArbBall centred_deviation(std::span<const ArbBall> ya, std::span<const ArbBall> 
   return worst;
 }
 
+// `max_deviation[t]`: the running interval max over the prompts so far of the
+// enclosures of the centred deviation at depth t (it starts at exactly 0, a lower
+// bound of every deviation, so the first prompt needs no special case).
 template <class T>
 void certify_chunk(const PromptSource& source, const Model& a, const Model& b, long first, int count,
-                   const BlockOutput<T>& fa, const BlockOutput<T>& fb, int L1, std::vector<CertifiedLayer>& out,
-                   std::vector<CertifiedPrompt>& detail) {
+                   const BlockOutput<T>& fa, const BlockOutput<T>& fb, int L1, std::vector<ArbBall>& max_deviation,
+                   std::vector<CertifiedLayer>& out, std::vector<CertifiedPrompt>& detail) {
   using Tr = ScalarTraits<ArbBall>;
   WorkingPrecision precision(256);
   for (int i = 0; i < count; ++i) {
@@ -97,17 +101,15 @@ void certify_chunk(const PromptSource& source, const Model& a, const Model& b, l
         for (const auto& v : yb) d.logits_b.emplace_back(Tr::lower_string(v), Tr::upper_string(v));
         detail.push_back(std::move(d));
       }
-      const ArbBall dev = centred_deviation(ya, yb);
-      const double lo = nearest_double(Tr::lower(dev)), hi = nearest_double(Tr::upper(dev));
-      if (lo > l.deviation_lo || (first + i == 0)) {
-        l.deviation_lo = lo;
-        l.deviation_lo_text = Tr::lower_string(dev);
-      }
-      if (hi > l.deviation_hi || (first + i == 0)) {
-        l.deviation_hi = hi;
-        l.deviation_hi_text = Tr::upper_string(dev);
-      }
+      max_deviation[t] = Tr::max(max_deviation[t], centred_deviation(ya, yb));
     }
+  }
+  for (int t = 0; t < L1; ++t) {
+    CertifiedLayer& l = out[t];
+    l.deviation_lo_text = Tr::lower_string(max_deviation[t]);
+    l.deviation_hi_text = Tr::upper_string(max_deviation[t]);
+    l.deviation_lo = std::strtod(l.deviation_lo_text.c_str(), nullptr);
+    l.deviation_hi = std::strtod(l.deviation_hi_text.c_str(), nullptr);
   }
 }
 
@@ -124,6 +126,7 @@ CompareResult run_typed(const PromptSource& source, const Model& a, const Model&
   r.predictions_b.resize(total);
   r.logits_a.resize(static_cast<std::size_t>(total) * source.C);
   if (validate > 0) r.certified.resize(L1);
+  std::vector<ArbBall> max_deviation(validate > 0 ? L1 : 0);  // exactly 0 each
   r.certified_prompts = validate;
   // States are kept for every prompt, so the chunk is capped to bound memory.
   const long per_prompt = static_cast<long>(L1) * (source.N + 1) * (source.d + source.C);
@@ -155,7 +158,7 @@ CompareResult run_typed(const PromptSource& source, const Model& a, const Model&
     if (first < validate) {
       const auto start = std::chrono::steady_clock::now();
       certify_chunk(source, a, b, first, static_cast<int>(std::min<long>(count, validate - first)), oa, ob, L1,
-                    r.certified, r.certified_detail);
+                    max_deviation, r.certified, r.certified_detail);
       r.certified_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     first += count;

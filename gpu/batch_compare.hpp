@@ -34,9 +34,10 @@ struct CertifiedLayer {
   long both_certified = 0, certified_agree = 0, certified_disagree = 0;
   long float_flips_a = 0, float_flips_b = 0;  // batch-path prediction differs from the certified one
   // Enclosure of max over prompts of the centred-logit deviation (decimal endpoints,
-  // outward): [max of the lower bounds, max of the upper bounds].
-  double deviation_lo = 0, deviation_hi = 0;
+  // outward): the interval max of the prompts' enclosures, taken in Arb at 256 bits
+  // (never on rounded endpoints, which tie where prompts differ by less than an ulp).
   std::string deviation_lo_text = "0", deviation_hi_text = "0";
+  double deviation_lo = 0, deviation_hi = 0;  // the texts read as doubles, for display
 };
 
 // One certified prompt at the last depth: both models' probe logits as enclosures

@@ -5,6 +5,8 @@
 #include "io/input_error.hpp"
 #include "numerics/interval_arb.hpp"
 
+#include <flint/flint.h>
+#include <mpfr.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -17,6 +19,21 @@
 
 namespace iclcert::gpu {
 namespace {
+
+// Held by every worker thread that runs MPFR or Arb (the sampler's MPFR log, the
+// validation's Arb balls): frees the thread's caches when it ends. MPFR keeps
+// constants and a pool of integers per thread, FLINT (under Arb) its own, and both
+// would otherwise leak with the thread (up to 170 KB per run under LeakSanitizer).
+// Only the local caches: MPFR's shared ones, if built with them, belong to every thread.
+struct ThreadCacheRelease {
+  ThreadCacheRelease() = default;
+  ThreadCacheRelease(const ThreadCacheRelease&) = delete;
+  ThreadCacheRelease& operator=(const ThreadCacheRelease&) = delete;
+  ~ThreadCacheRelease() {
+    mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);
+    flint_cleanup();
+  }
+};
 
 template <class T>
 void prepare(PromptBlock<T>& block, int d, int C, int N, int count) {
@@ -90,8 +107,13 @@ class SamplerSource : public PromptSource {
     const int threads = std::max(1, std::min(threads_, count));
     std::vector<std::thread> pool;
     for (int t = 1; t < threads; ++t)
-      pool.emplace_back(work, static_cast<int>(static_cast<long>(count) * t / threads),
-                        static_cast<int>(static_cast<long>(count) * (t + 1) / threads));
+      pool.emplace_back(
+          [&work](int begin, int end) {
+            const ThreadCacheRelease release;
+            work(begin, end);
+          },
+          static_cast<int>(static_cast<long>(count) * t / threads),
+          static_cast<int>(static_cast<long>(count) * (t + 1) / threads));
     work(0, static_cast<int>(static_cast<long>(count) / threads));
     for (auto& th : pool) th.join();
   }
@@ -110,6 +132,7 @@ ValidationReport validate_block(const PromptSource& source, const Model& model, 
   const long per_state = static_cast<long>(L1) * (source.N + 1) * (source.d + source.C);
   std::vector<ValidationReport> parts(std::max(1, std::min(threads, count)));
   auto work = [&](std::size_t part, int begin, int end) {
+    const ThreadCacheRelease release;  // destroyed last, after every ball of this thread
     WorkingPrecision precision(256);
     for (int i = begin; i < end; ++i)
       validate_prompt<T, ArbBall>(source.exact(first + i), model, bound_model, input_u,

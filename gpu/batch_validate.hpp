@@ -43,6 +43,7 @@ struct LayerValidation {
   long first_flips = 0;           // prompts whose first flip is at this depth
   double bound = 0;               // largest stated bound E_t (batch_error_bound.hpp) over the prompts
   long beyond_bound = 0;          // values farther than E_t from the enclosure: the bound failed
+  long non_finite = 0;            // inf or NaN float values (also counted outside and beyond_bound)
 };
 
 struct ValidationReport {
@@ -74,7 +75,17 @@ struct ValidationReport {
       a.first_flips += b.first_flips;
       a.bound = std::max(a.bound, b.bound);
       a.beyond_bound += b.beyond_bound;
+      a.non_finite += b.non_finite;
     }
+  }
+
+  // Float values that are inf or NaN: the float arithmetic overflowed (or met an
+  // invalid operation). The true values are real numbers, so each is the worst
+  // divergence there is.
+  long non_finite() const {
+    long n = 0;
+    for (const auto& l : layers) n += l.non_finite;
+    return n;
   }
 };
 
@@ -129,16 +140,21 @@ void validate_prompt(const Prompt& p, const Model& model, const ModelView<double
         const Ref& ref = s.Z(j, k);
         ++lv.values;
         const double mid = ScalarTraits<Ref>::to_double(ref);
-        const double abs_err = std::fabs(static_cast<double>(f) - mid);
-        lv.max_abs_error = std::max(lv.max_abs_error, abs_err);
         lv.scale = std::max(lv.scale, std::fabs(mid));
-        if (mid != 0) lv.max_relative_error = std::max(lv.max_relative_error, abs_err / std::fabs(mid));
         if (!std::isfinite(static_cast<double>(f))) {
+          // Checked first: std::max drops a NaN error, and inf - inf is NaN, so the
+          // generic path below would report such a value as within the bound.
+          constexpr double inf = std::numeric_limits<double>::infinity();
+          ++lv.non_finite;
           ++lv.outside;
+          ++lv.beyond_bound;
           ++lv.ulp_histogram.back();
-          lv.max_ulps_outside = std::numeric_limits<double>::infinity();
+          lv.max_ulps_outside = lv.max_abs_error = lv.max_relative_error = inf;
           continue;
         }
+        const double abs_err = std::fabs(static_cast<double>(f) - mid);
+        lv.max_abs_error = std::max(lv.max_abs_error, abs_err);
+        if (mid != 0) lv.max_relative_error = std::max(lv.max_relative_error, abs_err / std::fabs(mid));
         const double dist = distance_outside(static_cast<double>(f), ref);
         if (dist > bound[t]) ++lv.beyond_bound;
         if (dist == 0) {

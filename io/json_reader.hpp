@@ -9,13 +9,22 @@
 
 #include <initializer_list>
 #include <string>
+#include <string_view>
 
 namespace iclcert {
 
 using Json = nlohmann::ordered_json;
 
-// Parses a whole file; a missing file or malformed JSON is an InputError.
+// Parses a whole file; a missing file, malformed JSON, a duplicate key, nesting
+// deeper than kMaxJsonDepth and a file beyond the limits of io/limits.hpp
+// (Limit::input_bytes, Limit::json_values) are InputErrors naming `path`.
 Json load_json_file(const std::string& path);
+// The same checks on text already in memory; `file` names it in errors.
+Json parse_json_text(std::string_view text, const std::string& file);
+
+// A value for an error message: at most `max_chars` characters (then "..."),
+// and nested values beyond a few levels shown as [...] or {...}.
+std::string describe_json(const Json& value, std::size_t max_chars = 60);
 
 class JsonReader {
  public:

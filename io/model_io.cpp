@@ -82,9 +82,14 @@ Json matrix_json(const Matrix<Rational>& m) {
 
 Model parse_model(const Json& json, const std::string& file) {
   JsonReader root(file, json);
-  root.expect_object({"format", "kernel", "probe_label_init", "probe_is_key", "layers"});
+  root.expect_object({"format", "d", "C", "kernel", "probe_label_init", "probe_is_key", "layers"});
   expect_format_1(root);
   Model m;
+  if (root.has("d") != root.has("C")) root.field(root.has("d") ? "C" : "d").fail("missing (d and C go together)");
+  if (root.has("d")) {
+    m.d = root.field("d").integer(1, kMaxFeatures);
+    m.C = root.field("C").integer(2, kMaxClasses);
+  }
   if (root.has("kernel"))
     m.kernel = root.field("kernel").one_of({"softmax", "linear"}) == "softmax" ? Kernel::softmax : Kernel::linear;
   if (root.has("probe_label_init"))
@@ -95,7 +100,40 @@ Model parse_model(const Json& json, const std::string& file) {
   JsonReader layers = root.field("layers");
   std::size_t L = layers.expect_array(0, kMaxLayers);
   for (std::size_t l = 0; l < L; ++l) m.layers.push_back(read_layer(layers.element(l)));
+  if (m.d > 0)
+    if (const std::size_t D = dense_size(m); D > 0 && D != static_cast<std::size_t>(m.d + m.C))
+      root.field("d").fail("d + C = " + std::to_string(m.d + m.C) + " but the dense matrices are " +
+                           std::to_string(D) + " x " + std::to_string(D));
   return m;
+}
+
+std::size_t dense_size(const Model& m) {
+  for (const auto& layer : m.layers)
+    if (const auto* dense = std::get_if<DenseLayer<Rational>>(&layer)) return dense->heads.at(0).score.rows();
+  return 0;
+}
+
+void fill_split(Model& m, int d, int C) {
+  if (m.d == 0 && dense_size(m) > 0) {
+    m.d = d;
+    m.C = C;
+  }
+}
+
+void require_model_fits(const Model& m, int d, int C, const std::string& model_file, const std::string& what) {
+  if (m.d > 0 && (m.d != d || m.C != C))
+    throw InputError(model_file, m.d != d ? "d" : "C",
+                     "the model is for d = " + std::to_string(m.d) + ", C = " + std::to_string(m.C) + ", but " +
+                         what + " has d = " + std::to_string(d) + ", C = " + std::to_string(C));
+  const std::size_t D = static_cast<std::size_t>(d + C);
+  for (std::size_t l = 0; l < m.layers.size(); ++l)
+    if (const auto* dense = std::get_if<DenseLayer<Rational>>(&m.layers[l]))
+      for (std::size_t h = 0; h < dense->heads.size(); ++h)
+        if (dense->heads[h].score.rows() != D)
+          throw InputError(model_file, "layers[" + std::to_string(l) + "].heads[" + std::to_string(h) + "].score_matrix",
+                           "expected a " + std::to_string(D) + " x " + std::to_string(D) + " matrix (d + C of " +
+                               what + "), got " + std::to_string(dense->heads[h].score.rows()) + " x " +
+                               std::to_string(dense->heads[h].score.rows()));
 }
 
 Model read_model_file(const std::string& path) { return parse_model(load_json_file(path), path); }
@@ -125,11 +163,17 @@ Json model_to_json(const Model& m) {
       layers.push_back({{"heads", heads}});
     }
   }
-  return {{"format", 1},
-          {"kernel", m.kernel == Kernel::softmax ? "softmax" : "linear"},
+  Json j = {{"format", 1}};
+  if (m.d > 0) {
+    j["d"] = m.d;
+    j["C"] = m.C;
+  }
+  Json rest = {{"kernel", m.kernel == Kernel::softmax ? "softmax" : "linear"},
           {"probe_label_init", m.probe_label_init == ProbeLabelInit::zero ? "zero" : "uniform"},
           {"probe_is_key", m.probe_is_key},
           {"layers", layers}};
+  for (auto& [key, value] : rest.items()) j[key] = std::move(value);
+  return j;
 }
 
 }  // namespace iclcert

@@ -163,7 +163,7 @@ ModelExtraction<T> extract_model(const BasicModel<T>& model, int d, int C) {
       source = Source::dense;
       for (const auto& h : std::get<DenseLayer<T>>(layer).heads) {
         if (h.score.rows() != static_cast<std::size_t>(d + C))
-          throw std::invalid_argument("layer " + std::to_string(l) + ": dense matrices are " +
+          throw std::invalid_argument("layer " + std::to_string(l + 1) + ": dense matrices are " +
                                       std::to_string(h.score.rows()) + " x " + std::to_string(h.score.rows()) +
                                       ", but d + C = " + std::to_string(d + C));
         heads.push_back({detail::extract_matrix(h.score, d, C), detail::extract_matrix(h.value, d, C)});

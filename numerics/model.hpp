@@ -61,6 +61,9 @@ struct BasicModel {
   ProbeLabelInit probe_label_init = ProbeLabelInit::zero;
   bool probe_is_key = false;
   std::vector<Layer<Num>> layers;
+  // The split of dense matrices' size into d features and C classes, as the
+  // model file records it (docs/formats.md); 0 when the file does not say.
+  int d = 0, C = 0;
 };
 
 using Model = BasicModel<Rational>;
@@ -77,7 +80,7 @@ auto convert_model(const Model& model, F&& f) {
     for (std::size_t k = 0; k < 6; ++k) out[k] = f(t[k]);
     return out;
   };
-  BasicModel<T> out{model.kernel, model.probe_label_init, model.probe_is_key, {}};
+  BasicModel<T> out{model.kernel, model.probe_label_init, model.probe_is_key, {}, model.d, model.C};
   for (const auto& layer : model.layers) {
     if (const auto* r = std::get_if<ReducedLayer<Rational>>(&layer)) {
       ReducedLayer<T> o{coeffs(r->train), std::nullopt};

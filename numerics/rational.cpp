@@ -84,6 +84,9 @@ Rational parse_decimal(std::string_view text) {
 
 Rational parse_rational(std::string_view text) {
   if (text.empty()) throw std::invalid_argument("empty number");
+  // Bounds the work of GMP and of every later operation on the value.
+  if (text.size() > kMaxNumberChars)
+    throw std::invalid_argument("longer than " + std::to_string(kMaxNumberChars) + " characters");
   if (auto slash = text.find('/'); slash != std::string_view::npos) return parse_fraction(text, slash);
   return parse_decimal(text);
 }

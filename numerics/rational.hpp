@@ -19,9 +19,11 @@ using Rational = boost::multiprecision::number<boost::multiprecision::gmp_ration
 
 // Parses a decimal ("-0.125", "1e-3", "+2", ".5") or a fraction ("1/3", "-7/2")
 // exactly. Throws std::invalid_argument with a reason on anything else, on a zero
-// denominator and on an exponent beyond +-kMaxDecimalExponent.
+// denominator, on an exponent beyond +-kMaxDecimalExponent and on a text longer
+// than kMaxNumberChars (refused before any digit is converted).
 Rational parse_rational(std::string_view text);
 inline constexpr int kMaxDecimalExponent = 4000;
+inline constexpr std::size_t kMaxNumberChars = 10000;
 
 // The exact value of a finite double (every double is a dyadic rational).
 // Throws std::invalid_argument on NaN or infinity.

@@ -7,7 +7,6 @@
 #include "proofs/a2_search.hpp"
 
 #include "io/model_io.hpp"
-#include "io/output_file.hpp"
 #include "io/prompt_io.hpp"
 #include "numerics/interval_arb.hpp"
 #include "numerics/recursion.hpp"
@@ -15,11 +14,11 @@
 #include "numerics/sampler.hpp"
 #include "numerics/scalar_double.hpp"
 #include "numerics/scalar_rational.hpp"
+#include "proofs/smt_symbol.hpp"
 #include "proofs/symbolic_layer.hpp"
 
 #include <mpfr.h>
 
-#include <filesystem>
 #include <optional>
 
 namespace iclcert::proofs {
@@ -129,7 +128,7 @@ Query a2_instance_query(z3::context& ctx, const Prompt& p, const Model& model, z
     }
     z3::expr row_sum = ctx.real_val(0);
     for (int i = 0; i < p.N; ++i) {
-      weights.push_back(ctx.real_const(("A_" + std::to_string(j) + "_" + std::to_string(i)).c_str()));
+      weights.push_back(real_symbol(ctx, "A_" + std::to_string(j) + "_" + std::to_string(i)));
       if (j == p.N) continue;  // the probe row does not move the training rows
       Rational others_lo = 0, others_hi = 0;
       for (int k = 0; k < p.N; ++k)
@@ -206,10 +205,7 @@ LemmaResult search_a2(const LemmaOptions& options) {
     z3::context ctx;
     z3::expr consistency = ctx.bool_val(true);
     const Query q = a2_instance_query(ctx, first->prompt, first->model, &consistency);
-    if (!options.export_dir.empty()) {
-      std::filesystem::create_directories(options.export_dir);
-      write_file_atomically(options.export_dir + "/" + q.name + ".smt2", to_smtlib(q));
-    }
+    if (options.export_smtlib) r.smtlib.push_back({q.name, to_smtlib(q)});
     const QueryOutcome o = solve(q, options.timeout_ms);
     r.steps.push_back({q.name, q.encodes, "nlsat", o.answer, o.seconds, o.reason});
     // Guard against a vacuous unsat: the constraints alone must be satisfiable.

@@ -1,12 +1,11 @@
 #include "proofs/lemmas.hpp"
 
-#include "io/output_file.hpp"
 #include "proofs/a1u_layers.hpp"
 #include "proofs/a2_search.hpp"
+#include "proofs/smt_symbol.hpp"
 #include "proofs/symbolic_layer.hpp"
 
 #include <chrono>
-#include <filesystem>
 #include <stdexcept>
 
 namespace iclcert::proofs {
@@ -18,10 +17,7 @@ class Proof {
   Proof(LemmaResult& result, const LemmaOptions& options) : result_(result), options_(options) {}
 
   Answer run(const Query& q, std::optional<z3::model>* model = nullptr) {
-    if (!options_.export_dir.empty()) {
-      std::filesystem::create_directories(options_.export_dir);
-      write_file_atomically(options_.export_dir + "/" + q.name + ".smt2", to_smtlib(q));
-    }
+    if (options_.export_smtlib) result_.smtlib.push_back({q.name, to_smtlib(q)});
     QueryOutcome o = solve(q, options_.timeout_ms);
     result_.steps.push_back({q.name, q.encodes, q.method == Method::normalise ? "normalise" : "nlsat", o.answer,
                              o.seconds, o.reason});
@@ -74,11 +70,11 @@ RatFn a1_factor(z3::context& ctx, const RatFn& alpha, const RatFn& E, int C) {
 }
 
 void prove_a1_case(Proof& proof, z3::context& ctx, int C, int d, const std::string& prefix, const z3::expr& alpha_lower) {
-  const z3::expr alpha = ctx.real_const("alpha"), E = ctx.real_const("E"), gamma = ctx.real_const("gamma");
+  const z3::expr alpha = real_symbol(ctx, "alpha"), E = real_symbol(ctx, "E"), gamma = real_symbol(ctx, "gamma");
   const std::vector<int> labels = interleaved_labels(C, 2);
   const SymbolicState s = symbolic_initial_state(ctx, d, C, labels);
   const SymbolicCoefficients coeffs{RatFn::constant(ctx, 0), RatFn::of(gamma), RatFn::of(alpha),
-                                    RatFn::of(ctx.real_const("alpha_label"))};
+                                    RatFn::of(real_symbol(ctx, "alpha_label"))};
   const SymbolicState next = apply_symbolic_layer(s, coeffs, ExpForm::label_power(E));
   const SymbolicScatter before = symbolic_scatter(s, labels), after = symbolic_scatter(next, labels);
   const RatFn k = a1_factor(ctx, RatFn::of(alpha), RatFn::of(E), C);
@@ -105,19 +101,65 @@ void prove_a1_case(Proof& proof, z3::context& ctx, int C, int d, const std::stri
              hyp && k.num * k.den <= k.den * k.den, Method::nlsat});
 }
 
+// A1 at the class level for every common class size m (a symbol): the class-mean
+// update (the layer grouped by class) scales every mu_c - mu by k, and so the
+// between-class scatter m sum_c (mu_c - mu)^2 by k^2. One coordinate: the update
+// acts on each coordinate alike. The link from the points to this update is
+// checked by prove_a1_case at m = 2 only.
+void prove_a1_class_level(Proof& proof, z3::context& ctx, int C, const std::string& prefix) {
+  const z3::expr alpha = real_symbol(ctx, "alpha"), E = real_symbol(ctx, "E"), m = real_symbol(ctx, "m");
+  const RatFn A = RatFn::of(alpha), EE = RatFn::of(E), M = RatFn::of(m);
+  std::vector<RatFn> n, mu;
+  for (int c = 0; c < C; ++c) {
+    n.push_back(M);
+    mu.push_back(RatFn::of(real_symbol(ctx, "mu_" + std::to_string(c))));
+  }
+  const std::vector<RatFn> next = class_mean_update(n, mu, A, EE);
+  const auto mean = [&](const std::vector<RatFn>& v) {
+    RatFn s = RatFn::constant(ctx, 0);
+    for (const RatFn& x : v) s = s + x;
+    return s / RatFn::constant(ctx, C);
+  };
+  const auto between = [&](const std::vector<RatFn>& v) {
+    const RatFn g = mean(v);
+    RatFn b = RatFn::constant(ctx, 0);
+    for (const RatFn& x : v) b = b + M * (x - g) * (x - g);
+    return b;
+  };
+  const RatFn k = a1_factor(ctx, A, EE, C);
+  std::vector<std::pair<RatFn, RatFn>> means;
+  std::vector<z3::expr> dens{k.den};
+  for (int c = 0; c < C; ++c) {
+    means.push_back({next[c] - mean(next), k * (mu[c] - mean(mu))});
+    dens.push_back(next[c].den);
+  }
+  const std::string where = "C = " + std::to_string(C) + " classes of m points each, symbolic m, mu_c, alpha, E";
+  proof.run({prefix + ".mean_scaling", "the class-mean update multiplies every mu_c - mu by k (" + where + ")",
+             any_nonzero(ctx, means), Method::normalise});
+  proof.run({prefix + ".between_scales", "the class-mean update multiplies the between-class scatter by k^2 (" + where + ")",
+             any_nonzero(ctx, {{between(next), k * k * between(mu)}}), Method::normalise});
+  proof.run({prefix + ".denominators_positive", "m > 0, E > 1 imply every denominator above is positive",
+             m > 0 && E > 1 && any_nonpositive(ctx, dens), Method::nlsat});
+}
+
 LemmaResult prove_a1(const LemmaOptions& o) {
   if (o.classes < 2 || o.classes > 4) throw std::invalid_argument("--classes: A1 is encoded for C = 2, 3, 4");
   LemmaResult r;
   r.lemma = "A1";
-  r.statement = "Balanced classes, beta = 0, gamma > 0 (E = exp(gamma) > 1), alpha > 0, one layer: every mu_c - mu "
-                "scales by 1 + alpha (E - 1)/(E + C - 1) and the Fisher ratio strictly increases (C = " +
-                std::to_string(o.classes) + "; d = 1 and 2)";
+  r.statement = "Exactly two points per class (N = 2C symbolic points, C = " + std::to_string(o.classes) +
+                ", d = 1 and 2), beta = 0, gamma > 0 (E = exp(gamma) > 1), alpha > 0, one layer: every mu_c - mu "
+                "scales by k = 1 + alpha (E - 1)/(E + C - 1), the within-class scatter is unchanged, and the "
+                "Fisher ratio strictly increases when W, B > 0. For any common class size m (symbolic), only the "
+                "class level is machine-checked (the class-mean update scales mu_c - mu by k and the between-class "
+                "scatter by k^2); the link from the points to the class means for m != 2 is the hand step of "
+                "theory/smt_lemmas.md";
   z3::context ctx;
   Proof proof(r, o);
   for (int d = 1; d <= 2; ++d)
     prove_a1_case(proof, ctx, o.classes, d, "A1.C" + std::to_string(o.classes) + ".d" + std::to_string(d),
                   ctx.real_val(0));
-  const z3::expr W = ctx.real_const("W"), B = ctx.real_const("B"), kk = ctx.real_const("k");
+  prove_a1_class_level(proof, ctx, o.classes, "A1.C" + std::to_string(o.classes) + ".class_level");
+  const z3::expr W = real_symbol(ctx, "W"), B = real_symbol(ctx, "B"), kk = real_symbol(ctx, "k");
   proof.run(fisher_step("A1.fisher_increases",
                         "W > 0, B > 0, k > 1, W' = W, B' = k^2 B imply B'/W' > B/W",
                         kk > 1 && W > 0, W, B, W, kk * kk * B));
@@ -134,7 +176,7 @@ LemmaResult prove_a1_false(const LemmaOptions& o) {
                 "1)/(E + C - 1) > 1 for C = " + std::to_string(o.classes);
   z3::context ctx;
   Proof proof(r, o);
-  const z3::expr alpha = ctx.real_const("alpha"), E = ctx.real_const("E");
+  const z3::expr alpha = real_symbol(ctx, "alpha"), E = real_symbol(ctx, "E");
   const RatFn k = a1_factor(ctx, RatFn::of(alpha), RatFn::of(E), o.classes);
   std::optional<z3::model> model;
   const Answer a = proof.run({"A1-false.factor_exceeds_one", "alpha > -1/2, E > 1 imply k > 1 (false)",
@@ -162,12 +204,15 @@ LemmaResult prove_a1_false(const LemmaOptions& o) {
 LemmaResult prove_a1u(const LemmaOptions& o) {
   LemmaResult r;
   r.lemma = "A1u";
-  r.statement = "Unbalanced classes (symbolic sizes n_c > 0), C = 3, beta = 0, E > 1, alpha > 0, one layer: the "
-                "within-class scatter is unchanged and the between-class scatter strictly increases, so the "
-                "Fisher ratio strictly increases";
+  r.statement = "Unbalanced classes, C = 3, beta = 0, E > 1, alpha > 0, one layer: the Fisher ratio strictly "
+                "increases when W, B > 0. Machine-checked: at the class level for symbolic sizes n_c > 0 (the "
+                "between-class scatter of the class-mean update strictly increases); the link from the points to "
+                "the class means (each class mean moves by the class-mean update, the within-class scatter is "
+                "unchanged) only for the class sizes (1,2,3) and (4,1,1), d = 2. For other sizes that link is the "
+                "hand step of theory/smt_lemmas.md, not machine-checked";
   z3::context ctx;
   Proof proof(r, o);
-  const z3::expr alpha = ctx.real_const("alpha"), E = ctx.real_const("E");
+  const z3::expr alpha = real_symbol(ctx, "alpha"), E = real_symbol(ctx, "E");
   const RatFn A = RatFn::of(alpha), EE = RatFn::of(E), one = RatFn::constant(ctx, 1);
 
   // 1. The point-level layer reduces to the class-mean update, at concrete unbalanced sizes.
@@ -178,8 +223,8 @@ LemmaResult prove_a1u(const LemmaOptions& o) {
     for (int c : n) tag += std::to_string(c);
     const int d = 2;
     const SymbolicState s = symbolic_initial_state(ctx, d, 3, labels);
-    const SymbolicCoefficients coeffs{RatFn::constant(ctx, 0), RatFn::of(ctx.real_const("gamma")), A,
-                                      RatFn::of(ctx.real_const("alpha_label"))};
+    const SymbolicCoefficients coeffs{RatFn::constant(ctx, 0), RatFn::of(real_symbol(ctx, "gamma")), A,
+                                      RatFn::of(real_symbol(ctx, "alpha_label"))};
     const SymbolicState next = apply_symbolic_layer(s, coeffs, ExpForm::label_power(E));
     const SymbolicScatter before = symbolic_scatter(s, labels), after = symbolic_scatter(next, labels);
     std::vector<std::pair<RatFn, RatFn>> means;
@@ -212,9 +257,9 @@ LemmaResult prove_a1u(const LemmaOptions& o) {
   std::vector<RatFn> n, mu, v, q;
   std::vector<z3::expr> n_sym;
   for (int c = 0; c < 3; ++c) {
-    n_sym.push_back(ctx.real_const(("n_" + std::to_string(c)).c_str()));
+    n_sym.push_back(real_symbol(ctx, "n_" + std::to_string(c)));
     n.push_back(RatFn::of(n_sym.back()));
-    mu.push_back(RatFn::of(ctx.real_const(("mu_" + std::to_string(c)).c_str())));
+    mu.push_back(RatFn::of(real_symbol(ctx, "mu_" + std::to_string(c))));
   }
   const RatFn N = n[0] + n[1] + n[2];
   const auto weighted_sum = [&](const std::vector<RatFn>& m) { return n[0] * m[0] + n[1] * m[1] + n[2] * m[2]; };
@@ -239,18 +284,18 @@ LemmaResult prove_a1u(const LemmaOptions& o) {
              any_nonzero(ctx, forms), Method::normalise});
   proof.run({"A1u.deviations_centred", "sum_c n_c v_c = 0 for v_c = mu_c - mu",
              any_nonzero(ctx, {{weighted_sum(v), RatFn::constant(ctx, 0)}}), Method::normalise});
-  const RatFn T = RatFn::of(ctx.real_const("T"));
+  const RatFn T = RatFn::of(real_symbol(ctx, "T"));
   std::vector<RatFn> w, shifted;
   for (int c = 0; c < 3; ++c) {
-    w.push_back(RatFn::of(ctx.real_const(("w_" + std::to_string(c)).c_str())));
+    w.push_back(RatFn::of(real_symbol(ctx, "w_" + std::to_string(c))));
     shifted.push_back(T + w.back());
   }
   proof.run({"A1u.between_translation", "between(T + w_c) = between(w_c) for symbolic n_c, T, w_c",
              any_nonzero(ctx, {{between(shifted), between(w)}}), Method::normalise});
   std::vector<RatFn> Qs, Vs, UV;
   for (int c = 0; c < 3; ++c) {
-    Qs.push_back(RatFn::of(ctx.real_const(("Q_" + std::to_string(c)).c_str())));
-    Vs.push_back(RatFn::of(ctx.real_const(("V_" + std::to_string(c)).c_str())));
+    Qs.push_back(RatFn::of(real_symbol(ctx, "Q_" + std::to_string(c))));
+    Vs.push_back(RatFn::of(real_symbol(ctx, "V_" + std::to_string(c))));
     UV.push_back((one + Qs[c]) * Vs[c]);
   }
   RatFn lagrange = RatFn::constant(ctx, 0), linear = RatFn::constant(ctx, 0);
@@ -284,18 +329,18 @@ LemmaResult prove_a1u(const LemmaOptions& o) {
   // n_c Q_c V_c^2 is >= 0, and > 0 where n_c V_c^2 > 0; and the sum of such terms is
   // positive once B = sum n_c V_c^2 > 0.
   {
-    const z3::expr n1 = ctx.real_const("n"), n2 = ctx.real_const("n'"), t = ctx.real_const("t"),
-                   Q = ctx.real_const("Q"), V = ctx.real_const("V");
+    const z3::expr n1 = real_symbol(ctx, "n"), n2 = real_symbol(ctx, "n'"), t = real_symbol(ctx, "t"),
+                   Q = real_symbol(ctx, "Q"), V = real_symbol(ctx, "V");
     proof.run({"A1u.rhs.lagrange_terms_nonnegative", "n > 0, n' > 0 imply n n' t^2 >= 0 (t = Q_c V_c - Q_c' V_c')",
                n1 > 0 && n2 > 0 && n1 * n2 * t * t < 0, Method::nlsat});
     proof.run({"A1u.rhs.linear_terms_positive",
                "n > 0, Q > 0 imply n Q V^2 >= 0, and n Q V^2 > 0 when n V^2 > 0",
                n1 > 0 && Q > 0 && (n1 * Q * V * V < 0 || (n1 * V * V > 0 && n1 * Q * V * V <= 0)), Method::nlsat});
-    z3::expr premises = ctx.real_const("N") > 0, lag = ctx.real_val(0), lin = ctx.real_val(0), bsum = ctx.real_val(0);
+    z3::expr premises = real_symbol(ctx, "N") > 0, lag = ctx.real_val(0), lin = ctx.real_val(0), bsum = ctx.real_val(0);
     for (int c = 0; c < 3; ++c) {
-      const z3::expr L = ctx.real_const(("L_" + std::to_string(c)).c_str()),
-                     M = ctx.real_const(("M_" + std::to_string(c)).c_str()),
-                     b = ctx.real_const(("b_" + std::to_string(c)).c_str());
+      const z3::expr L = real_symbol(ctx, "L_" + std::to_string(c)),
+                     M = real_symbol(ctx, "M_" + std::to_string(c)),
+                     b = real_symbol(ctx, "b_" + std::to_string(c));
       premises = premises && L >= 0 && M >= 0 && b >= 0 && z3::implies(b > 0, M > 0);
       lag = lag + L;
       lin = lin + M;
@@ -303,10 +348,10 @@ LemmaResult prove_a1u(const LemmaOptions& o) {
     }
     proof.run({"A1u.rhs.sum_positive",
                "L_cc' >= 0, M_c >= 0, b_c >= 0, (b_c > 0 implies M_c > 0), sum b_c > 0, N > 0 imply sum L + 2 N sum M > 0",
-               premises && bsum > 0 && lag + 2 * ctx.real_const("N") * lin <= 0, Method::nlsat});
+               premises && bsum > 0 && lag + 2 * real_symbol(ctx, "N") * lin <= 0, Method::nlsat});
   }
-  const z3::expr W = ctx.real_const("W"), B = ctx.real_const("B"), B2 = ctx.real_const("B2"),
-                 R = ctx.real_const("R"), NN = ctx.real_const("N");
+  const z3::expr W = real_symbol(ctx, "W"), B = real_symbol(ctx, "B"), B2 = real_symbol(ctx, "B2"),
+                 R = real_symbol(ctx, "R"), NN = real_symbol(ctx, "N");
   proof.run(fisher_step("A1u.fisher_increases", "W > 0, B > 0, N > 0, R > 0, N (B' - B) = R imply B'/W > B/W",
                         NN > 0 && R > 0 && NN * (B2 - B) == R, W, B, W, B2));
   proof.conclude();
@@ -326,9 +371,9 @@ LemmaResult prove_e1(const LemmaOptions& o) {
   Proof proof(r, o);
   const int N = 3, d = 2, C = 2;
   const SymbolicState s = symbolic_general_state(ctx, N, d, C);
-  const SymbolicCoefficients coeffs{RatFn::of(ctx.real_const("beta")), RatFn::of(ctx.real_const("gamma")),
-                                    RatFn::of(ctx.real_const("alpha")), RatFn::of(ctx.real_const("alpha_label"))};
-  const z3::func_decl f = ctx.function("exp", ctx.real_sort(), ctx.real_sort());
+  const SymbolicCoefficients coeffs{RatFn::of(real_symbol(ctx, "beta")), RatFn::of(real_symbol(ctx, "gamma")),
+                                    RatFn::of(real_symbol(ctx, "alpha")), RatFn::of(real_symbol(ctx, "alpha_label"))};
+  const z3::func_decl f = real_function(ctx, "exp", 1);
   struct Perm {
     std::string name;
     std::vector<int> rows, cols;  // new row j is old row rows[j]; likewise columns

@@ -3,10 +3,11 @@
 // unsat answers together make the proof; a sat answer is a candidate that is
 // re-checked exactly (or with enclosures) before it may count as a refutation.
 //
-//   A1        balanced classes, beta = 0, one layer: every mu_c - mu scales by
+//   A1        two points per class, beta = 0, one layer: every mu_c - mu scales by
 //             k = 1 + alpha (E - 1)/(E + C - 1), and F strictly increases
 //             (symbolic alpha > 0, E > 1; d = 1 and 2; C from options).
-//   A1u       the same, unbalanced, C = 3, symbolic class sizes.
+//   A1u       unbalanced, C = 3: F increases; class level for symbolic sizes,
+//             points-to-class-means link checked at sizes (1,2,3), (4,1,1) only.
 //   A1u-layers  A1u over 4 layers (spec: open): search with Arb certification.
 //   A2        beta > 0: search for a layer that decreases F (N <= 6, d <= 2),
 //             the first decrease certified by Arb and again by Z3.
@@ -18,6 +19,7 @@
 
 #include "io/json_reader.hpp"
 #include "proofs/query.hpp"
+#include "proofs/smt_export.hpp"
 
 #include <string>
 #include <vector>
@@ -37,7 +39,7 @@ struct StepResult {
 struct LemmaOptions {
   int classes = 3;               // A1 only
   unsigned timeout_ms = 30000;   // per query
-  std::string export_dir;        // write every query as NAME.smt2 there when set
+  bool export_smtlib = false;    // keep every query as SMT-LIB2 text (LemmaResult::smtlib)
 };
 
 struct LemmaResult {
@@ -48,6 +50,7 @@ struct LemmaResult {
   Json counterexample;  // null unless refuted (or an uncertified candidate, in `evidence`)
   Json evidence = Json::object();
   std::string summary;  // one line for the terminal
+  std::vector<SmtFile> smtlib;  // every query, in order, when LemmaOptions::export_smtlib
 };
 
 const std::vector<std::string>& lemma_names();

@@ -1,5 +1,7 @@
 #include "proofs/query.hpp"
 
+#include "proofs/smt_symbol.hpp"
+
 #include <chrono>
 #include <sstream>
 
@@ -49,10 +51,11 @@ QueryOutcome solve(const Query& q, unsigned timeout_ms) {
 }
 
 std::string to_smtlib(const Query& q) {
+  const bool functions = check_exported_symbols(q.formula);
   z3::solver s(q.formula.ctx());
   s.add(q.formula);
   std::string body = s.to_smt2();
-  // to_smt2 ends with (check-sat); the method decides how the file asks.
+  // to_smt2 ends with (check-sat); the file asks in plain SMT-LIB2 below.
   const std::string tail = "(check-sat)\n";
   if (body.size() >= tail.size() && body.compare(body.size() - tail.size(), tail.size(), tail) == 0)
     body.erase(body.size() - tail.size());
@@ -61,18 +64,16 @@ std::string to_smtlib(const Query& q) {
       << "; encodes: the NEGATION of: " << q.encodes << "\n"
       << "; answer: unsat = the step holds for every value of the symbols (proved);\n"
       << ";         sat = a candidate counterexample (a model of the negation);\n"
-      << ";         unknown = undecided.\n";
+      << ";         unknown = undecided.\n"
+      << "; standard SMT-LIB2, re-run as it is by z3 and by cvc5 (tests/proofs/export_test.cpp).\n";
   if (q.method == Method::normalise)
-    out << "; method: clear denominators, normalise with the sum-of-monomials simplifier (z3-specific\n"
-        << ";         check-sat-using below; for cvc5 replace it by (check-sat)).\n";
+    out << "; method: an identity P != 0 with denominators cleared; iclcert proves it with Z3's\n"
+        << ";         sum-of-monomials normaliser, which the z3 binary uses when (check-sat) is\n"
+        << ";         replaced by (check-sat-using (then (using-params simplify :som true\n"
+        << ";         :som_blowup 4294967295) smt)).\n";
   else
-    out << "; method: nonlinear real arithmetic (QF_NRA), complete nlsat procedure.\n"
-        << "(set-logic QF_NRA)\n";
-  out << body;
-  if (q.method == Method::normalise)
-    out << "(check-sat-using (then (using-params simplify :som true :som_blowup 4294967295) smt))\n";
-  else
-    out << "(check-sat)\n";
+    out << "; method: nonlinear real arithmetic, Z3's complete nlsat procedure.\n";
+  out << "(set-logic " << (functions ? "QF_UFNRA" : "QF_NRA") << ")\n" << body << "(check-sat)\n";
   return out.str();
 }
 

@@ -1,15 +1,16 @@
 // One SMT query of a lemma: a formula whose unsatisfiability proves one step.
 //
-// Methods (each is also what the exported SMT-LIB2 file asks the z3 binary for):
+// Methods (how the C++ API asks Z3):
 //   normalise  the formula is `P != 0` (or a disjunction of such) for polynomials P
 //              obtained by clearing denominators; Z3's simplifier in
 //              sum-of-monomials mode rewrites an identically-zero P to 0, so the
 //              formula to false: unsat. (A certified normalisation: we trust Z3's
-//              polynomial rewriter.) File: (check-sat-using (then (using-params
-//              simplify :som true :som_blowup 4294967295) smt)).
+//              polynomial rewriter.)
 //   nlsat      the formula is in QF_NRA and goes to Z3's complete nlsat procedure
 //              (logic fixed to QF_NRA): unsat is a proof, sat gives a model.
-//              File: (set-logic QF_NRA) ... (check-sat).
+// The exported file is standard SMT-LIB2 for both methods, (set-logic QF_NRA)
+// (QF_UFNRA with uninterpreted functions) ... (check-sat), so that z3 and cvc5
+// both re-run it (tests/proofs/export_test.cpp does, for every file).
 // Trusted: Z3 4.8.12 (its rewriter and nlsat), and the encoding (theory/smt_lemmas.md).
 #pragma once
 
@@ -42,7 +43,8 @@ struct QueryOutcome {
 QueryOutcome solve(const Query& q, unsigned timeout_ms);
 
 // The query as a self-contained SMT-LIB2 text with a header comment saying what
-// it encodes and which answer means what.
+// it encodes and which answer means what. Throws std::logic_error when a symbol
+// was not named through smt_symbol (proofs/smt_symbol.hpp).
 std::string to_smtlib(const Query& q);
 
 }  // namespace iclcert::proofs

@@ -1,5 +1,7 @@
 #include "proofs/symbolic_layer.hpp"
 
+#include "proofs/smt_symbol.hpp"
+
 #include <stdexcept>
 #include <string>
 
@@ -65,10 +67,10 @@ SymbolicState symbolic_initial_state(z3::context& ctx, int d, int C, const std::
   SymbolicState s{N, d, C, std::vector<RatFn>(static_cast<std::size_t>((N + 1) * (d + C)), zero(ctx))};
   for (int i = 0; i < N; ++i) {
     for (int k = 0; k < d; ++k)
-      s.at(i, k) = RatFn::of(ctx.real_const(("x_" + std::to_string(i) + "_" + std::to_string(k)).c_str()));
+      s.at(i, k) = RatFn::of(real_symbol(ctx, "x_" + std::to_string(i) + "_" + std::to_string(k)));
     s.at(i, d + labels[i]) = RatFn::constant(ctx, 1);
   }
-  for (int k = 0; k < d; ++k) s.at(N, k) = RatFn::of(ctx.real_const(("xq_" + std::to_string(k)).c_str()));
+  for (int k = 0; k < d; ++k) s.at(N, k) = RatFn::of(real_symbol(ctx, "xq_" + std::to_string(k)));
   return s;
 }
 
@@ -76,7 +78,7 @@ SymbolicState symbolic_general_state(z3::context& ctx, int N, int d, int C) {
   SymbolicState s{N, d, C, std::vector<RatFn>(static_cast<std::size_t>((N + 1) * (d + C)), zero(ctx))};
   for (int j = 0; j <= N; ++j)
     for (int k = 0; k < d + C; ++k)
-      s.at(j, k) = RatFn::of(ctx.real_const(("z_" + std::to_string(j) + "_" + std::to_string(k)).c_str()));
+      s.at(j, k) = RatFn::of(real_symbol(ctx, "z_" + std::to_string(j) + "_" + std::to_string(k)));
   return s;
 }
 

@@ -85,7 +85,7 @@ CaseVerdict e1_check_interval(const FuzzCase& c, long bits) {
     for (std::size_t j = 0; j < lhs.rows(); ++j)
       for (std::size_t k = 0; k < lhs.cols(); ++k)
         if (certainly_different(lhs(j, k), rhs(j, k)))
-          return CaseVerdict::failed("layer " + std::to_string(l) + ", row " + std::to_string(j) + ", column " +
+          return CaseVerdict::failed("layer " + std::to_string(l + 1) + ", row " + std::to_string(j) + ", column " +
                                      std::to_string(k) + ": layer(g.state) in " + interval_entry(lhs(j, k)) +
                                      " and g.layer(state) in " + interval_entry(rhs(j, k)) +
                                      " are disjoint; " + describe_g(c.g));

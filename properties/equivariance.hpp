@@ -41,7 +41,7 @@ struct Violation {
 };
 
 inline std::string Violation::describe() const {
-  std::string s = "layer " + std::to_string(layer) + ", row " + std::to_string(row) + ", column " +
+  std::string s = "layer " + std::to_string(layer + 1) + ", row " + std::to_string(row) + ", column " +
                   std::to_string(col) + ": layer(g.state) = " + lhs + " but g.layer(state) = " + rhs;
   if (tolerance > 0) {
     char buf[96];

@@ -4,7 +4,9 @@
 # when nothing is missing (so a warm machine pays nothing).
 #   scripts/install-deps.sh          what `iclcert` needs to build and run
 #   scripts/install-deps.sh --test   also PyTorch (Debian's python3-torch, CPU), which the
-#                                    test of examples/train/train.py needs
+#                                    test of examples/train/train.py
+#                                    needs; also clang 14 with its sanitizer and libFuzzer runtimes
+#                                    (and llvm-symbolizer), for the sanitizer and fuzz stage
 #   scripts/install-deps.sh --bench  also the batch benchmark's PyTorch peer
 #                                    (bench/pytorch_batch.py): python3-torch, numpy and
 #                                    OpenBLAS, without which they run on the reference
@@ -21,7 +23,7 @@ packages=(
 )
 case "${1:-}" in
   "") ;;
-  --test) packages+=(python3 python3-torch) ;;
+  --test) packages+=(python3 python3-torch cvc5 clang libclang-rt-14-dev libfuzzer-14-dev llvm-14) ;;
   --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-pthread) ;;
   *)
     echo "usage: scripts/install-deps.sh [--test | --bench]" >&2

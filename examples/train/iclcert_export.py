@@ -61,11 +61,19 @@ def from_multihead_attention(mha):
     return head_matrices(w[:E], w[E:2 * E], w[2 * E:], mha.out_proj.weight.detach(), mha.num_heads)
 
 
-def model_dict(layers, kernel="softmax", probe_label_init="zero", probe_is_key=False):
-    """layers: a list of layers, each a list of (S, V) per head."""
-    return {"format": 1, "kernel": kernel, "probe_label_init": probe_label_init, "probe_is_key": probe_is_key,
-            "layers": [{"heads": [{"score_matrix": matrix(S), "value_matrix": matrix(V)} for S, V in layer]}
-                       for layer in layers]}
+def model_dict(layers, kernel="softmax", probe_label_init="zero", probe_is_key=False, d=None, C=None):
+    """layers: a list of layers, each a list of (S, V) per head. d and C (features and
+    classes, d + C = the matrices' size) are recorded when given, and iclcert then refuses
+    prompts of another split; give both or neither."""
+    if (d is None) != (C is None):
+        raise ValueError("give both d and C, or neither")
+    out = {"format": 1}
+    if d is not None:
+        out.update({"d": int(d), "C": int(C)})
+    out.update({"kernel": kernel, "probe_label_init": probe_label_init, "probe_is_key": probe_is_key,
+                "layers": [{"heads": [{"score_matrix": matrix(S), "value_matrix": matrix(V)} for S, V in layer]}
+                           for layer in layers]})
+    return out
 
 
 def full_model_dict(layers, kernel="softmax", probe_label_init="zero", probe_is_key=False):

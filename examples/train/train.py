@@ -183,7 +183,7 @@ def main():
     write_json(os.path.join(args.out, "heldout_prompts.json"), {"format": 1, "prompts": prompts}, compact=True)
     model_file = f"{name}_model.json"
     with torch.no_grad():
-        write_json(os.path.join(args.out, model_file), model_dict(model.matrices()))
+        write_json(os.path.join(args.out, model_file), model_dict(model.matrices(), d=args.d, C=args.C))
     if args.symmetry == "constrained":
         write_json(os.path.join(args.out, f"{name}_full_model.json"), full_model_dict(thetas(model)))
     write_json(os.path.join(args.out, f"{name}_predictions.json"), {

@@ -171,6 +171,58 @@ TEST(Claims, RobustnessFindsARefutingPointInABadBox) {
   EXPECT_THROW(parse_box("alpha=1:0"), ClaimInputError);
 }
 
+// The audit's reproduction (issue 16): on the A2 counterexample prompt of seed 5001
+// (d = 1, C = 2, N = 3, one layer with beta = 1/8) F falls for every gamma below
+// about 0.00377. Boxing gamma twice once kept only the second range while the report
+// listed both, and so "proved" the false claim over [0, 0.001]; a repeated name is
+// now refused.
+TEST(Claims, RobustnessRefusesACoefficientBoxedTwice) {
+  const Prompt p = testing::sampled(1, 2, 3, 5001);
+  const Model m = testing::model_of(Kernel::softmax, {testing::reduced("1/8", "0", "1/2", "1/2")});
+  WorkingPrecision bits(128);
+  RobustnessOptions o;
+  o.box = {parse_box("gamma=0:0.001")};
+  const ClaimReport alone = check_robustness<ArbBall>(p, m, o);
+  ASSERT_EQ(alone.verdict, Verdict::refuted);
+  EXPECT_EQ(alone.counterexample["coefficients"]["gamma"], "1/2000");
+  o.box.push_back(parse_box("gamma=1:2"));
+  try {
+    check_robustness<ArbBall>(p, m, o);
+    ADD_FAILURE() << "a coefficient boxed twice was accepted";
+  } catch (const ClaimInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("gamma is given twice"), std::string::npos) << e.what();
+  }
+  // Distinct names are fine, in any order.
+  o.box = {parse_box("alpha=1/4:1/2"), parse_box("gamma=0:0.001")};
+  EXPECT_EQ(check_robustness<ArbBall>(p, m, o).verdict, Verdict::refuted);
+}
+
+// With probe overrides the box ranges over the training rows' coefficient only (the
+// probe's own coefficients are other coefficients, theory/claims.md R1), and the
+// report says so. When the probe is not a key the claim does not depend on them:
+// the same verdict whatever the override.
+TEST(Claims, RobustnessStatesWhatTheBoxCoversUnderProbeOverrides) {
+  const Prompt p = testing::sampled(3, 3, 12, 1, true);
+  WorkingPrecision bits(128);
+  RobustnessOptions o;
+  o.box = {parse_box("alpha=0.4:0.6")};
+  o.separation = strict_fisher();
+  Model m = a1_model(2);
+  EXPECT_TRUE(check_robustness<ArbBall>(p, m, o).evidence["box_scope"].is_null());
+  std::get<ReducedLayer<Rational>>(m.layers[1]).probe = ReducedCoefficients<Rational>{2, 0, -1, 3};
+  const ClaimReport r = check_robustness<ArbBall>(p, m, o);
+  EXPECT_EQ(r.verdict, Verdict::proved);
+  const std::string scope = r.evidence["box_scope"];
+  EXPECT_NE(scope.find("(layer 2)"), std::string::npos) << scope;
+  EXPECT_NE(scope.find("holds for any probe coefficients"), std::string::npos) << scope;
+  EXPECT_NE(std::find(r.lines.begin(), r.lines.end(), scope), r.lines.end());
+  EXPECT_EQ(check_robustness<ArbBall>(p, a1_model(2), o).evidence["proved_volume_fraction"],
+            r.evidence["proved_volume_fraction"]);
+  m.probe_is_key = true;
+  const std::string keyed = check_robustness<ArbBall>(p, m, o).evidence["box_scope"];
+  EXPECT_NE(keyed.find("the probe is a key, so the claim depends on them"), std::string::npos) << keyed;
+}
+
 // C1 on the label-driven model: enough samples make the Hoeffding bound positive;
 // the bound is below the sample mean by exactly range * radius.
 TEST(Claims, AlignmentIsProvedStatisticallyWithAValidRange) {

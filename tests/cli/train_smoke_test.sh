@@ -40,7 +40,7 @@ if [[ $status -ne 1 ]]; then
 fi
 "$bin" compare --model "$dir/trained_equivariant_model.json" --against "$dir/trained_equivariant_full_model.json" \
   --prompt-file "$dir/heldout_prompts.json" --predictions "$dir/trained_equivariant_predictions.json" \
-  --min-agreement 0.98 --no-progress --json "$dir/compare.json"
+  --min-agreement 0.98 --min-prediction-agreement 0.98 --no-progress --json "$dir/compare.json"
 "$py" - "$dir/compare.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))

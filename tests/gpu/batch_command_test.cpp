@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -74,6 +75,32 @@ TEST(BatchCommand, BatchFileRunsInFloat64) {
   EXPECT_EQ(j["predictions"], Json::parse("[0, 1]"));
   EXPECT_EQ(j["validation"]["prompts"], 2);
   fs::remove(in);
+  fs::remove(out);
+}
+
+// Issue 16: a model whose float arithmetic overflows (coefficients of 1e300) used to
+// exit 0 with max_abs_error "0". Now the run fails (exit 1) and says why.
+TEST(BatchCommand, FloatOverflowInValidationFailsTheRunAndSaysSo) {
+  const fs::path model = temp("huge_model.json"), out = temp("huge.json");
+  {
+    std::ofstream f(model);
+    f << R"({"format": 1, "layers": [{"beta": "0", "gamma": "0", "alpha": "1e300", "alpha_label": "1e300"},
+                                     {"beta": "0", "gamma": "0", "alpha": "1e300", "alpha_label": "1e300"}]})";
+  }
+  ::testing::internal::CaptureStdout();
+  const int status = run({"--sample", "2,2,4", "--prompts", "3", "--model", model.string(), "--arith", "float64",
+                          "--device", "cpu", "--validate", "all", "--json", out.string(), "--no-progress"});
+  std::fflush(stdout);
+  const std::string printed = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(status, 1) << printed;
+  EXPECT_NE(printed.find("the float arithmetic overflowed"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("--arith mpfr:BITS or interval:BITS"), std::string::npos) << printed;
+  const Json j = read_json(out);
+  const Json& t2 = j["validation"]["layers"][2];
+  EXPECT_EQ(t2["max_abs_error"], "inf");
+  EXPECT_EQ(t2["beyond_bound"], t2["values"]);
+  EXPECT_EQ(t2["non_finite"], t2["values"]);
+  fs::remove(model);
   fs::remove(out);
 }
 

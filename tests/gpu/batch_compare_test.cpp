@@ -3,7 +3,12 @@
 // genuinely different model; the float statistics and the certified ones agree.
 #include "batch_test_support.hpp"
 #include "gpu/batch_compare.hpp"
+#include "io/model_io.hpp"
+#include "io/prompt_io.hpp"
 #include "numerics/extraction.hpp"
+#include "numerics/interval_arb.hpp"
+#include "numerics/recursion.hpp"
+#include "numerics/scalar_mpfr.hpp"
 #include "numerics/scalar_rational.hpp"
 
 #include <gtest/gtest.h>
@@ -90,6 +95,78 @@ TEST(BatchCompare, DifferentModelsShowCertifiedDeviation) {
   EXPECT_GT(r.layers.back().max_logit_dev, 0.1);
   EXPECT_GT(r.certified.back().deviation_lo, 0.0);  // certainly apart
   EXPECT_GT(r.certified.back().certified_disagree, 0);
+}
+
+// |(ya - mean ya) - (yb - mean yb)|_inf in any scalar with ScalarTraits::max: the
+// test's own computation of the deviation, for the references below.
+template <class T>
+T centred_deviation_of(const State<T>& a, const State<T>& b) {
+  using Tr = ScalarTraits<T>;
+  const auto ya = a.y(a.probe_row()), yb = b.y(b.probe_row());
+  const int C = static_cast<int>(ya.size());
+  T shift = from_int<T>(0);
+  for (int c = 0; c < C; ++c) shift += ya[c] - yb[c];
+  shift /= from_int<T>(C);
+  T worst = from_int<T>(0);
+  for (int c = 0; c < C; ++c) {
+    const T delta = ya[c] - yb[c] - shift;
+    worst = Tr::max(worst, Tr::max(delta, -delta));
+  }
+  return worst;
+}
+
+// Issue 16: prompts that differ by 1e-40 have deviations that differ far below a
+// double's resolution; the maximum was chosen on endpoints rounded to double and the
+// text of the first prompt kept, so the reported upper end fell below the true
+// maximum by 1e-44 to 1e-42. The enclosure must contain the maximum at every depth.
+TEST(BatchCompare, CertifiedMaximumDeviationEnclosesTheMaximumOverNearlyEqualPrompts) {
+  const Prompt base = read_prompt_file(std::string(ICLCERT_SOURCE_DIR) + "/examples/default_prompt.json").at(0);
+  const Model a = read_model_file(std::string(ICLCERT_SOURCE_DIR) + "/examples/default_model.json");
+  Model b = a;
+  for (auto& layer : b.layers) std::get<ReducedLayer<Rational>>(layer).train.alpha_label = testing::q("0.6");
+  std::vector<Prompt> list{base, base, base};
+  list[1].X(0, 0) += testing::q("1e-40");
+  list[2].X(0, 0) -= testing::q("1e-40");
+  const CompareResult r = compare_models(*prompts_from_list(list, "test"), a, b, config(3));
+  ASSERT_EQ(r.certified.size(), a.layers.size() + 1);
+
+  // The true maximum, two ways: each prompt alone in Arb at 512 bits (a rigorous
+  // lower bound of each deviation, hence of the maximum, and an upper bound), and in
+  // MPFR at 1024 bits (a point value accurate far below the 1e-44 differences).
+  std::vector<Rational> arb_lower_max(r.certified.size(), Rational(0)), arb_upper_max(r.certified.size(), Rational(0));
+  std::vector<MpfrReal> mpfr_max(r.certified.size());
+  {
+    WorkingPrecision bits(512);
+    for (const Prompt& p : list) {
+      const auto ta = run_recursion<ArbBall>(p, a), tb = run_recursion<ArbBall>(p, b);
+      for (std::size_t t = 0; t < r.certified.size(); ++t) {
+        const ArbBall dev = centred_deviation_of(ta.entries[t].state, tb.entries[t].state);
+        arb_lower_max[t] = std::max(arb_lower_max[t], ScalarTraits<ArbBall>::lower(dev));
+        arb_upper_max[t] = std::max(arb_upper_max[t], ScalarTraits<ArbBall>::upper(dev));
+      }
+    }
+  }
+  {
+    WorkingPrecision bits(1024);
+    for (std::size_t t = 0; t < r.certified.size(); ++t) mpfr_max[t] = from_int<MpfrReal>(0);
+    for (const Prompt& p : list) {
+      const auto ta = run_recursion<MpfrReal>(p, a), tb = run_recursion<MpfrReal>(p, b);
+      for (std::size_t t = 0; t < r.certified.size(); ++t)
+        mpfr_max[t] = ScalarTraits<MpfrReal>::max(mpfr_max[t],
+                                                  centred_deviation_of(ta.entries[t].state, tb.entries[t].state));
+    }
+  }
+  for (std::size_t t = 1; t < r.certified.size(); ++t) {
+    const Rational lo = parse_rational(r.certified[t].deviation_lo_text);
+    const Rational hi = parse_rational(r.certified[t].deviation_hi_text);
+    EXPECT_GE(hi, arb_lower_max[t]) << "t = " << t << ": upper end " << r.certified[t].deviation_hi_text;
+    EXPECT_LE(lo, arb_upper_max[t]) << "t = " << t << ": lower end " << r.certified[t].deviation_lo_text;
+    using Mr = ScalarTraits<MpfrReal>;
+    EXPECT_NE(Mr::sign(from_rational<MpfrReal>(hi) - mpfr_max[t]), Sign::negative) << "t = " << t;
+    EXPECT_NE(Mr::sign(mpfr_max[t] - from_rational<MpfrReal>(lo)), Sign::negative) << "t = " << t;
+    EXPECT_GT(lo, Rational(0)) << "t = " << t;  // the models differ from depth 1 on
+    EXPECT_LT(hi - lo, testing::q("1e-60")) << "t = " << t;  // and the enclosure stays tight
+  }
 }
 
 TEST(BatchCompare, RefusesModelsOfDifferentDepth) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <limits>
 
 namespace iclcert::gpu::testing {
 namespace {
@@ -77,6 +78,29 @@ TEST(BatchValidation, Float64ReproducesExactInputsAndStaysWithinTheBound) {
   for (const auto& l : v.layers) {
     EXPECT_EQ(l.beyond_bound, 0);
     EXPECT_LT(l.max_relative_error, 1e-12);
+  }
+}
+
+// Issue 16: coefficients of 1e300 overflow the float arithmetic (inf in float64 from
+// depth 2, and the coefficients themselves in float32), while the enclosures stay
+// finite. Such values once passed as within the bound: the loop skipped them, and
+// |inf - inf| = NaN vanished in std::max. They are the worst divergence there is.
+TEST(BatchValidation, NonFiniteFloatValuesCountAsBeyondTheBound) {
+  Model huge;
+  for (int l = 0; l < 2; ++l) huge.layers.push_back(ReducedLayer<Rational>{coeffs("0", "0", "1e300", "1e300"), std::nullopt});
+  for (BatchArith arith : {BatchArith::float64, BatchArith::float32}) {
+    const BatchResult r = validated_run(huge, arith, 3, 2);
+    ASSERT_TRUE(r.validation);
+    const ValidationReport& v = *r.validation;
+    ASSERT_EQ(v.layers.size(), 3u);
+    EXPECT_EQ(v.layers[0].non_finite, 0);
+    const LayerValidation& last = v.layers[2];
+    EXPECT_EQ(last.non_finite, last.values) << "every float value at depth 2 is inf or NaN";
+    EXPECT_EQ(last.beyond_bound, last.values);
+    EXPECT_EQ(last.outside, last.values);
+    EXPECT_EQ(last.ulp_histogram.back(), last.values);
+    EXPECT_EQ(last.max_abs_error, std::numeric_limits<double>::infinity());
+    EXPECT_GT(v.non_finite(), 0);
   }
 }
 

@@ -1,77 +1,170 @@
-// --export: every query is written as SMT-LIB2 with its header comment, and the
-// z3 binary (Debian package z3) gives the same answer on a re-run: unsat for a
-// proved step, sat for the deliberately false variant.
+// --export: every query of every lemma is written as SMT-LIB2 with its header
+// comment, and two independent solvers, the z3 binary (Debian package z3) and
+// cvc5 (Debian package cvc5), re-run every file as it is and answer exactly what
+// the lemma needs: unsat for each step of a proved lemma (and of A2's
+// counterexample check), sat for the deliberately false variant. Any other
+// output (a parse error, which z3 prints as "(error ...)" before going on to
+// answer, or an "unsupported" line) fails the test.
 #include "proofs/lemmas.hpp"
+#include "proofs/smt_symbol.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <map>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace iclcert::proofs {
 namespace {
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+namespace fs = std::filesystem;
 
-std::filesystem::path fresh_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("iclcert_export_test_" + name);
-  std::filesystem::remove_all(dir);
-  return dir;
-}
+struct Solver {
+  const char* name;
+  const char* binary;  // empty when not found at configure time
+  std::string args;    // before the file name
+};
 
-#ifdef ICLCERT_Z3_BINARY
-std::string run_z3(const std::filesystem::path& file) {
-  const std::string cmd = std::string(ICLCERT_Z3_BINARY) + " -T:30 '" + file.string() + "' 2>&1";
+#ifndef ICLCERT_Z3_BINARY
+#define ICLCERT_Z3_BINARY ""
+#endif
+#ifndef ICLCERT_CVC5_BINARY
+#define ICLCERT_CVC5_BINARY ""
+#endif
+
+const Solver kZ3{"z3", ICLCERT_Z3_BINARY, "-T:120"};
+const Solver kCvc5{"cvc5", ICLCERT_CVC5_BINARY, "--tlimit=120000"};
+
+// Everything the solver printed (stdout and stderr), trailing newlines dropped.
+std::string run(const Solver& s, const fs::path& file) {
+  const std::string cmd = std::string(s.binary) + " " + s.args + " '" + file.string() + "' 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return "popen failed";
   std::string out;
-  char buf[256];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
   pclose(pipe);
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
 }
-#endif
 
-TEST(Export, EveryQueryIsWrittenWithItsHeader) {
-  const auto dir = fresh_dir("a1u");
-  LemmaOptions o;
-  o.export_dir = dir.string();
-  const LemmaResult r = prove_lemma("A1u", o);
-  ASSERT_EQ(r.verdict, Verdict::proved);
-  for (const auto& s : r.steps) {
-    const std::string text = read(dir / (s.name + ".smt2"));
-    EXPECT_NE(text.find("; iclcert query " + s.name), std::string::npos) << s.name;
-    EXPECT_NE(text.find("; answer: unsat = the step holds"), std::string::npos) << s.name;
-    EXPECT_NE(text.find("(check-sat"), std::string::npos) << s.name;
-  }
-#ifdef ICLCERT_Z3_BINARY
-  // One identity step and one nlsat step, re-run by the z3 binary.
-  EXPECT_EQ(run_z3(dir / "A1u.lagrange_identity.smt2"), "unsat");
-  EXPECT_EQ(run_z3(dir / "A1u.rhs.sum_positive.smt2"), "unsat");
-#endif
-  std::filesystem::remove_all(dir);
+fs::path fresh_dir(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / ("iclcert_export_test_" + std::to_string(::getpid()) + "_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
 }
 
-TEST(Export, TheFalseVariantIsSatForTheZ3Binary) {
-#ifndef ICLCERT_Z3_BINARY
-  GTEST_SKIP() << "the z3 binary was not found at configure time (Debian package z3)";
-#else
-  const auto dir = fresh_dir("false");
-  LemmaOptions o;
-  o.export_dir = dir.string();
-  const LemmaResult r = prove_lemma("A1-false", o);
+// Proved once, re-run by each solver.
+const LemmaResult& exported(const std::string& lemma, int classes = 3) {
+  static std::map<std::pair<std::string, int>, LemmaResult> cache;
+  const auto key = std::make_pair(lemma, classes);
+  if (!cache.count(key)) {
+    LemmaOptions o;
+    o.classes = classes;
+    o.export_smtlib = true;
+    cache[key] = prove_lemma(lemma, o);
+  }
+  return cache.at(key);
+}
+
+// Writes every file of `r` and has `solver` re-run it: the whole output must be
+// `expected` (unsat, or sat for A1-false).
+void rerun_every_file(const LemmaResult& r, const Solver& solver, const std::string& expected) {
+  if (std::string(solver.binary).empty())
+    GTEST_SKIP() << "the " << solver.name << " binary was not found at configure time (Debian package "
+                 << solver.name << "; scripts/install-deps.sh --test installs it): its re-run is skipped";
+  ASSERT_FALSE(r.smtlib.empty()) << r.lemma;
+  const fs::path dir = fresh_dir(r.lemma + "_" + solver.name);
+  for (const SmtFile& f : r.smtlib) {
+    const fs::path p = dir / (f.name + ".smt2");
+    std::ofstream(p) << f.text;
+    EXPECT_EQ(run(solver, p), expected) << solver.name << " on " << f.name << ".smt2";
+  }
+  fs::remove_all(dir);
+}
+
+void expect_headers(const LemmaResult& r) {
+  ASSERT_EQ(r.smtlib.size(), r.steps.size()) << r.lemma << ": one file per query";
+  for (std::size_t i = 0; i < r.steps.size(); ++i) {
+    const std::string& text = r.smtlib[i].text;
+    EXPECT_EQ(r.smtlib[i].name, r.steps[i].name);
+    EXPECT_NE(text.find("; iclcert query " + r.steps[i].name), std::string::npos) << r.steps[i].name;
+    EXPECT_NE(text.find("; answer: unsat = the step holds"), std::string::npos) << r.steps[i].name;
+    EXPECT_NE(text.find("(set-logic "), std::string::npos) << r.steps[i].name;
+    EXPECT_NE(text.find("(check-sat)"), std::string::npos) << r.steps[i].name;
+  }
+}
+
+class EveryFile : public ::testing::TestWithParam<Solver> {};
+
+TEST_P(EveryFile, A1TwoClasses) {
+  const LemmaResult& r = exported("A1", 2);
+  ASSERT_EQ(r.verdict, Verdict::proved);
+  expect_headers(r);
+  rerun_every_file(r, GetParam(), "unsat");
+}
+
+TEST_P(EveryFile, A1ThreeClasses) {  // the default of `prove --lemma A1`
+  const LemmaResult& r = exported("A1", 3);
+  ASSERT_EQ(r.verdict, Verdict::proved);
+  expect_headers(r);
+  rerun_every_file(r, GetParam(), "unsat");
+}
+
+TEST_P(EveryFile, A1u) {
+  const LemmaResult& r = exported("A1u");
+  ASSERT_EQ(r.verdict, Verdict::proved);
+  expect_headers(r);
+  rerun_every_file(r, GetParam(), "unsat");
+}
+
+TEST_P(EveryFile, E1) {
+  const LemmaResult& r = exported("E1");
+  ASSERT_EQ(r.verdict, Verdict::proved);
+  expect_headers(r);
+  rerun_every_file(r, GetParam(), "unsat");
+}
+
+TEST_P(EveryFile, A2CounterexampleCheck) {
+  const LemmaResult& r = exported("A2");
   ASSERT_EQ(r.verdict, Verdict::refuted);
-  EXPECT_EQ(run_z3(dir / "A1-false.factor_exceeds_one.smt2"), "sat");
-  std::filesystem::remove_all(dir);
-#endif
+  expect_headers(r);
+  rerun_every_file(r, GetParam(), "unsat");
+}
+
+TEST_P(EveryFile, TheFalseVariantIsSat) {
+  const LemmaResult& r = exported("A1-false");
+  ASSERT_EQ(r.verdict, Verdict::refuted);
+  expect_headers(r);
+  rerun_every_file(r, GetParam(), "sat");
+}
+
+INSTANTIATE_TEST_SUITE_P(Solvers, EveryFile, ::testing::Values(kZ3, kCvc5),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Export, TheMultiLayerSearchHasNoQueries) {
+  EXPECT_TRUE(exported("A1u-layers").smtlib.empty());
+}
+
+// The root of the `n'` defect: a name that is not an SMT-LIB2 simple symbol is
+// quoted, and an export refuses a formula with a name that was not.
+TEST(Export, SymbolNamesAreLegalSmtLib) {
+  EXPECT_EQ(smt_symbol("alpha_label"), "alpha_label");
+  EXPECT_EQ(smt_symbol("x_0_1"), "x_0_1");
+  EXPECT_EQ(smt_symbol("n'"), "|n'|");
+  EXPECT_EQ(smt_symbol("1x"), "|1x|");
+  EXPECT_EQ(smt_symbol("a b"), "|a b|");
+  EXPECT_EQ(smt_symbol("let"), "|let|");
+  EXPECT_THROW(smt_symbol("a|b"), std::invalid_argument);
+  EXPECT_THROW(smt_symbol(""), std::invalid_argument);
+  z3::context ctx;
+  const z3::expr good = real_symbol(ctx, "n'"), bad = ctx.real_const("n'");
+  EXPECT_NO_THROW(to_smtlib({"ok", "", good > 0, Method::nlsat}));
+  EXPECT_THROW(to_smtlib({"bad", "", good + bad > 0, Method::nlsat}), std::logic_error);
 }
 
 }  // namespace

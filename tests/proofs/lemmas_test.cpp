@@ -30,7 +30,8 @@ TEST(Lemmas, A1IsProvedForTwoClasses) {
   const LemmaResult r = prove_lemma("A1", options(2));
   EXPECT_EQ(r.verdict, Verdict::proved);
   expect_all_unsat(r);
-  EXPECT_EQ(r.steps.size(), 11u);  // 5 per dimension d = 1, 2, and the Fisher step
+  EXPECT_EQ(r.steps.size(), 14u);  // 5 per dimension d = 1, 2, 3 at the class level, the Fisher step
+  EXPECT_EQ(r.steps[10].name, "A1.C2.class_level.mean_scaling");
 }
 
 TEST(Lemmas, A1uIsProvedForThreeUnbalancedClasses) {
