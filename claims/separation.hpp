@@ -129,7 +129,9 @@ ClaimReport check_separation(const std::string& claim, const Prompt& p, const Mo
   ClaimReport r = assess_separation<T>(claim, run_recursion<T>(p, model), o);
   if (r.verdict == Verdict::refuted) {
     Json where = r.counterexample;
-    r.counterexample = {{"prompt", prompt_to_json(p)}, {"model", model_to_json(model)}};
+    // Json{...}, not a bare {...}: clang 14 does not destroy the by-value operand of
+    // operator= built from a braced list, leaking the old value (LeakSanitizer).
+    r.counterexample = Json{{"prompt", prompt_to_json(p)}, {"model", model_to_json(model)}};
     r.counterexample.update(where);
   }
   return r;
