@@ -216,9 +216,14 @@ Checked run_check(const CheckOptions& o, const Prompt& p, const Model& m, const 
   return {std::move(r), std::move(verdict)};
 }
 
+// The files a check reads: its --json must not overwrite one of them.
+std::vector<std::string> check_inputs(const CheckOptions& o) {
+  return {o.instance.prompt_file, o.instance.model_file, o.replay};
+}
+
 void write_verdict(const CheckOptions& o, const Json& verdict) {
   if (o.json_out.empty()) return;
-  write_file_atomically(o.json_out, verdict.dump(1) + "\n");
+  write_output(o.json_out, verdict.dump(1) + "\n", check_inputs(o));
   std::printf("verdict written to %s\n", o.json_out.c_str());
 }
 
@@ -346,6 +351,7 @@ void refuse_flags_beside_replay(const CLI::App& cmd) {
 }
 
 int check_command(const CheckOptions& o, const CLI::App& cmd) {
+  check_output_path(o.json_out, check_inputs(o));  // before any work, not after it
   if (!o.replay.empty()) {
     refuse_flags_beside_replay(cmd);
     return replay(o);

@@ -99,7 +99,12 @@ Json certified_detail_json(const std::vector<gpu::CertifiedPrompt>& detail) {
   return out;
 }
 
+std::vector<std::string> compare_inputs(const CompareOptions& o) {
+  return {o.model_file, o.against_file, o.prompt_file, o.predictions_file};
+}
+
 int compare(const CompareOptions& o) {
+  check_output_path(o.json, compare_inputs(o));  // before any work, not after it
   const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   const auto source = gpu::prompts_from_list(read_prompt_file(o.prompt_file), o.prompt_file);
   const Model a = read_model_file(o.model_file), b = read_model_file(o.against_file);
@@ -248,7 +253,7 @@ int compare(const CompareOptions& o) {
                 {"certified", certified_detail_json(r.certified_detail)},
                 {"seconds", round_trip_decimal(r.seconds)},
                 {"certified_seconds", round_trip_decimal(r.certified_seconds)}};
-    write_output(o.json, out.dump(1) + "\n", {o.model_file, o.against_file, o.prompt_file, o.predictions_file});
+    write_output(o.json, out.dump(1) + "\n", compare_inputs(o));
   }
   if (o.min_agreement && ratio(final_agree, B) < *o.min_agreement) {
     std::printf("  agreement %.4f is below --min-agreement %.4f\n", ratio(final_agree, B), *o.min_agreement);

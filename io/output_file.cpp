@@ -19,6 +19,31 @@ bool is_standard_output(const std::string& path) {
   return path == "-" || path == "/dev/stdout" || path == "/dev/fd/1" || path == "/proc/self/fd/1";
 }
 
+// Once an output goes to standard output, the command's report (its printf lines)
+// goes to standard error, so that `--json - | jq` reads JSON alone: descriptor 1
+// becomes a copy of 2, and the data is written to the saved original.
+int data_fd = -1;
+
+void claim_standard_output() {
+  if (data_fd >= 0) return;
+  std::cout.flush();
+  std::fflush(stdout);
+  const int saved = ::dup(STDOUT_FILENO);
+  if (saved < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+    if (saved >= 0) ::close(saved);
+    return;  // no separate stream to give the report: it stays with the data
+  }
+  data_fd = saved;
+}
+
+// Descriptor 1 as the data's (to_data) or the report's (after writing the data).
+void point_standard_output(bool to_data) {
+  if (data_fd < 0) return;
+  std::cout.flush();
+  std::fflush(stdout);
+  ::dup2(to_data ? data_fd : STDERR_FILENO, STDOUT_FILENO);
+}
+
 bool under_system_tree(const std::string& path) {
   std::error_code ec;
   const std::string abs = fs::absolute(path, ec).lexically_normal().string();
@@ -43,7 +68,10 @@ namespace {
 
 // `name`: how errors name the output ("--json out.json").
 void check_path(const std::string& name, const std::string& path, const std::vector<std::string>& inputs) {
-  if (is_standard_output(path)) return;
+  if (is_standard_output(path)) {
+    claim_standard_output();
+    return;
+  }
   std::error_code ec;
   if (fs::is_directory(path, ec)) throw InputError(name, "", "is a directory: expected a file to write");
   if (kind_of(path) == Kind::renamed) {
@@ -130,7 +158,10 @@ void Outputs::set(const std::string& path, std::string text) {
 std::ostream& Outputs::stream(const std::string& path) {
   Output& o = find(path);
   o.streamed = true;
-  if (o.kind == Kind::standard_output) return std::cout;
+  if (o.kind == Kind::standard_output) {
+    point_standard_output(true);  // streamed data: the command prints no report meanwhile
+    return std::cout;
+  }
   if (!o.file.is_open()) {
     const std::string& where = o.kind == Kind::renamed ? o.tmp : o.path;
     o.file.open(where, std::ios::binary | std::ios::trunc);
@@ -172,13 +203,12 @@ void Outputs::commit() {
       out.flush();
       if (!out) fail(*o, std::string("writing failed: ") + std::strerror(errno));
     } else if (o->kind == Kind::standard_output) {
-      if (o->streamed) std::cout.flush();
-      else if (o->has_text) {
-        std::fflush(stdout);
-        std::cout << o->text;
-        std::cout.flush();
-      }
-      if (!std::cout) fail(*o, "writing to standard output failed");
+      point_standard_output(true);
+      if (o->has_text && !o->streamed) std::cout << o->text;
+      std::cout.flush();
+      const bool written = static_cast<bool>(std::cout);
+      point_standard_output(false);
+      if (!written) fail(*o, "writing to standard output failed");
     }
   }
   committed_ = true;
@@ -190,7 +220,5 @@ void write_output(const std::string& path, const std::string& text, const std::v
   out.set(path, text);
   out.commit();
 }
-
-void write_file_atomically(const std::string& path, const std::string& text) { write_output(path, text); }
 
 }  // namespace iclcert

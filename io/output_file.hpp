@@ -3,7 +3,9 @@
 // are checked, builds every text, and commits them together at the end.
 //
 // An output path may be
-//  - "-" (or /dev/stdout): standard output, written at commit;
+//  - "-" (or /dev/stdout): standard output, written at commit; from the moment
+//    such an output is declared or checked, what the command prints as its report
+//    goes to standard error, so that standard output carries the data alone;
 //  - an existing file that is not a regular file (a device such as /dev/null or
 //    /dev/full, a fifo), or anything under /dev or /proc: written in place, since
 //    renaming over it would replace the device node or the link;
@@ -60,8 +62,5 @@ void check_output_path(const std::string& path, const std::vector<std::string>& 
 
 // One output, checked against `inputs` and written as above.
 void write_output(const std::string& path, const std::string& text, const std::vector<std::string>& inputs = {});
-
-// The same without inputs to check (kept for existing callers).
-void write_file_atomically(const std::string& path, const std::string& text);
 
 }  // namespace iclcert

@@ -147,7 +147,9 @@ TEST_F(Cli, AnOutputThatIsAnInputIsRefused) {
        {"run --prompt " + prompt + " --model " + model + " --arith double --json " + prompt,
         "run --prompt " + prompt + " --model " + model + " --arith double --json " + model,
         "extract --model " + model + " --d 2 --C 3 --out " + model,
-        "batch --prompt-file " + prompt + " --model " + model + " --device cpu --no-progress --json " + prompt}) {
+        "batch --prompt-file " + prompt + " --model " + model + " --device cpu --no-progress --json " + prompt,
+        "check --claim E2 --prompt " + prompt + " --model " + model + " --arith rational --json " + model,
+        "compare --model " + model + " --against " + model + " --prompt-file " + prompt + " --json " + prompt}) {
     Result r = iclcert(args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
     EXPECT_NE(r.output.find("is also an input"), std::string::npos) << args << "\n" << r.output;
@@ -171,6 +173,13 @@ TEST_F(Cli, DashIsStandardOutputAndLinksStayLinks) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("\"arithmetic\": \"double\""), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir_ / "-"));
+  // Standard output then carries the data alone: the report goes to standard error.
+  Result quiet = in_dir(dir_, "(" + kBin + " run --arith double --json - 2>/dev/null)");
+  ASSERT_EQ(quiet.status, 0) << quiet.output;
+  EXPECT_EQ(nlohmann::json::parse(quiet.output)["arithmetic"], "double") << quiet.output;
+  Result verdict = in_dir(dir_, "(" + kBin + " check --claim A2 --json - 2>/dev/null)");
+  ASSERT_EQ(verdict.status, 0) << verdict.output;
+  EXPECT_EQ(nlohmann::json::parse(verdict.output)["verdict"], "proved") << verdict.output;
   Result s = in_dir(dir_, kBin + " sample -d 2 -C 2 -N 3 --out -");
   ASSERT_EQ(s.status, 0) << s.output;
   EXPECT_EQ(nlohmann::json::parse(s.output)["N"], 3);
