@@ -70,6 +70,18 @@ void softmax_suite() {
       EXPECT_LT(Tr::width(v), 1e-30);
     }
   }
+  // Exactly equal scores: every term is exp(0) = 1 exactly, so the sums are exact
+  // and only the rounding of 1/n keeps 1/n inside. At an even precision, 1/3 to
+  // nearest rounds up: the lower bound must be rounded down (docs/mutation.md).
+  for (long bits : {64L, 65L, 128L, 129L})
+    for (std::size_t n : {3u, 5u, 7u}) {
+      WorkingPrecision scope(bits);
+      const std::vector<I> s = enclose<I>(std::vector<Rational>(n, Rational(0)));
+      const std::vector<I> w = softmax_weights<I>(std::span<const I>(s));
+      for (const I& v : w)
+        EXPECT_TRUE(Tr::contains(v, Rational(1, static_cast<long>(n)))) << Tr::name << " " << bits << " bits, n = " << n
+                                                                       << ": " << Tr::to_string(v);
+    }
   // Gaps of 1e11 and 1e300: finite enclosures of weights ~1 and ~0.
   for (const char* big : {"1e11", "1e300"}) {
     expect_softmax_encloses<I>({q(big), q("0"), -q(big), q(big) - 5}, 128);
@@ -116,6 +128,17 @@ void endpoint_suite() {
   const I minus_one = Tr::from_rational(-1), one = Tr::from_rational(1);
   const I straddle = Tr::hull(minus_one, one);
   EXPECT_EQ(Tr::sign(straddle), Sign::unknown);
+  // An enclosure with a positive midpoint that reaches below 0 is not certainly
+  // positive (nor nonnegative): the lower end decides, never the midpoint.
+  const I mostly_positive = Tr::hull(minus_one, Tr::from_rational(3));
+  EXPECT_FALSE(Tr::certainly_positive(mostly_positive));
+  EXPECT_FALSE(certainly_nonnegative(mostly_positive));
+  EXPECT_FALSE(Tr::certainly_negative(-mostly_positive));
+  // Endpoints with more bits than the digits printed (an Arb ball 1 +- 2^-200 at
+  // 64 bits): the decimal text still rounds outward, never to the nearest decimal.
+  const I near_one = one + Tr::hull(Tr::from_rational(-pow2(-200)), Tr::from_rational(pow2(-200)));
+  EXPECT_LE(parse_rational(Tr::lower_string(near_one)), Tr::lower(near_one)) << Tr::lower_string(near_one);
+  EXPECT_GE(parse_rational(Tr::upper_string(near_one)), Tr::upper(near_one)) << Tr::upper_string(near_one);
   EXPECT_EQ(Tr::sign(third), Sign::positive);
   EXPECT_EQ(Tr::sign(-third), Sign::negative);
   EXPECT_EQ(Tr::sign(from_int<I>(0)), Sign::zero);
