@@ -134,9 +134,9 @@ TEST(PlantedBug, TheCounterexampleIsSavedAsJsonAndReplays) {
   const FuzzOutcome out = fuzz_bug(1, PermutationKind::feature);
   ASSERT_TRUE(out.counterexample.has_value());
   const auto path = std::filesystem::temp_directory_path() / "iclcert-planted-bug-counterexample.json";
-  write_file_atomically(path.string(),
-                        counterexample_to_json(Counterexample{"E1-feature", "rational", out.detail, 7, 0, *out.counterexample})
-                            .dump(1));
+  write_output(path.string(),
+               counterexample_to_json(Counterexample{"E1-feature", "rational", out.detail, 7, 0, *out.counterexample})
+                   .dump(1));
   const Counterexample back = read_counterexample_file(path.string());
   std::filesystem::remove(path);
   EXPECT_EQ(back.property, "E1-feature");
