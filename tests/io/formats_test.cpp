@@ -230,6 +230,20 @@ TEST(Hostile, DuplicateKeysAreRefused) {
   EXPECT_NE(nested.find("field p[1].b"), std::string::npos) << nested;
 }
 
+// Found by the fuzz campaign (fuzz/crashes/predictions): a key holding a newline
+// was echoed as it is, and the one-line error spanned two lines; a huge key would
+// fill the screen.
+TEST(Hostile, NamesFromTheFileAreShownOnOneLine) {
+  const std::string newline = error_of([] { parse_model(parse_json_text("{\"a\\nb\": 1}", "m.json"), "m.json"); });
+  EXPECT_EQ(newline.find('\n'), std::string::npos) << newline;
+  EXPECT_NE(newline.find("field a\\x0ab: unknown field"), std::string::npos) << newline;
+  const std::string huge = error_of([] {
+    parse_model(parse_json_text("{\"" + std::string(100000, 'k') + "\": 1}", "m.json"), "m.json");
+  });
+  EXPECT_LT(huge.size(), 500u);
+  EXPECT_NE(huge.find("kkk...: unknown field"), std::string::npos) << huge.substr(0, 300);
+}
+
 // Issue 16: /dev/zero or a huge file as input grew to 4 GB before failing.
 TEST(Hostile, InputSizeIsCapped) {
   const std::string path = temp_file("big.json", std::string(2000, ' ') + "{}");
