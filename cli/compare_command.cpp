@@ -1,6 +1,7 @@
 #include "cli/compare_command.hpp"
 
 #include "cli/batch_command.hpp"
+#include "cli/instance.hpp"
 #include "cli/predictions_file.hpp"
 
 #include "gpu/batch_compare.hpp"
@@ -33,20 +34,8 @@ struct CompareOptions {
 
 // A fraction for --min-agreement and --min-prediction-agreement: a finite number in
 // [0, 1]. CLI::Range lets "nan" through (every comparison with NaN is false).
-const CLI::Validator kFraction(
-    [](std::string& text) -> std::string {
-      std::size_t used = 0;
-      double v = 0;
-      try {
-        v = std::stod(text, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != text.size() || !std::isfinite(v) || v < 0 || v > 1)
-        return "expected a number in [0, 1], found " + text;
-      return "";
-    },
-    "FRACTION in [0, 1]");
+const CLI::Validator kFraction =
+    finite_number_check([](double v) { return v >= 0 && v <= 1; }, "a number in [0, 1]", "FRACTION in [0, 1]");
 
 double ratio(long a, long b) { return b > 0 ? static_cast<double>(a) / b : 0.0; }
 

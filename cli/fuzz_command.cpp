@@ -266,17 +266,7 @@ std::function<int()> register_fuzz(CLI::App& app) {
                                            "in (tolerance 1e-3 | 1e-10, e3nn's)")
       ->capture_default_str();
   cmd->add_option("--tolerance", o->tolerance, "equivariance: relative tolerance (overrides --weights)")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            try {
-              std::size_t used = 0;
-              const double v = std::stod(text, &used);
-              if (used == text.size() && std::isfinite(v) && v > 0) return "";
-            } catch (const std::exception&) {
-            }
-            return "expected a finite number > 0, got " + text;
-          },
-          "POSITIVE", "tolerance"));
+      ->check(finite_number_check([](double v) { return v > 0; }, "a finite number > 0", "POSITIVE"));
   return [o] { return run(*o); };
 }
 

@@ -6,6 +6,8 @@
 #include "io/model_io.hpp"
 #include "io/prompt_io.hpp"
 
+#include <cmath>
+
 #include <sstream>
 
 namespace iclcert::cli {
@@ -32,6 +34,20 @@ const CLI::Validator& seed_check() {
       },
       "UINT64", "seed");
   return check;
+}
+
+CLI::Validator finite_number_check(bool (*in_range)(double), const std::string& expected, const std::string& name) {
+  return CLI::Validator(
+      [in_range, expected](std::string& text) -> std::string {
+        try {
+          std::size_t used = 0;
+          const double v = std::stod(text, &used);
+          if (used == text.size() && std::isfinite(v) && in_range(v)) return "";
+        } catch (const std::exception&) {
+        }
+        return "expected " + expected + ", got " + text;
+      },
+      name);
 }
 
 void check_prompt_sizes(const std::string& option, const std::string& text, long d, long C, long N) {

@@ -27,6 +27,10 @@ void add_instance_options(CLI::App& cmd, InstanceOptions& o);
 // (CLI11 alone wraps "-1" and saturates larger numbers to 2^64 - 1).
 const CLI::Validator& seed_check();
 
+// A flag's number: the whole text a finite double accepted by `in_range`, else
+// "expected `expected`, got TEXT" (CLI11 alone takes "nan" and "inf").
+CLI::Validator finite_number_check(bool (*in_range)(double), const std::string& expected, const std::string& name);
+
 // --sample d,C,N sizes: the ranges of a prompt file and N (d + C) <= kMaxPromptEntries.
 // Throws std::invalid_argument naming `option` and `text`.
 void check_prompt_sizes(const std::string& option, const std::string& text, long d, long C, long N);
