@@ -140,6 +140,7 @@ int batch(const BatchOptions& o) {
   config.threads = threads;
   config.validate = parse_validate(o.validate, source->size());
   config.chunk = chunk_size(o, bytes_per_prompt(source->d, source->C, source->N, model.layers.size(), config.validate > 0));
+  config.chunk_given = o.chunk_given;
   config.progress = !o.no_progress;
   config.detail = o.final_only ? gpu::Detail::final_only : gpu::Detail::per_layer;
 
@@ -153,6 +154,9 @@ int batch(const BatchOptions& o) {
   std::printf("  %.3f s (%.3f s of it validation), %.0f prompts/s without validation, peak memory %.1f MiB\n",
               r.seconds, r.validation_seconds, B / std::max(1e-9, r.seconds - r.validation_seconds),
               r.peak_rss_kib / 1024.0);
+  if (r.device_sampled > 0)
+    std::printf("  %ld prompts sampled on the device (%ld redrawn by the host), chunks of %d\n", r.device_sampled,
+                r.device_redrawn, r.chunk);
   if (!r.layers.empty()) {
     std::printf("  %4s %10s %12s %12s %12s %12s\n", "t", "accuracy", "mean_fisher", "mean_gap", "mean_margin",
                 "mean_att_c");
@@ -270,7 +274,7 @@ std::function<int()> register_batch(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_option_function<int>(
          "--chunk", [o](int chunk) { o->chunk = chunk, o->chunk_given = true; },
-         "Prompts per chunk (memory bound; default 4096, fewer for large prompts)")
+         "Prompts per chunk (memory bound; default 4096 on the CPU, fewer for large prompts; on CUDA from the device's memory)")
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
   cmd->add_flag("--final-only", o->final_only, "Predictions and final margins only: no per-layer statistics");

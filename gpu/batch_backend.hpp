@@ -8,6 +8,8 @@
 #include "gpu/batch_kernel.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,59 @@ void run_block_cpu(const ModelView<T>& model, const PromptBlock<T>& block, Detai
 template <class T>
 std::string run_block_cuda(const ModelView<T>& model, const PromptBlock<T>& block, Detail detail,
                            BlockOutput<T>& out);
+
+// A chunk of sampled prompts: those of seeds seed + first .. seed + first + count - 1
+// (SamplerOptions{d, C, N, seed + k}, margin 0, not balanced: the fast sampler's case).
+struct SampledChunk {
+  std::uint64_t seed = 1;
+  long first = 0;
+  int count = 0;
+  bool probe_label = true;
+};
+
+// Writes prompt k of the sampler, as sample_prompt_doubles draws it, into one
+// prompt's X (N x d), labels (N), probe (d) and probe label (-1 without one).
+template <class T>
+using HostRedraw = std::function<void(long k, T* X, std::int32_t* labels, T* probe, std::int32_t* probe_label)>;
+
+// The CUDA backend as a pipeline of two chunk slots. The model and the slots' buffers
+// stay on the device; each slot has its own stream and pinned host staging, so
+// launch() queues a chunk (upload, kernel, download) and returns at once, and the
+// host fills the next chunk, or folds the last one, while the device works.
+// collect() waits for a slot and copies its results into `out` (and the prompts'
+// probe labels, when asked). launch_sampled() draws the chunk on the device
+// (gpu/sample_kernel.hpp, the CPU's fast sampler bit for bit) and hands the rare
+// prompt it cannot decide to `redraw`; it returns how many it handed over.
+// Throws std::runtime_error for CUDA errors (and in a build without CUDA).
+template <class T>
+class CudaPipeline {
+ public:
+  CudaPipeline(const ModelView<T>& model, int d, int C, int N, int max_chunk, bool keep_states);
+  ~CudaPipeline();
+  CudaPipeline(const CudaPipeline&) = delete;
+  CudaPipeline& operator=(const CudaPipeline&) = delete;
+  void launch(int slot, const PromptBlock<T>& block, Detail detail);
+  long launch_sampled(int slot, const SampledChunk& chunk, Detail detail, const HostRedraw<T>& redraw);
+  void collect(int slot, BlockOutput<T>& out, std::vector<std::int32_t>* probe_labels);
+  // Prompts per block of the column kernel (0: the per-prompt kernel runs).
+  int team_prompts() const;
+  // A chunk size from the device's free memory: two slots in a quarter of it,
+  // between 4096 and 2^18 prompts.
+  static int auto_chunk(int d, int C, int N, int layers, Detail detail);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The CUDA kernel's arrangement (batch_columns.hpp: one thread per token column,
+// team_prompts prompts per team) emulated on the CPU, one column after another:
+// for tests, which check it equals run_block_cpu bit for bit. Needs d + C <= 32.
+template <class T>
+void run_block_columns_emulated(const ModelView<T>& model, const PromptBlock<T>& block, Detail detail,
+                                int team_prompts, BlockOutput<T>& out);
+
+bool model_has_dense_layer(const int* kind, int layers);
 
 // Number of CUDA devices; 0 with the reason in `why` when there is none (no
 // driver, no GPU, or a build without CUDA).

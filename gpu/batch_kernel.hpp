@@ -22,11 +22,7 @@
 #include <cstring>
 #include <type_traits>
 
-#ifdef __CUDACC__
-#define ICLCERT_HD __host__ __device__
-#else
-#define ICLCERT_HD
-#endif
+#include "gpu/hd.hpp"
 
 namespace iclcert::gpu {
 
@@ -425,9 +421,16 @@ ICLCERT_HD inline T apply_layer(const ModelView<T>& m, int l, const Scratch<T>& 
   return mass / static_cast<T>(m.heads[l]);
 }
 
+// The NaN of "undefined", with the same bits on every platform: 0 / 0 gives a
+// negative NaN on x86 and a positive one on NVIDIA GPUs, and the backends are
+// compared bit for bit.
 template <class T>
 ICLCERT_HD inline T quiet_nan() {
-  return T(0) / T(0);
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  const Bits bits = sizeof(T) == 4 ? Bits(0x7fc00000u) : Bits(0x7ff8000000000000ull);
+  T out;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
 }
 template <class T>
 ICLCERT_HD inline T infinity() {
@@ -448,32 +451,74 @@ ICLCERT_HD inline T label_margin(const T* Z, int d, int C, int P, int j, int c) 
   return Z[static_cast<long>(d + c) * P + j] - best;
 }
 
-// The metrics of spec section 5 on the state s.Z (numerics/metrics.hpp, same order of sums).
+// The gap ratio's scan over pairs i < j, one row i at a time (dist[j] the squared
+// distance of points i and j): the largest within-class and smallest between-class
+// distance, in the order of numerics/metrics.hpp (a NaN seen first sticks, as there).
 template <class T>
-ICLCERT_HD inline void compute_record(const Scratch<T>& s, int d, int C, int N, const std::int32_t* labels,
-                                      int probe_label, LayerRecord<T>& rec) {
-  const int P = padded_tokens(N);
-  auto x = [&](int j, int k) { return s.Z[static_cast<long>(k) * P + j]; };
+struct GapScan {
+  bool any_between = false, any_within = false;
+  T min_between = T(0), max_within = T(0);
+  ICLCERT_HD void row(int i, int N, const std::int32_t* labels, const T* dist) {
+    for (int j = i + 1; j < N; ++j) {
+      const T v = dist[j];
+      if (labels[i] == labels[j]) {
+        max_within = (!any_within || v > max_within) ? v : max_within;
+        any_within = true;
+      } else {
+        min_between = (!any_between || v < min_between) ? v : min_between;
+        any_between = true;
+      }
+    }
+  }
+  ICLCERT_HD T ratio() const {
+    return !any_between || !any_within ? quiet_nan<T>()
+           : max_within != T(0)        ? min_between / max_within
+                                       : infinity<T>();
+  }
+};
+
+// Squared distances from point i to every column j < P of the state (ZT, column
+// stride P): dist[j] = sum_k (x_ik - x_jk)^2, in order of k.
+template <class T>
+ICLCERT_HD inline void distance_row(const T* Z, int d, int P, int i, T* dist) {
+  for (int j = 0; j < P; ++j) dist[j] = T(0);
+  for (int k = 0; k < d; ++k) {
+    const T xi = Z[static_cast<long>(k) * P + i];
+    const T* row = Z + static_cast<long>(k) * P;
+    for (int j = 0; j < P; ++j) {
+      const T diff = xi - row[j];
+      dist[j] += diff * diff;
+    }
+  }
+}
+
+// The metrics of spec section 5 but the gap ratio (numerics/metrics.hpp, same order
+// of sums) on the state Z (ZT layout, column stride P); class_mean (C x d) and mean
+// (d) are scratch.
+template <class T>
+ICLCERT_HD inline void record_except_gap(const T* Z, int P, int d, int C, int N, const std::int32_t* labels,
+                                         int probe_label, T* class_mean, T* mean, LayerRecord<T>& rec) {
+  auto x = [&](int j, int k) { return Z[static_cast<long>(k) * P + j]; };
   // Fisher ratio.
-  for (int e = 0; e < C * d; ++e) s.class_mean[e] = T(0);
-  for (int k = 0; k < d; ++k) s.mean[k] = T(0);
+  for (int e = 0; e < C * d; ++e) class_mean[e] = T(0);
+  for (int k = 0; k < d; ++k) mean[k] = T(0);
   for (int i = 0; i < N; ++i)
     for (int k = 0; k < d; ++k) {
-      s.class_mean[labels[i] * d + k] += x(i, k);
-      s.mean[k] += x(i, k);
+      class_mean[labels[i] * d + k] += x(i, k);
+      mean[k] += x(i, k);
     }
-  for (int k = 0; k < d; ++k) s.mean[k] /= static_cast<T>(N);
+  for (int k = 0; k < d; ++k) mean[k] /= static_cast<T>(N);
   T between = T(0), within = T(0);
   for (int c = 0; c < C; ++c) {  // class sizes are counted, not stored: no int scratch
     int n = 0;
     for (int i = 0; i < N; ++i) n += labels[i] == c;
     if (n == 0) continue;
-    for (int k = 0; k < d; ++k) s.class_mean[c * d + k] /= static_cast<T>(n);
+    for (int k = 0; k < d; ++k) class_mean[c * d + k] /= static_cast<T>(n);
   }
   for (int i = 0; i < N; ++i) {
     T dist = T(0);
     for (int k = 0; k < d; ++k) {
-      const T diff = x(i, k) - s.class_mean[labels[i] * d + k];
+      const T diff = x(i, k) - class_mean[labels[i] * d + k];
       dist += diff * diff;
     }
     within += dist;
@@ -484,43 +529,16 @@ ICLCERT_HD inline void compute_record(const Scratch<T>& s, int d, int C, int N, 
     if (n == 0) continue;
     T dist = T(0);
     for (int k = 0; k < d; ++k) {
-      const T diff = s.class_mean[c * d + k] - s.mean[k];
+      const T diff = class_mean[c * d + k] - mean[k];
       dist += diff * diff;
     }
     between += static_cast<T>(n) * dist;
   }
   rec.fisher = within != T(0) ? between / within : (between != T(0) ? infinity<T>() : quiet_nan<T>());
-  // Gap ratio: pairwise squared distances, one row of pairs at a time, vectorised over j.
-  bool any_between = false, any_within = false;
-  T min_between = T(0), max_within = T(0);
-  for (int i = 0; i < N; ++i) {
-    for (int j = 0; j < P; ++j) s.dist[j] = T(0);
-    for (int k = 0; k < d; ++k) {
-      const T xi = x(i, k);
-      const T* row = s.Z + static_cast<long>(k) * P;
-      for (int j = 0; j < P; ++j) {
-        const T diff = xi - row[j];
-        s.dist[j] += diff * diff;
-      }
-    }
-    for (int j = i + 1; j < N; ++j) {
-      const T v = s.dist[j];
-      if (labels[i] == labels[j]) {
-        max_within = (!any_within || v > max_within) ? v : max_within;
-        any_within = true;
-      } else {
-        min_between = (!any_between || v < min_between) ? v : min_between;
-        any_between = true;
-      }
-    }
-  }
-  rec.gap_ratio = !any_between || !any_within ? quiet_nan<T>()
-                  : max_within != T(0)        ? min_between / max_within
-                                              : infinity<T>();
   // Label margins.
   T min_margin = T(0);
   for (int i = 0; i < N; ++i) {
-    const T v = label_margin(s.Z, d, C, P, i, labels[i]);
+    const T v = label_margin(Z, d, C, P, i, labels[i]);
     min_margin = (i == 0 || v < min_margin) ? v : min_margin;
   }
   rec.min_label_margin = min_margin;
@@ -530,7 +548,7 @@ ICLCERT_HD inline void compute_record(const Scratch<T>& s, int d, int C, int N, 
     if (x(N, d + c) > x(N, d + best)) best = c;
   rec.prediction = best;
   if (probe_label >= 0) {
-    rec.probe_margin = label_margin(s.Z, d, C, P, N, probe_label);
+    rec.probe_margin = label_margin(Z, d, C, P, N, probe_label);
     T sum = T(0);
     for (int c = 0; c < C; ++c) sum += x(N, d + c);
     rec.probe_alignment = x(N, d + probe_label) - sum / static_cast<T>(C);
@@ -538,6 +556,21 @@ ICLCERT_HD inline void compute_record(const Scratch<T>& s, int d, int C, int N, 
     rec.probe_margin = rec.probe_alignment = quiet_nan<T>();
   }
   rec.probe_attention_same_class = quiet_nan<T>();
+}
+
+// The metrics of spec section 5 on the state s.Z.
+template <class T>
+ICLCERT_HD inline void compute_record(const Scratch<T>& s, int d, int C, int N, const std::int32_t* labels,
+                                      int probe_label, LayerRecord<T>& rec) {
+  const int P = padded_tokens(N);
+  record_except_gap(s.Z, P, d, C, N, labels, probe_label, s.class_mean, s.mean, rec);
+  // Gap ratio: pairwise squared distances, one row of pairs at a time, vectorised over j.
+  GapScan<T> gap;
+  for (int i = 0; i < N; ++i) {
+    distance_row(s.Z, d, P, i, s.dist);
+    gap.row(i, N, labels, s.dist);
+  }
+  rec.gap_ratio = gap.ratio();
 }
 
 // Loads a prompt into s.Z: training rows (x_i, e_{c_i}), then the probe (x_q, y_q).

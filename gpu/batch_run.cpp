@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
@@ -85,6 +86,7 @@ class SamplerSource : public PromptSource {
   void fill(long first, int count, PromptBlock<double>& b) const override { fill_block(first, count, b); }
   Prompt exact(long k) const override { return to_prompt(sample(k)); }
   bool inputs_are_doubles() const override { return true; }
+  const SamplerOptions* sampler() const override { return &base_; }
 
  private:
   DoublePrompt sample(long k) const {
@@ -150,6 +152,72 @@ ValidationReport validate_block(const PromptSource& source, const Model& model, 
   return merged;
 }
 
+// Whether the device can draw these prompts itself: the fast sampler's case.
+bool device_can_sample(const PromptSource& source) {
+  const SamplerOptions* o = source.sampler();
+  if (!o || o->margin != 0 || o->balanced || o->C > 256) return false;
+  const char* env = std::getenv("ICLCERT_CUDA_HOST_SAMPLING");  // for measurements: sample on the host
+  return !(env && *env && std::string(env) != "0");
+}
+
+// Prompts first .. total - 1 through the CUDA pipeline: two chunks in flight, the
+// next one filled (or sampled on the device) while the last one is folded.
+template <class T, class Fold>
+void run_pipelined(const PromptSource& source, const ModelView<T>& view, const BatchConfig& config, long first,
+                   long total, Fold& fold, Progress& progress, BatchResult& result) {
+  const int chunk = config.chunk_given
+                        ? config.chunk
+                        : CudaPipeline<T>::auto_chunk(source.d, source.C, source.N, view.layers, config.detail);
+  result.chunk = chunk;
+  CudaPipeline<T> pipe(view, source.d, source.C, source.N, static_cast<int>(std::min<long>(chunk, total - first)),
+                       false);
+  const bool on_device = device_can_sample(source);
+  HostRedraw<T> redraw;
+  if (on_device) {
+    const SamplerOptions base = *source.sampler();
+    const int d = source.d, N = source.N;
+    redraw = [base, d, N](long k, T* X, std::int32_t* labels, T* probe, std::int32_t* probe_label) {
+      SamplerOptions o = base;
+      o.seed = base.seed + static_cast<std::uint64_t>(k);
+      const DoublePrompt p = sample_prompt_doubles(o);
+      for (std::size_t e = 0; e < p.X.size(); ++e) X[e] = static_cast<T>(p.X[e]);
+      for (int r = 0; r < N; ++r) labels[r] = p.labels[r];
+      for (int k2 = 0; k2 < d; ++k2) probe[k2] = static_cast<T>(p.probe[k2]);
+      *probe_label = p.probe_label ? *p.probe_label : -1;
+    };
+  }
+  struct InFlight {
+    long first = 0;
+    int count = 0;
+    bool busy = false;
+  } flight[2];
+  PromptBlock<T> blocks[2];
+  BlockOutput<T> out;
+  std::vector<std::int32_t> probe_labels;
+  for (int slot = 0; first < total || flight[0].busy || flight[1].busy; slot = 1 - slot) {
+    if (first < total) {
+      const int count = static_cast<int>(std::min<long>(chunk, total - first));
+      if (on_device) {
+        const SampledChunk sc{source.sampler()->seed, first, count, source.sampler()->probe_label};
+        result.device_redrawn += pipe.launch_sampled(slot, sc, config.detail, redraw);
+        result.device_sampled += count;
+      } else {
+        source.fill(first, count, blocks[slot]);
+        pipe.launch(slot, blocks[slot], config.detail);
+      }
+      flight[slot] = {first, count, true};
+      first += count;
+    }
+    InFlight& other = flight[1 - slot];
+    if (other.busy) {
+      pipe.collect(1 - slot, out, &probe_labels);
+      fold(other.first, other.count, config.detail, out, probe_labels);
+      other.busy = false;
+      progress.update(other.first + other.count);
+    }
+  }
+}
+
 template <class T>
 BatchResult run_typed(const PromptSource& source, const Model& model, const BatchConfig& config, bool use_cuda) {
   const BatchModel<T> bm = make_batch_model<T>(model, source.d, source.C);
@@ -170,24 +238,13 @@ BatchResult run_typed(const PromptSource& source, const Model& model, const Batc
     result.validation->layers.resize(L1);
   }
   Progress progress("iclcert batch", total, config.progress);
-  PromptBlock<T> block;
-  BlockOutput<T> out;
-  for (long first = 0; first < total;) {
-    // Validated prompts come in chunks of their own, run with every state kept.
-    const bool validating = first < validate;
-    const int count = static_cast<int>(std::min<long>(config.chunk, (validating ? validate : total) - first));
-    const Detail detail = validating ? Detail::with_states : config.detail;
-    source.fill(first, count, block);
-    if (use_cuda) {
-      const std::string error = run_block_cuda(view, block, detail, out);
-      if (!error.empty()) throw std::runtime_error("CUDA backend: " + error);
-    } else {
-      run_block_cpu(view, block, detail, config.threads, out);
-    }
+  // Folds a chunk's results (prompts first .. first + count - 1) into the result.
+  auto fold = [&](long first, int count, Detail detail, const BlockOutput<T>& out,
+                  const std::vector<std::int32_t>& probe_label) {
     for (int i = 0; i < count; ++i) {
       const long k = first + i;
       result.predictions[k] = static_cast<std::uint16_t>(out.predictions[i]);
-      const bool labelled = block.probe_label[i] >= 0;
+      const bool labelled = probe_label[i] >= 0;
       if (labelled) {
         ++result.labelled;
         const T margin = detail == Detail::final_only ? out.probe_margins[i] : out.records[(i + 1L) * L1 - 1].probe_margin;
@@ -206,6 +263,26 @@ BatchResult run_typed(const PromptSource& source, const Model& model, const Batc
         }
       }
     }
+  };
+  PromptBlock<T> block;
+  BlockOutput<T> out;
+  long first = 0;
+  // Validated prompts come in chunks of their own, run with every state kept, and
+  // on the CPU path every chunk is filled, run and folded in turn.
+  const long serial_end = use_cuda ? validate : total;
+  result.chunk = config.chunk;
+  while (first < serial_end) {
+    const bool validating = first < validate;
+    const int count = static_cast<int>(std::min<long>(config.chunk, (validating ? validate : total) - first));
+    const Detail detail = validating ? Detail::with_states : config.detail;
+    source.fill(first, count, block);
+    if (use_cuda) {
+      const std::string error = run_block_cuda(view, block, detail, out);
+      if (!error.empty()) throw std::runtime_error("CUDA backend: " + error);
+    } else {
+      run_block_cpu(view, block, detail, config.threads, out);
+    }
+    fold(first, count, detail, out, block.probe_label);
     if (validating) {
       const auto start = std::chrono::steady_clock::now();
       result.validation->merge(
@@ -215,6 +292,7 @@ BatchResult run_typed(const PromptSource& source, const Model& model, const Batc
     first += count;
     progress.update(first);
   }
+  if (use_cuda && first < total) run_pipelined(source, view, config, first, total, fold, progress, result);
   progress.finish();
   result.seconds = progress.elapsed();
   return result;

@@ -29,6 +29,8 @@ class PromptSource {
   virtual void fill(long first, int count, PromptBlock<double>& block) const = 0;
   virtual Prompt exact(long k) const = 0;  // prompt k exactly (for validation)
   virtual bool inputs_are_doubles() const { return false; }  // every input number is a double
+  // The sampler's options when the prompts are sampled (prompt k has seed + k).
+  virtual const SamplerOptions* sampler() const { return nullptr; }
   int d = 0, C = 0, N = 0;
 };
 
@@ -64,6 +66,7 @@ struct BatchConfig {
   int threads = 2;
   long validate = 0;  // the first `validate` prompts
   int chunk = 4096;
+  bool chunk_given = false;  // CUDA: without --chunk the chunk comes from the device's memory
   bool progress = true;  // progress line on stderr for runs longer than a second
   Detail detail = Detail::per_layer;  // final_only: no per-layer statistics
 };
@@ -75,6 +78,8 @@ struct BatchResult {
   std::string device;                      // "cpu (2 threads)", "cuda"
   std::optional<ValidationReport> validation;
   double seconds = 0, validation_seconds = 0;
+  long device_sampled = 0, device_redrawn = 0;  // CUDA: prompts drawn on the device; of those, redrawn by the host
+  int chunk = 0;                                // the chunk size used
   long peak_rss_kib = 0;
 };
 
