@@ -1,6 +1,8 @@
 #include "cli/batch_command.hpp"
 
+#include "cli/certify_report.hpp"
 #include "cli/instance.hpp"
+#include "gpu/batch_certify.hpp"
 #include "gpu/batch_run.hpp"
 #include "io/input_error.hpp"
 #include "io/json_reader.hpp"
@@ -23,6 +25,8 @@ struct BatchOptions {
   long prompts = 1;
   std::uint64_t seed = 1;
   bool balanced = false, no_progress = false, final_only = false;
+  bool certify = false, no_escalate = false;
+  long max_prec = 4096;
   std::string margin = "0";
   int threads = 0, chunk = 4096;
   bool chunk_given = false;
@@ -110,6 +114,47 @@ long parse_validate(const std::string& text, long total) {
   throw std::invalid_argument("--validate " + text + ": expected a count >= 0 or \"all\"");
 }
 
+// batch --certify: every prompt's final prediction certified (gpu/batch_certify.hpp).
+// Exit 1 when a float prediction flips against a certified one, else 0.
+int batch_certify(const BatchOptions& o, const gpu::PromptSource& source, const Model& model, Outputs& outputs,
+                  const Json& source_json, int threads) {
+  if (o.validate != "0")
+    throw std::invalid_argument("--certify and --validate: choose one (--certify certifies every prompt's prediction)");
+  gpu::BatchConfig backend;
+  set_batch_backend(o.arith, o.device, backend);
+  if (backend.device == gpu::DeviceChoice::cuda)
+    std::fprintf(stderr, "iclcert batch: --certify runs on the CPU in this version (the interval kernel has no CUDA "
+                         "launcher yet); %d threads\n", threads);
+  gpu::CertifyConfig config;
+  config.arith = backend.arith;
+  config.threads = threads;
+  config.chunk = o.chunk;
+  config.escalate = !o.no_escalate;
+  config.max_bits = o.max_prec;
+  config.progress = !o.no_progress;
+  const gpu::CertifyReport r = gpu::run_certify(source, model, config);
+  const long B = source.size();
+  std::printf("iclcert batch --certify: %ld prompts (d = %d, C = %d, N = %d), %zu layers, float predictions in %s\n", B,
+              source.d, source.C, source.N, model.layers.size(), o.arith.c_str());
+  print_certify_summary("", r);
+  if (!o.json.empty()) {
+    Json out = {{"format", 1},
+                {"command", "batch --certify"},
+                {"arithmetic", o.arith},
+                {"source", source_json},
+                {"model", o.model_file.empty() ? "embedded default (examples/default_model.json)" : o.model_file},
+                {"prompts", B},
+                {"d", source.d},
+                {"C", source.C},
+                {"N", source.N},
+                {"escalation", o.no_escalate ? Json(nullptr) : Json{{"start_bits", config.start_bits}, {"max_bits", config.max_bits}}},
+                {"certification", certify_json(r)}};
+    outputs.set(o.json, out.dump(1) + "\n");
+    outputs.commit();
+  }
+  return r.flips > 0 ? 1 : 0;
+}
+
 int batch(const BatchOptions& o) {
   if (o.prompt_file.empty() == o.sample.empty())
     throw std::invalid_argument("iclcert batch needs exactly one of --prompt-file F and --sample d,C,N");
@@ -135,6 +180,7 @@ int batch(const BatchOptions& o) {
   require_model_fits(model, source->d, source->C,
                      o.model_file.empty() ? "embedded default (examples/default_model.json)" : o.model_file,
                      o.prompt_file.empty() ? "--sample " + o.sample : "the prompt file " + o.prompt_file);
+  if (o.certify) return batch_certify(o, *source, model, outputs, source_json, threads);
   gpu::BatchConfig config;
   set_batch_backend(o.arith, o.device, config);
   config.threads = threads;
@@ -278,6 +324,12 @@ std::function<int()> register_batch(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
   cmd->add_flag("--final-only", o->final_only, "Predictions and final margins only: no per-layer statistics");
+  cmd->add_flag("--certify", o->certify,
+                "Certify every prompt's final prediction: float64 intervals, then Arb for the undecided");
+  cmd->add_flag("--no-escalate", o->no_escalate, "With --certify: leave what float64 intervals cannot decide undecided");
+  cmd->add_option("--max-prec", o->max_prec, "With --certify: Arb's precision stops rising here (bits)")
+      ->capture_default_str()
+      ->check(CLI::Range(64L, 65536L));
   return [o] { return batch(*o); };
 }
 

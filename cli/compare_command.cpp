@@ -1,6 +1,7 @@
 #include "cli/compare_command.hpp"
 
 #include "cli/batch_command.hpp"
+#include "cli/certify_report.hpp"
 #include "cli/instance.hpp"
 #include "cli/predictions_file.hpp"
 
@@ -30,6 +31,8 @@ struct CompareOptions {
   std::optional<double> min_agreement;
   double min_prediction_agreement = 0.99;
   bool no_progress = false, no_baselines = false;
+  bool certify = false, no_escalate = false;
+  long max_prec = 4096;
 };
 
 // A fraction for --min-agreement and --min-prediction-agreement: a finite number in
@@ -116,6 +119,19 @@ int compare(const CompareOptions& o) {
   config.progress = !o.no_progress;
 
   const gpu::CompareResult r = gpu::compare_models(*source, a, b, config);
+  // --certify: both models' final predictions certified on every prompt.
+  std::optional<gpu::CertifyReport> cert_a, cert_b;
+  if (o.certify) {
+    gpu::CertifyConfig cc;
+    cc.arith = config.arith;
+    cc.threads = threads;
+    cc.chunk = o.chunk;
+    cc.escalate = !o.no_escalate;
+    cc.max_bits = o.max_prec;
+    cc.progress = !o.no_progress;
+    cert_a = gpu::run_certify(*source, a, cc);
+    cert_b = gpu::run_certify(*source, b, cc);
+  }
   long labelled = 0;
   std::array<BaselineScore, 3> baselines{};
   if (!o.no_baselines) baselines = score_baselines(*source, r, labelled);
@@ -222,6 +238,26 @@ int compare(const CompareOptions& o) {
                 r.certified_prompts, r.certified_seconds, r.layers.size() - 1, c.both_certified, c.certified_agree,
                 c.certified_disagree, 0.5 * (c.deviation_lo + c.deviation_hi), c.float_flips_a, c.float_flips_b);
   }
+  Json certify_out = nullptr;
+  if (cert_a) {
+    long agree = 0, disagree = 0;
+    for (long k = 0; k < B; ++k) {
+      const auto& x = cert_a->prompts[k];
+      const auto& y = cert_b->prompts[k];
+      if (x.status == gpu::CertStatus::undecided || y.status == gpu::CertStatus::undecided) continue;
+      ++(x.prediction == y.prediction ? agree : disagree);
+    }
+    std::printf("  certified final predictions (float64 intervals, then Arb up to %ld bits%s):\n", o.max_prec,
+                o.no_escalate ? ", not used: --no-escalate" : "");
+    print_certify_summary("A: ", *cert_a);
+    print_certify_summary("B: ", *cert_b);
+    std::printf("  both certified on %ld prompts: equal on %ld, different on %ld\n", agree + disagree, agree, disagree);
+    certify_out = {{"a", certify_json(*cert_a)},
+                   {"b", certify_json(*cert_b)},
+                   {"both_certified", agree + disagree},
+                   {"certified_agree", agree},
+                   {"certified_disagree", disagree}};
+  }
   if (!o.json.empty()) {
     Json out = {{"format", 1},
                 {"command", "compare"},
@@ -240,6 +276,7 @@ int compare(const CompareOptions& o) {
                 {"exported_predictions", std::move(exported_json)},
                 {"certified_prompts", r.certified_prompts},
                 {"certified", certified_detail_json(r.certified_detail)},
+                {"certify", std::move(certify_out)},
                 {"seconds", round_trip_decimal(r.seconds)},
                 {"certified_seconds", round_trip_decimal(r.certified_seconds)}};
     write_output(o.json, out.dump(1) + "\n", compare_inputs(o));
@@ -278,6 +315,12 @@ std::function<int()> register_compare(CLI::App& app) {
                   "Exit 1 when the final prediction agreement of A and B is below this")
       ->check(kFraction);
   cmd->add_flag("--no-baselines", o->no_baselines, "Skip the classical baselines");
+  cmd->add_flag("--certify", o->certify,
+                "Certify both models' final predictions on every prompt: float64 intervals, then Arb for the undecided");
+  cmd->add_flag("--no-escalate", o->no_escalate, "With --certify: leave what float64 intervals cannot decide undecided");
+  cmd->add_option("--max-prec", o->max_prec, "With --certify: Arb's precision stops rising here (bits)")
+      ->capture_default_str()
+      ->check(CLI::Range(64L, 65536L));
   cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
   return [o] { return compare(*o); };
 }

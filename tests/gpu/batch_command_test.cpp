@@ -128,5 +128,36 @@ TEST(BatchCommand, BadInputIsRejected) {
   fs::remove(in);
 }
 
+// --certify: every prompt's status, certified and float predictions, flip and margin
+// enclosure; a certified margin's enclosure is positive and its prediction, here
+// where float32 does not flip, the float one. --certify with --validate is refused.
+TEST(BatchCommand, CertifyWritesEveryPromptsStatus) {
+  const fs::path out = temp("certify.json");
+  EXPECT_EQ(run({"--sample", "3,3,10", "--prompts", "25", "--seed", "4", "--certify", "--threads", "2", "--chunk", "8",
+                 "--json", out.string(), "--no-progress"}),
+            0);
+  const Json j = read_json(out);
+  EXPECT_EQ(j["command"], "batch --certify");
+  const Json& c = j["certification"];
+  ASSERT_EQ(c["per_prompt"].size(), 25u);
+  EXPECT_EQ(c["certified"].get<long>() + c["escalated"].get<long>() + c["undecided"].get<long>(), 25);
+  EXPECT_EQ(c["flips"], 0);
+  EXPECT_EQ(c["decided_float64_by_depth"].size(), 7u);
+  long certified = 0;
+  for (const Json& p : c["per_prompt"]) {
+    const double lo = std::stod(p["margin"][0].get<std::string>()), hi = std::stod(p["margin"][1].get<std::string>());
+    EXPECT_LE(lo, hi);
+    if (p["status"] != "undecided") {
+      ++certified;
+      EXPECT_GT(lo, 0);
+      EXPECT_EQ(p["prediction"], p["float_prediction"]);
+      EXPECT_FALSE(p["flipped"].get<bool>());
+    }
+  }
+  EXPECT_GT(certified, 20);
+  EXPECT_THROW(run({"--sample", "3,3,10", "--certify", "--validate", "2"}), std::invalid_argument);
+  fs::remove(out);
+}
+
 }  // namespace
 }  // namespace iclcert::cli

@@ -1,0 +1,189 @@
+#include "gpu/batch_certify.hpp"
+
+#include "gpu/batch_model.hpp"
+#include "gpu/interval_certify.hpp"
+#include "gpu/interval_model.hpp"
+#include "gpu/progress.hpp"
+#include "gpu/thread_cache.hpp"
+#include "numerics/interval_arb.hpp"
+#include "numerics/precision.hpp"
+#include "numerics/recursion.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+
+namespace iclcert::gpu {
+
+ArbMargin certify_with_arb(const Prompt& prompt, const Model& model, long start_bits, long max_bits) {
+  using Tr = ScalarTraits<ArbBall>;
+  ArbMargin out;
+  for (long bits = start_bits;; bits *= 2) {
+    WorkingPrecision scope(bits);
+    const Trace<ArbBall> trace = run_recursion<ArbBall>(prompt, model);
+    const State<ArbBall>& s = trace.entries.back().state;
+    const auto y = s.y(s.probe_row());
+    int best = 0;
+    for (int c = 1; c < static_cast<int>(y.size()); ++c)
+      if (Tr::to_double(y[c]) > Tr::to_double(y[best])) best = c;
+    // The margin is the smallest gap: its lower end is the smallest of the gaps'
+    // lower ends, its upper end the smallest of their upper ends.
+    bool first = true;
+    Rational lo, hi;
+    for (int c = 0; c < static_cast<int>(y.size()); ++c) {
+      if (c == best) continue;
+      const ArbBall gap = y[best] - y[c];
+      const Rational l = Tr::lower(gap), h = Tr::upper(gap);
+      if (first || l < lo) lo = l;
+      if (first || h < hi) hi = h;
+      first = false;
+    }
+    out.prediction = best;
+    out.lo = enclose(lo).lo;
+    out.hi = enclose(hi).hi;
+    out.bits = bits;
+    out.certified = lo > 0;
+    // Otherwise more bits may narrow the balls; an exact tie never decides and
+    // runs to the cap.
+    if (out.certified || bits * 2 > max_bits) return out;
+  }
+}
+
+}  // namespace iclcert::gpu
+
+namespace iclcert::gpu {
+namespace {
+
+double since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Runs f(i) for i in [0, n) on `threads` threads (contiguous ranges; each thread
+// holds a ThreadCacheRelease since f may run MPFR or Arb).
+template <class F>
+void parallel_for(int n, int threads, F&& f) {
+  threads = std::max(1, std::min(threads, n));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      const ThreadCacheRelease release;
+      const int begin = static_cast<int>(static_cast<long>(n) * t / threads);
+      const int end = static_cast<int>(static_cast<long>(n) * (t + 1) / threads);
+      for (int i = begin; i < end; ++i) f(t, i);
+    });
+  for (auto& th : pool) th.join();
+}
+
+bool all_doubles(const Prompt& p) {
+  for (const Rational& v : p.X.data())
+    if (rational_from_double(nearest_double(v)) != v) return false;
+  for (const Rational& v : p.probe)
+    if (rational_from_double(nearest_double(v)) != v) return false;
+  return true;
+}
+
+template <class T>
+std::vector<std::int32_t> float_predictions(const PromptSource& source, const Model& model, long first, int count,
+                                            int threads) {
+  PromptBlock<T> block;
+  source.fill(first, count, block);
+  const BatchModel<T> bm = make_batch_model<T>(model, source.d, source.C);
+  BlockOutput<T> out;
+  run_block_cpu(bm.view(), block, Detail::final_only, threads, out);
+  return out.predictions;
+}
+
+}  // namespace
+
+const char* to_string(CertStatus s) {
+  switch (s) {
+    case CertStatus::certified: return "certified";
+    case CertStatus::escalated: return "escalated";
+    default: return "undecided";
+  }
+}
+
+CertifyReport run_certify(const PromptSource& source, const Model& model, const CertifyConfig& config) {
+  if (config.chunk < 1 || config.threads < 1) throw std::invalid_argument("chunk and threads must be >= 1");
+  const int d = source.d, C = source.C, N = source.N;
+  const BatchModel<Iv> im = make_interval_model(model, d, C);
+  const ModelView<Iv> view = im.view();
+  const int L1 = im.layers() + 1;
+  const long total = source.size();
+  CertifyReport r;
+  r.prompts.resize(total);
+  r.decided_float64_by_depth.assign(L1, 0);
+  const long ws = interval_workspace_size(d, C, N);
+  std::vector<std::vector<Iv>> workspace(config.threads, std::vector<Iv>(ws));
+  std::vector<std::vector<Iv>> depth_margins(config.threads, std::vector<Iv>(L1));
+  std::vector<std::vector<long>> depth_counts(config.threads, std::vector<long>(L1, 0));
+  Progress progress("iclcert batch --certify", total, config.progress);
+  PromptBlock<double> block;
+  for (long first = 0; first < total;) {
+    const int count = static_cast<int>(std::min<long>(config.chunk, total - first));
+    auto start = std::chrono::steady_clock::now();
+    const std::vector<std::int32_t> fp = config.arith == BatchArith::float32
+                                             ? float_predictions<float>(source, model, first, count, config.threads)
+                                             : float_predictions<double>(source, model, first, count, config.threads);
+    r.float_seconds += since(start);
+    start = std::chrono::steady_clock::now();
+    source.fill(first, count, block);  // doubles: exact when the source's inputs are doubles
+    std::vector<char> exact(count, source.inputs_are_doubles() ? 1 : 0);
+    if (!source.inputs_are_doubles())
+      parallel_for(count, config.threads, [&](int, int i) { exact[i] = all_doubles(source.exact(first + i)); });
+    for (char e : exact) r.inputs_not_doubles += !e;
+    parallel_for(count, config.threads, [&](int t, int i) {
+      PromptCertificate& c = r.prompts[first + i];
+      c.float_prediction = fp[i];
+      if (!exact[i]) return;
+      IntervalOutputs outs;
+      outs.depth_margins = depth_margins[t].data();
+      const IntervalVerdict v =
+          certify_prompt(view, N, block.X.data() + static_cast<long>(i) * N * d, block.labels.data() + static_cast<long>(i) * N,
+                         block.probe.data() + static_cast<long>(i) * d, block.probe_label[i], workspace[t].data(), outs);
+      c.prediction = v.prediction;
+      c.lo = v.margin.lo;
+      c.hi = v.margin.hi;
+      c.status = v.certified && !v.error ? CertStatus::certified : CertStatus::undecided;
+      if (v.error) return;
+      for (int k = 0; k < L1; ++k) depth_counts[t][k] += depth_margins[t][k].lo > 0;
+    });
+    r.interval_seconds += since(start);
+    if (config.escalate) {
+      start = std::chrono::steady_clock::now();
+      std::vector<int> todo;
+      for (int i = 0; i < count; ++i)
+        if (r.prompts[first + i].status == CertStatus::undecided) todo.push_back(i);
+      parallel_for(static_cast<int>(todo.size()), config.threads, [&](int, int j) {
+        PromptCertificate& c = r.prompts[first + todo[j]];
+        const ArbMargin a = certify_with_arb(source.exact(first + todo[j]), model, config.start_bits, config.max_bits);
+        c.tried_arb = true;
+        c.prediction = a.prediction;
+        c.lo = a.lo;
+        c.hi = a.hi;
+        c.bits = a.bits;
+        c.status = a.certified ? CertStatus::escalated : CertStatus::undecided;
+      });
+      r.arb_runs += static_cast<long>(todo.size());
+      r.arb_seconds += since(start);
+    }
+    first += count;
+    progress.update(first);
+  }
+  progress.finish();
+  for (int t = 0; t < config.threads; ++t)
+    for (int k = 0; k < L1; ++k) r.decided_float64_by_depth[k] += depth_counts[t][k];
+  for (const PromptCertificate& c : r.prompts) {
+    r.certified += c.status == CertStatus::certified;
+    r.escalated += c.status == CertStatus::escalated;
+    r.undecided += c.status == CertStatus::undecided;
+    r.flips += c.flipped();
+  }
+  r.seconds = progress.elapsed();
+  return r;
+}
+
+}  // namespace iclcert::gpu

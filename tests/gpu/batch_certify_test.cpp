@@ -1,0 +1,132 @@
+// batch --certify's driver (gpu/batch_certify.hpp): the float64 interval tier, the
+// escalation to Arb and the summary, each checked against a second computation.
+#include "batch_test_support.hpp"
+
+#include "gpu/batch_certify.hpp"
+#include "numerics/interval_arb.hpp"
+#include "numerics/precision.hpp"
+#include "numerics/recursion.hpp"
+#include "numerics/rigorous.hpp"
+
+#include <gtest/gtest.h>
+
+namespace iclcert::gpu::testing {
+namespace {
+
+Model reduced(const char* beta, const char* gamma, const char* alpha, const char* alpha_label, int layers,
+              Kernel kernel) {
+  Model m;
+  m.kernel = kernel;
+  for (int l = 0; l < layers; ++l)
+    m.layers.push_back(ReducedLayer<Rational>{coeffs(beta, gamma, alpha, alpha_label), std::nullopt});
+  return m;
+}
+
+CertifyConfig quiet(int threads) {
+  CertifyConfig c;
+  c.threads = threads;
+  c.progress = false;
+  c.chunk = 7;  // several chunks
+  return c;
+}
+
+// Every certified prediction is Arb's certified prediction (256 bits, computed
+// here on its own), and the reported enclosure contains Arb's margin midpoint.
+TEST(BatchCertify, CertifiedPredictionsAreArbs) {
+  SamplerOptions o;
+  o.d = 4;
+  o.C = 3;
+  o.N = 12;
+  const auto source = prompts_from_sampler(o, 40, 2);
+  for (const Model& model : {mixed_model(Kernel::softmax), dense_model(Kernel::linear, 4, 3)}) {
+    const CertifyReport r = run_certify(*source, model, quiet(2));
+    ASSERT_EQ(r.prompts.size(), 40u);
+    EXPECT_EQ(r.certified + r.escalated + r.undecided, 40);
+    EXPECT_GT(r.certified, 30);
+    WorkingPrecision precision(256);
+    for (long k = 0; k < 40; ++k) {
+      const PromptCertificate& c = r.prompts[k];
+      if (c.status == CertStatus::undecided) continue;
+      const Trace<ArbBall> t = run_recursion<ArbBall>(source->exact(k), model);
+      const State<ArbBall>& s = t.entries.back().state;
+      const auto y = s.y(s.probe_row());
+      EXPECT_EQ(certified_prediction<ArbBall>(y), c.prediction) << k;
+      double margin = 1e300;
+      for (int cl = 0; cl < 3; ++cl)
+        if (cl != c.prediction)
+          margin = std::min(margin, ScalarTraits<ArbBall>::to_double(y[c.prediction] - y[cl]));
+      EXPECT_LE(c.lo, margin * (1 + 1e-12)) << k;
+      EXPECT_GE(c.hi, margin * (1 - 1e-12)) << k;
+      EXPECT_GT(c.lo, 0) << k;
+    }
+  }
+}
+
+// alpha' = 0: the probe's label block stays 0, every class ties, and no tier may
+// certify; escalation tries Arb on every prompt (up to --max-prec) and still says
+// undecided; without escalation Arb never runs.
+TEST(BatchCertify, TiesStayUndecided) {
+  SamplerOptions o;
+  o.d = 3;
+  o.C = 3;
+  o.N = 8;
+  const auto source = prompts_from_sampler(o, 10, 1);
+  const Model model = reduced("1/2", "1", "1/2", "0", 2, Kernel::softmax);
+  CertifyConfig c = quiet(2);
+  c.max_bits = 256;
+  const CertifyReport r = run_certify(*source, model, c);
+  EXPECT_EQ(r.undecided, 10);
+  EXPECT_EQ(r.arb_runs, 10);
+  for (const PromptCertificate& p : r.prompts) {
+    EXPECT_TRUE(p.tried_arb);
+    EXPECT_EQ(p.bits, 256);
+    EXPECT_LE(p.lo, 0);
+    EXPECT_GE(p.hi, 0);
+    EXPECT_FALSE(p.flipped());
+  }
+  c.escalate = false;
+  const CertifyReport n = run_certify(*source, model, c);
+  EXPECT_EQ(n.undecided, 10);
+  EXPECT_EQ(n.arb_runs, 0);
+}
+
+// A linear model whose values outgrow float64 (beta = 4, 8 layers): float64
+// intervals leave some prompts undecided and Arb certifies some of those; the
+// counts add up, and the per-depth fractions never exceed the prompts.
+TEST(BatchCertify, EscalationDecidesWhatFloat64Cannot) {
+  SamplerOptions o;
+  o.d = 4;
+  o.C = 3;
+  o.N = 16;
+  const auto source = prompts_from_sampler(o, 20, 2);
+  const Model model = reduced("4", "4", "1", "1", 8, Kernel::linear);
+  CertifyConfig c = quiet(2);
+  c.max_bits = 1024;
+  const CertifyReport r = run_certify(*source, model, c);
+  EXPECT_GT(r.arb_runs, 0);
+  EXPECT_GT(r.escalated, 0);
+  EXPECT_EQ(r.certified + r.escalated + r.undecided, 20);
+  EXPECT_EQ(r.arb_runs, r.escalated + r.undecided);
+  for (long v : r.decided_float64_by_depth) EXPECT_LE(v, 20);
+  WorkingPrecision precision(1024);
+  for (long k = 0; k < 20; ++k)
+    if (r.prompts[k].status == CertStatus::escalated) {
+      const Trace<ArbBall> t = run_recursion<ArbBall>(source->exact(k), model);
+      const State<ArbBall>& s = t.entries.back().state;
+      EXPECT_EQ(certified_prediction<ArbBall>(s.y(s.probe_row())), r.prompts[k].prediction) << k;
+    }
+}
+
+// Prompts whose inputs are not doubles (decimals) skip the float64 tier.
+TEST(BatchCertify, DecimalInputsGoToArb) {
+  std::vector<Prompt> prompts = sampled_prompts(3, 2, 2, 5, 9);
+  for (Prompt& p : prompts) p.X(0, 0) = q("1/10");
+  const auto source = prompts_from_list(prompts, "test");
+  const CertifyReport r = run_certify(*source, reduced("1/4", "1", "1/2", "1/2", 2, Kernel::softmax), quiet(1));
+  EXPECT_EQ(r.inputs_not_doubles, 3);
+  EXPECT_EQ(r.arb_runs, 3);
+  EXPECT_EQ(r.certified, 0);
+}
+
+}  // namespace
+}  // namespace iclcert::gpu::testing
