@@ -1,4 +1,8 @@
 // CPU backend: the kernel's per-prompt functions over the prompts of a block.
+// On the host, run_prompt's attention is batch_kernel.hpp's register-blocked
+// panels (host_attention: the same operations per query column, in the same
+// order, tiled for the vector registers and the L1 cache), and a final-only
+// run's last layer computes only the probe's columns.
 //
 // run_range is compiled three times (x86-64-v4 with AVX-512, v3 with AVX2, and the
 // baseline) and the loader picks the best the machine supports; `flatten` inlines
@@ -9,6 +13,7 @@
 #include "gpu/batch_backend.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 namespace iclcert::gpu {
@@ -53,11 +58,20 @@ ICLCERT_CPU_CLONES void run_range_double(const RangeJob<double>& job, int begin,
   for (int b = begin; b < end; ++b) run_one(job, b, workspace);
 }
 
+// Prompts are handed out in chunks of kChunk from a shared counter, so a thread
+// slowed by other load on the machine takes fewer: each prompt is still computed
+// by one thread alone, so the values do not depend on who takes what.
+inline constexpr int kChunk = 32;
+
 template <class T>
-void run_range(const RangeJob<T>& job, int begin, int end) {
+void run_chunks(const RangeJob<T>& job, std::atomic<int>& next) {
   std::vector<T> workspace(workspace_size(job.block->d, job.block->C, job.block->N));
-  if constexpr (sizeof(T) == sizeof(float)) run_range_float(job, begin, end, workspace.data());
-  else run_range_double(job, begin, end, workspace.data());
+  const int count = job.block->count;
+  for (int begin = next.fetch_add(kChunk); begin < count; begin = next.fetch_add(kChunk)) {
+    const int end = std::min(count, begin + kChunk);
+    if constexpr (sizeof(T) == sizeof(float)) run_range_float(job, begin, end, workspace.data());
+    else run_range_double(job, begin, end, workspace.data());
+  }
 }
 
 }  // namespace
@@ -67,17 +81,14 @@ void run_block_cpu(const ModelView<T>& model, const PromptBlock<T>& block, Detai
                    BlockOutput<T>& out) {
   out.prepare(block, model.layers, detail);
   const RangeJob<T> job{&model, &block, detail, &out};
-  threads = std::max(1, std::min(threads, block.count));
+  threads = std::max(1, std::min(threads, (block.count + kChunk - 1) / kChunk));
+  std::atomic<int> next{0};
   if (threads == 1) {
-    run_range(job, 0, block.count);
+    run_chunks(job, next);
     return;
   }
   std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    const int begin = static_cast<int>(static_cast<long>(block.count) * t / threads);
-    const int end = static_cast<int>(static_cast<long>(block.count) * (t + 1) / threads);
-    pool.emplace_back([&job, begin, end] { run_range(job, begin, end); });
-  }
+  for (int t = 0; t < threads; ++t) pool.emplace_back([&job, &next] { run_chunks(job, next); });
   for (auto& th : pool) th.join();
 }
 

@@ -182,6 +182,7 @@ inline Pack<T> pack_max(const Pack<T>& a, const Pack<T>& b) {  // a > b ? a : b,
   return a > b ? a : b;
 }
 #define ICLCERT_UNROLL _Pragma("GCC unroll 16")
+#define ICLCERT_HOST_PANELS 1  // the host's register-blocked attention below
 #else
 template <class T>
 inline constexpr int kPackLanes = kLanes;
@@ -345,6 +346,273 @@ ICLCERT_HD inline void transform(const T* M, const T* ZT, int D, int P, T* out) 
   for_panels(P, [&]<int G>(int b) { transform_panel<G>(M, ZT, D, P, b, out); });
 }
 
+// The columns a layer computes: [begin, end). Every layer but a final-only run's
+// last needs all N + 1 token columns; that last layer only needs the probe's.
+struct Columns {
+  int begin, end;
+};
+
+#ifdef ICLCERT_HOST_PANELS
+// ---- The host's attention: register-blocked panels (gpu/batch_cpu.cpp runs it).
+//
+// The same per-lane operations in the same order as score_panel, softmax_columns
+// and aggregate_panel above (each query column's sums run over k or i in
+// sequence; no FMA; the kernel's exp, lane by lane), so the same values bit for
+// bit. What differs is only how the work is tiled, which never touches the order
+// of a sum:
+// * a panel is one, two, three or four 64-byte packs of query columns, or for the
+//   last few columns a single 16-, 32- or 64-byte pack: the N + 1 = 65 columns of
+//   the benchmark take 4 packs of 16 floats and one of 4 (not 5 packs of 16), and
+//   a final-only run's last layer takes only the 4 floats around the probe;
+// * the score loop computes KB keys at once and the aggregate KB features at once
+//   (KB x NP accumulators in registers): one load of a pack of queries (weights)
+//   feeds KB products, so the loop is bound by the multiplies and adds instead of
+//   the loads;
+// * score, softmax and aggregate run panel by panel, so a panel's weights
+//   (n_keys x 64 floats) stay in the L1 cache between the three;
+// * the exp runs on whole packs (pack_exp below: kernel_exp's operations on
+//   every lane).
+template <class T, int Bytes>
+struct HostVecOf {
+  typedef T type __attribute__((vector_size(Bytes)));
+};
+template <class T, int Bytes>
+using HostVec = typename HostVecOf<T, Bytes>::type;
+
+template <class V, class T>
+inline V vec_load(const T* p) {
+  V r;
+  std::memcpy(&r, p, sizeof r);
+  return r;
+}
+template <class V, class T>
+inline void vec_store(T* p, const V& a) {
+  std::memcpy(p, &a, sizeof a);
+}
+template <class V, class T>
+inline V vec_splat(T s) {
+  V r;
+  for (int l = 0; l < static_cast<int>(sizeof(V) / sizeof(T)); ++l) r[l] = s;
+  return r;
+}
+
+// kernel_exp<T> on every lane of M packs: the same operations in the same order
+// for each lane, the M packs' steps interleaved so that their Horner chains (a
+// multiply and an add per degree, each waiting for the last) overlap.
+template <class T, int Bytes, int M>
+inline void packs_exp(HostVec<T, Bytes> (&x)[M]) {
+  using K = ExpConstants<T>;
+  using V = HostVec<T, Bytes>;
+  using Bits = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  using I = HostVec<Bits, Bytes>;
+  const V lo = vec_splat<V>(K::kLo), zero = vec_splat<V>(T(0));
+  const double inv_factorial[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
+                                    1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800,
+                                    1.0 / 479001600, 1.0 / 6227020800.0};
+  V n[M], r[M], p[M];
+  ICLCERT_UNROLL
+  for (int e = 0; e < M; ++e) {
+    x[e] = x[e] < lo ? lo : (x[e] > zero ? zero : x[e]);
+    const V shifted = x[e] * K::kLog2e + K::kRound;
+    n[e] = shifted - K::kRound;
+    r[e] = (x[e] - n[e] * K::kLn2Hi) - n[e] * K::kLn2Lo;
+    p[e] = vec_splat<V>(static_cast<T>(inv_factorial[K::kDegree]));
+  }
+  for (int k = K::kDegree - 1; k >= 0; --k) {
+    const T c = static_cast<T>(inv_factorial[k]);
+    ICLCERT_UNROLL
+    for (int e = 0; e < M; ++e) p[e] = p[e] * r[e] + c;
+  }
+  ICLCERT_UNROLL
+  for (int e = 0; e < M; ++e) {
+    // 2^n through the exponent bits, as power_of_two (n is an integer: the conversion is exact).
+    const I bits = (__builtin_convertvector(n[e], I) + static_cast<Bits>(K::kBias)) << K::kMantissa;
+    V scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    x[e] = p[e] * scale;
+  }
+}
+
+// Keys per score block and features per aggregate block for a panel of NP packs:
+// KB x NP accumulators, at most 16 of the 32 vector registers.
+template <int NP>
+inline constexpr int kHostBlock = NP >= 3 ? 4 : 8;
+
+// ST[i * P + b..] for keys i0.. in blocks of KB, then the remainder in halves;
+// m becomes the running max of the keys' scores in key order (softmax_columns'
+// m = s_0, then m = s_i > m ? s_i : m).
+template <class T, int Bytes, int NP, int KB>
+inline void host_scores(const T* KT, const T* QT, int D, int P, int n_keys, int i0, int b, T* ST,
+                        HostVec<T, Bytes> (&m)[NP]) {
+  using V = HostVec<T, Bytes>;
+  constexpr int PL = Bytes / sizeof(T);
+  for (; i0 + KB <= n_keys; i0 += KB) {
+    V acc[KB][NP];
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) {
+      const V q = vec_load<V>(QT + b + g * PL);
+      ICLCERT_UNROLL
+      for (int u = 0; u < KB; ++u) acc[u][g] = q * KT[i0 + u];
+    }
+    for (int k = 1; k < D; ++k) {
+      const T* kr = KT + static_cast<long>(k) * P + i0;
+      const T* qr = QT + static_cast<long>(k) * P + b;
+      ICLCERT_UNROLL
+      for (int g = 0; g < NP; ++g) {
+        const V q = vec_load<V>(qr + g * PL);
+        ICLCERT_UNROLL
+        for (int u = 0; u < KB; ++u) acc[u][g] = acc[u][g] + q * kr[u];
+      }
+    }
+    ICLCERT_UNROLL
+    for (int u = 0; u < KB; ++u)
+      ICLCERT_UNROLL
+      for (int g = 0; g < NP; ++g) {
+        vec_store(ST + static_cast<long>(i0 + u) * P + b + g * PL, acc[u][g]);
+        m[g] = i0 + u == 0 ? acc[u][g] : (acc[u][g] > m[g] ? acc[u][g] : m[g]);
+      }
+  }
+  if constexpr (KB > 1) host_scores<T, Bytes, NP, KB / 2>(KT, QT, D, P, n_keys, i0, b, ST, m);
+}
+
+// w_i = exp(s_i - m) in place, sum = ((0 + w_0) + w_1) + ... in key order
+// (softmax_columns' order); R keys at a time, so that about 8 exps are in flight.
+template <class T, int Bytes, int NP, int R>
+inline void host_exp_rows(T* ST, int P, int n_keys, int i, int b, const HostVec<T, Bytes> (&m)[NP],
+                          HostVec<T, Bytes> (&sum)[NP]) {
+  using V = HostVec<T, Bytes>;
+  constexpr int PL = Bytes / sizeof(T);
+  for (; i + R <= n_keys; i += R) {
+    V x[R * NP];
+    ICLCERT_UNROLL
+    for (int u = 0; u < R; ++u)
+      ICLCERT_UNROLL
+      for (int g = 0; g < NP; ++g) x[u * NP + g] = vec_load<V>(ST + static_cast<long>(i + u) * P + b + g * PL) - m[g];
+    packs_exp<T, Bytes, R * NP>(x);
+    ICLCERT_UNROLL
+    for (int u = 0; u < R; ++u)
+      ICLCERT_UNROLL
+      for (int g = 0; g < NP; ++g) {
+        vec_store(ST + static_cast<long>(i + u) * P + b + g * PL, x[u * NP + g]);
+        sum[g] = sum[g] + x[u * NP + g];
+      }
+  }
+  if constexpr (R > 1) host_exp_rows<T, Bytes, NP, 1>(ST, P, n_keys, i, b, m, sum);
+}
+
+// AGG[k * P + b..] = sum_i A[i][.] VT[k][i] for KB features from k0. With Divide,
+// the weights are first divided by their column's sum (softmax_columns' last
+// step, or the linear kernel's 1 / n_keys) and stored back: the divider works in
+// the shadow of the block's multiplies and adds.
+template <class T, int Bytes, int NP, int KB, bool Divide>
+inline void host_aggregate_block(T* A, const T* VT, int P, int n_keys, int k0, int b, T* AGG,
+                                 const HostVec<T, Bytes> (&sum)[NP]) {
+  using V = HostVec<T, Bytes>;
+  constexpr int PL = Bytes / sizeof(T);
+  V acc[KB][NP];
+  ICLCERT_UNROLL
+  for (int u = 0; u < KB; ++u)
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) acc[u][g] = V{};
+  const T* vk = VT + static_cast<long>(k0) * P;
+  for (int i = 0; i < n_keys; ++i) {
+    T* a = A + static_cast<long>(i) * P + b;
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) {
+      V w = vec_load<V>(a + g * PL);
+      if constexpr (Divide) {
+        w = w / sum[g];
+        vec_store(a + g * PL, w);
+      }
+      ICLCERT_UNROLL
+      for (int u = 0; u < KB; ++u) acc[u][g] = acc[u][g] + w * vk[static_cast<long>(u) * P + i];
+    }
+  }
+  ICLCERT_UNROLL
+  for (int u = 0; u < KB; ++u)
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) vec_store(AGG + static_cast<long>(k0 + u) * P + b + g * PL, acc[u][g]);
+}
+
+// Features k0.. in blocks of KB, then the remainder in halves; the first block
+// (k0 = 0) divides the weights.
+template <class T, int Bytes, int NP, int KB>
+inline void host_aggregate(T* A, const T* VT, int D, int P, int n_keys, int k0, int b, T* AGG,
+                           const HostVec<T, Bytes> (&sum)[NP]) {
+  for (; k0 + KB <= D; k0 += KB) {
+    if (k0 == 0) host_aggregate_block<T, Bytes, NP, KB, true>(A, VT, P, n_keys, k0, b, AGG, sum);
+    else host_aggregate_block<T, Bytes, NP, KB, false>(A, VT, P, n_keys, k0, b, AGG, sum);
+  }
+  if constexpr (KB > 1) host_aggregate<T, Bytes, NP, KB / 2>(A, VT, D, P, n_keys, k0, b, AGG, sum);
+}
+
+// Weights and aggregate of one panel: the queries' columns b.. of W and AGG.
+template <class T, int Bytes, int NP>
+inline void host_attend_panel(const T* QT, const T* KT, const T* VT, int D, int P, int n_keys, int softmax, int b,
+                              T* W, T* AGG) {
+  using V = HostVec<T, Bytes>;
+  V m[NP], sum[NP];
+  ICLCERT_UNROLL
+  for (int g = 0; g < NP; ++g) m[g] = V{};  // set from the first key's scores
+  host_scores<T, Bytes, NP, kHostBlock<NP>>(KT, QT, D, P, n_keys, 0, b, W, m);
+  if (softmax) {
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) sum[g] = V{};
+    host_exp_rows<T, Bytes, NP, NP >= 3 ? 2 : 8 / NP>(W, P, n_keys, 0, b, m, sum);
+  } else {
+    ICLCERT_UNROLL
+    for (int g = 0; g < NP; ++g) sum[g] = vec_splat<V>(static_cast<T>(n_keys));
+  }
+  host_aggregate<T, Bytes, NP, kHostBlock<NP>>(W, VT, D, P, n_keys, 0, b, AGG, sum);
+}
+
+// The panels covering [cols.begin, cols.end): runs of up to four 64-byte packs,
+// then the rest in one pack of 16, 32 or 64 bytes. A pack never reaches past the
+// padded width P (cols.begin is a multiple of the pack it starts, P of 16 elements).
+template <class T>
+inline void host_attention(const T* QT, const T* KT, const T* VT, int D, int P, int n_keys, int softmax,
+                           Columns cols, T* W, T* AGG) {
+  constexpr int L = 64 / sizeof(T);
+  auto panel = [&]<int Bytes, int NP>(int b) {
+    host_attend_panel<T, Bytes, NP>(QT, KT, VT, D, P, n_keys, softmax, b, W, AGG);
+  };
+  int b = cols.begin;
+  for (; b + 4 * L <= cols.end; b += 4 * L) panel.template operator()<64, 4>(b);
+  switch ((cols.end - b) / L) {
+    case 3: panel.template operator()<64, 3>(b); b += 3 * L; break;
+    case 2: panel.template operator()<64, 2>(b); b += 2 * L; break;
+    case 1: panel.template operator()<64, 1>(b); b += L; break;
+    default: break;
+  }
+  const long rest = static_cast<long>(cols.end - b) * static_cast<long>(sizeof(T));
+  if (rest <= 0) return;
+  if (rest <= 16) panel.template operator()<16, 1>(b);
+  else if (rest <= 32) panel.template operator()<32, 1>(b);
+  else panel.template operator()<64, 1>(b);
+}
+#endif
+
+// All N + 1 token columns (the device: all P, padding included, as one GPU thread runs them).
+ICLCERT_HD inline Columns every_column(int N) {
+#ifdef ICLCERT_HOST_PANELS
+  return {0, N + 1};
+#else
+  return {0, padded_tokens(N)};
+#endif
+}
+
+// The columns a final-only last layer computes: on the host the 16 bytes around
+// the probe column N (the narrowest pack; 4 floats or 2 doubles); elsewhere all.
+template <class T>
+ICLCERT_HD inline Columns probe_column(int N) {
+#ifdef ICLCERT_HOST_PANELS
+  constexpr int step = 16 / static_cast<int>(sizeof(T));
+  return {N / step * step, N + 1};
+#else
+  return every_column(N);
+#endif
+}
+
 // Scratch of one prompt, carved from its workspace.
 template <class T>
 struct Scratch {
@@ -367,14 +635,20 @@ ICLCERT_HD inline Scratch<T> carve(T* ws, int d, int C, int N) {
   return s;
 }
 
-// One head: A = weights of the scores KT^T QT; AGG = VT A. Returns the probe
-// column's attention mass on the training keys of class probe_label.
+// One head: A = weights of the scores KT^T QT; AGG = VT A, for the query columns
+// cols (on the device all P). Returns the probe column's attention mass on the
+// training keys of class probe_label.
 template <class T>
 ICLCERT_HD inline T attend_head(const Scratch<T>& s, const T* QT, const T* KT, const T* VT, int D, int N, int P,
-                                int n_keys, int softmax, const std::int32_t* labels, int probe_label) {
+                                int n_keys, int softmax, const std::int32_t* labels, int probe_label, Columns cols) {
+#ifdef ICLCERT_HOST_PANELS
+  host_attention(QT, KT, VT, D, P, n_keys, softmax, cols, s.weights, s.agg);
+#else
+  (void)cols;
   score_matrix(KT, QT, D, P, n_keys, s.weights);
   weight_matrix(s.weights, P, n_keys, softmax);
   aggregate_matrix(s.weights, VT, D, P, n_keys, s.agg);
+#endif
   T probe_mass = T(0);
   if (probe_label >= 0)
     for (int i = 0; i < N; ++i)
@@ -382,11 +656,12 @@ ICLCERT_HD inline T attend_head(const Scratch<T>& s, const T* QT, const T* KT, c
   return probe_mass;
 }
 
-// Layer l from s.Z into s.next (then swapped by the caller); returns the mean over
-// heads of the probe's same-class attention mass.
+// Layer l from s.Z into s.next (then swapped by the caller), the token columns
+// cols of s.next (the others are left as they were: never read); returns the mean
+// over heads of the probe's same-class attention mass.
 template <class T>
 ICLCERT_HD inline T apply_layer(const ModelView<T>& m, int l, const Scratch<T>& s, int N,
-                                const std::int32_t* labels, int probe_label) {
+                                const std::int32_t* labels, int probe_label, Columns cols) {
   const int d = m.d, D = m.d + m.C, P = padded_tokens(N);
   const int n_keys = m.probe_is_key ? N + 1 : N;
   const T* c = m.coeffs + m.offset[l];
@@ -397,26 +672,28 @@ ICLCERT_HD inline T apply_layer(const ModelView<T>& m, int l, const Scratch<T>& 
       const T train = k < d ? c[0] : c[1], probe = k < d ? c[4] : c[5];
       const T* z = s.Z + static_cast<long>(k) * P;
       T* q = s.keys + static_cast<long>(k) * P;
-      for (int j = 0; j < P; ++j) q[j] = (j == N ? probe : train) * z[j];
+      for (int j = cols.begin; j < cols.end; ++j) q[j] = (j == N ? probe : train) * z[j];
     }
-    const T mass = attend_head(s, s.keys, s.Z, s.Z, D, N, P, n_keys, m.softmax, labels, probe_label);
+    const T mass = attend_head(s, s.keys, s.Z, s.Z, D, N, P, n_keys, m.softmax, labels, probe_label, cols);
     for (int k = 0; k < D; ++k) {
       const T train = k < d ? c[2] : c[3], probe = k < d ? c[6] : c[7];
       const T* z = s.Z + static_cast<long>(k) * P;
       const T* a = s.agg + static_cast<long>(k) * P;
       T* o = s.next + static_cast<long>(k) * P;
-      for (int j = 0; j < P; ++j) o[j] = z[j] + (j == N ? probe : train) * a[j];
+      for (int j = cols.begin; j < cols.end; ++j) o[j] = z[j] + (j == N ? probe : train) * a[j];
     }
     return mass;
   }
-  for (long e = 0; e < static_cast<long>(D) * P; ++e) s.next[e] = s.Z[e];
+  for (int k = 0; k < D; ++k)
+    for (int j = cols.begin; j < cols.end; ++j) s.next[static_cast<long>(k) * P + j] = s.Z[static_cast<long>(k) * P + j];
   T mass = T(0);
   for (int h = 0; h < m.heads[l]; ++h) {
     const T* S = c + 2L * h * D * D;
     transform(S, s.Z, D, P, s.keys);
     transform(S + static_cast<long>(D) * D, s.Z, D, P, s.values);
-    mass += attend_head(s, s.Z, s.keys, s.values, D, N, P, n_keys, m.softmax, labels, probe_label);
-    for (long e = 0; e < static_cast<long>(D) * P; ++e) s.next[e] += s.agg[e];
+    mass += attend_head(s, s.Z, s.keys, s.values, D, N, P, n_keys, m.softmax, labels, probe_label, cols);
+    for (int k = 0; k < D; ++k)
+      for (int j = cols.begin; j < cols.end; ++j) s.next[static_cast<long>(k) * P + j] += s.agg[static_cast<long>(k) * P + j];
   }
   return mass / static_cast<T>(m.heads[l]);
 }
@@ -608,7 +885,7 @@ ICLCERT_HD inline int run_prompt(const ModelView<T>& m, int N, const T* X, const
     LayerRecord<T>& rec = records ? records[t] : last;
     compute_record(s, m.d, m.C, N, labels, probe_label, rec);
     if (t == m.layers) return rec.prediction;
-    const T mass = apply_layer(m, t, s, N, labels, probe_label);
+    const T mass = apply_layer(m, t, s, N, labels, probe_label, every_column(N));
     if (probe_label >= 0) rec.probe_attention_same_class = mass;
     T* tmp = s.Z;
     s.Z = s.next;
@@ -627,7 +904,8 @@ ICLCERT_HD inline int run_prompt_final(const ModelView<T>& m, int N, const T* X,
   const int P = padded_tokens(N);
   load_prompt(m, s, N, X, labels, probe);
   for (int t = 0; t < m.layers; ++t) {
-    apply_layer(m, t, s, N, labels, -1);
+    // The last layer's output is only read at the probe column.
+    apply_layer(m, t, s, N, labels, -1, t + 1 < m.layers ? every_column(N) : probe_column<T>(N));
     T* tmp = s.Z;
     s.Z = s.next;
     s.next = tmp;
