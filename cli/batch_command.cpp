@@ -122,10 +122,10 @@ int batch_certify(const BatchOptions& o, const gpu::PromptSource& source, const 
     throw std::invalid_argument("--certify and --validate: choose one (--certify certifies every prompt's prediction)");
   gpu::BatchConfig backend;
   set_batch_backend(o.arith, o.device, backend);
-  if (backend.device == gpu::DeviceChoice::cuda)
-    std::fprintf(stderr, "iclcert batch: --certify runs on the CPU in this version (the interval kernel has no CUDA "
-                         "launcher yet); %d threads\n", threads);
+  backend.threads = threads;
   gpu::CertifyConfig config;
+  // The float64 interval tier on a GPU when one is chosen; float predictions and Arb on the CPU.
+  config.use_cuda = gpu::choose_backend(backend, "iclcert batch --certify").first;
   config.arith = backend.arith;
   config.threads = threads;
   config.chunk = o.chunk;

@@ -365,7 +365,30 @@ int check_command(const CheckOptions& o, const CLI::App& cmd) {
   return claims::exit_status(c.report.verdict);
 }
 
+CheckOptions point_options(const PointCheck& c) {
+  CheckOptions o;
+  o.claim = c.claim;
+  o.metric = c.metric;
+  o.instance.sample = c.sample;
+  o.instance.seed = c.seed;
+  o.prec = c.prec;
+  o.max_prec = c.max_prec;
+  return o;
+}
+
 }  // namespace
+
+void check_point_limits(const PointCheck& c) { check_limits(point_options(c)); }
+
+ClaimReport check_point(const PointCheck& c, const Prompt& p, const Model& m) {
+  const CheckOptions o = point_options(c);
+  return check(o, p, m, checking_arithmetic(o));
+}
+
+Json point_verdict_file(const PointCheck& c, const ClaimReport& r, const Prompt& p, const Model& m, double seconds) {
+  const CheckOptions o = point_options(c);
+  return verdict_json(r, o, p, m, arithmetic_text(o, checking_arithmetic(o), r.precision_bits), seconds);
+}
 
 std::function<int()> register_check(CLI::App& app) {
   auto o = std::make_shared<CheckOptions>();

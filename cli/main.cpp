@@ -6,6 +6,7 @@
 #include "cli/extract_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/sample_command.hpp"
+#include "cli/sweep_command.hpp"
 #ifdef ICLCERT_HAVE_PROPERTIES
 #include "cli/fuzz_command.hpp"
 #endif
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   actions["batch"] = iclcert::cli::register_batch(app);
   actions["extract"] = iclcert::cli::register_extract(app);
   actions["compare"] = iclcert::cli::register_compare(app);
+  actions["sweep"] = iclcert::cli::register_sweep(app);
 #ifdef ICLCERT_HAVE_PROPERTIES
   actions["fuzz"] = iclcert::cli::register_fuzz(app);
 #endif

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gpu/batch_kernel.hpp"
+#include "gpu/interval_certify.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -121,6 +122,13 @@ void run_block_columns_emulated(const ModelView<T>& model, const PromptBlock<T>&
                                 int team_prompts, BlockOutput<T>& out);
 
 bool model_has_dense_layer(const int* kind, int layers);
+
+// The float64 interval tier (interval_certify.hpp) on the GPU: certify_prompt for
+// every prompt of the block, one thread per prompt, with the device's directed
+// rounding. verdicts: one per prompt; depth_margins (when not null): L + 1 per
+// prompt. Returns "" on success, else why not (no CUDA, no device, a CUDA error).
+std::string certify_block_cuda(const ModelView<Iv>& model, const PromptBlock<double>& block,
+                               std::vector<IntervalVerdict>& verdicts, std::vector<Iv>* depth_margins);
 
 // Number of CUDA devices; 0 with the reason in `why` when there is none (no
 // driver, no GPU, or a build without CUDA).

@@ -135,10 +135,26 @@ CertifyReport run_certify(const PromptSource& source, const Model& model, const 
     if (!source.inputs_are_doubles())
       parallel_for(count, config.threads, [&](int, int i) { exact[i] = all_doubles(source.exact(first + i)); });
     for (char e : exact) r.inputs_not_doubles += !e;
+    std::vector<IntervalVerdict> device_verdicts;
+    std::vector<Iv> device_margins;
+    if (config.use_cuda) {
+      const std::string error = certify_block_cuda(view, block, device_verdicts, &device_margins);
+      if (!error.empty()) throw std::runtime_error("CUDA backend: " + error);
+    }
     parallel_for(count, config.threads, [&](int t, int i) {
       PromptCertificate& c = r.prompts[first + i];
       c.float_prediction = fp[i];
       if (!exact[i]) return;
+      if (config.use_cuda) {
+        const IntervalVerdict& v = device_verdicts[i];
+        c.prediction = v.prediction;
+        c.lo = v.margin.lo;
+        c.hi = v.margin.hi;
+        c.status = v.certified && !v.error ? CertStatus::certified : CertStatus::undecided;
+        if (!v.error)
+          for (int k = 0; k < L1; ++k) depth_counts[t][k] += device_margins[static_cast<long>(i) * L1 + k].lo > 0;
+        return;
+      }
       IntervalOutputs outs;
       outs.depth_margins = depth_margins[t].data();
       const IntervalVerdict v =

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 
 namespace iclcert::gpu {
 namespace {
@@ -94,6 +95,18 @@ __global__ void sample_kernel(std::uint64_t seed, long first, int count, int d, 
                                         X + i * N * d, labels + i * N, probe + i * d, probe_label + i, s);
     undecided[i] = ok ? 0 : 1;
   }
+}
+
+// The interval tier, one thread per prompt (issue 13); its workspace in global memory.
+__global__ void certify_kernel(ModelView<Iv> m, int count, int N, int d, const double* X, const std::int32_t* labels,
+                               const double* probe, const std::int32_t* probe_label, Iv* workspace, long ws_size,
+                               IntervalVerdict* verdicts, Iv* depth_margins) {
+  const int b = blockIdx.x * blockDim.x + threadIdx.x;
+  if (b >= count) return;
+  IntervalOutputs out;
+  if (depth_margins) out.depth_margins = depth_margins + static_cast<long>(b) * (m.layers + 1);
+  verdicts[b] = certify_prompt(m, N, X + static_cast<long>(b) * N * d, labels + static_cast<long>(b) * N,
+                               probe + static_cast<long>(b) * d, probe_label[b], workspace + b * ws_size, out);
 }
 
 template <class T, int MAXD>
@@ -478,6 +491,68 @@ template std::string run_block_cuda<float>(const ModelView<float>&, const Prompt
                                            BlockOutput<float>&);
 template std::string run_block_cuda<double>(const ModelView<double>&, const PromptBlock<double>&, Detail,
                                             BlockOutput<double>&);
+
+std::string certify_block_cuda(const ModelView<Iv>& host, const PromptBlock<double>& block,
+                               std::vector<IntervalVerdict>& verdicts, std::vector<Iv>* depth_margins) {
+  verdicts.assign(block.count, IntervalVerdict{});
+  const long L1 = host.layers + 1;
+  if (depth_margins) depth_margins->assign(static_cast<std::size_t>(block.count) * L1, Iv{0, 0});
+  if (block.count == 0) return "";
+  std::vector<void*> ptrs;
+  struct Free {
+    std::vector<void*>& p;
+    ~Free() {
+      for (void* q : p) cudaFree(q);
+    }
+  } release{ptrs};
+  auto alloc = [&](auto*& out, std::size_t n) {
+    void* p = nullptr;
+    check("cudaMalloc", cudaMalloc(&p, std::max<std::size_t>(n, 1) * sizeof(*out)));
+    ptrs.push_back(p);
+    out = static_cast<std::remove_reference_t<decltype(out)>>(p);
+  };
+  auto upload = [&](auto*& out, const auto* in, std::size_t n) {
+    alloc(out, n);
+    if (n) check("upload", cudaMemcpy(out, in, n * sizeof(*in), cudaMemcpyHostToDevice));
+  };
+  try {
+    ModelView<Iv> m = host;
+    int *kind, *heads, *offset;
+    Iv* coeffs;
+    upload(kind, host.kind, host.layers);
+    upload(heads, host.heads, host.layers);
+    upload(offset, host.offset, host.layers);
+    upload(coeffs, host.coeffs, host.coeff_count);
+    m.kind = kind;
+    m.heads = heads;
+    m.offset = offset;
+    m.coeffs = coeffs;
+    double *X, *probe;
+    std::int32_t *labels, *probe_label;
+    upload(X, block.X.data(), block.X.size());
+    upload(labels, block.labels.data(), block.labels.size());
+    upload(probe, block.probe.data(), block.probe.size());
+    upload(probe_label, block.probe_label.data(), block.probe_label.size());
+    const long ws = interval_workspace_size(block.d, block.C, block.N);
+    Iv *workspace, *margins = nullptr;
+    IntervalVerdict* out;
+    alloc(workspace, static_cast<std::size_t>(block.count) * ws);
+    alloc(out, block.count);
+    if (depth_margins) alloc(margins, depth_margins->size());
+    const int threads = 128, blocks = (block.count + threads - 1) / threads;
+    certify_kernel<<<blocks, threads>>>(m, block.count, block.N, block.d, X, labels, probe, probe_label, workspace, ws,
+                                        out, margins);
+    check("certify launch", cudaGetLastError());
+    check("certify kernel", cudaDeviceSynchronize());
+    check("download", cudaMemcpy(verdicts.data(), out, verdicts.size() * sizeof(IntervalVerdict), cudaMemcpyDeviceToHost));
+    if (depth_margins)
+      check("download", cudaMemcpy(depth_margins->data(), margins, depth_margins->size() * sizeof(Iv),
+                                   cudaMemcpyDeviceToHost));
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 int cuda_device_count(std::string& why) {
   int count = 0;

@@ -49,6 +49,11 @@ int CudaPipeline<T>::auto_chunk(int, int, int, int, Detail) {
 template class CudaPipeline<float>;
 template class CudaPipeline<double>;
 
+std::string certify_block_cuda(const ModelView<Iv>&, const PromptBlock<double>&, std::vector<IntervalVerdict>&,
+                               std::vector<Iv>*) {
+  return kNoCuda;
+}
+
 int cuda_device_count(std::string& why) {
   why = "this iclcert was built without CUDA";
   return 0;

@@ -11,6 +11,7 @@
 #include "batch_test_support.hpp"
 
 #include "gpu/batch_run.hpp"
+#include "gpu/interval_model.hpp"
 
 #include <gtest/gtest.h>
 
@@ -172,6 +173,38 @@ TEST(BatchCuda, RunBatchEqualsTheCpuRun) {
         EXPECT_EQ(cpu.layers[t].metrics[m].sum, gpu.layers[t].metrics[m].sum) << t << " " << m;
         EXPECT_EQ(cpu.layers[t].metrics[m].finite, gpu.layers[t].metrics[m].finite) << t << " " << m;
       }
+  }
+}
+
+// The float64 interval tier on the device (directed rounding) against the CPU's
+// (round to nearest plus an outward step): both enclose the same true margins, so
+// the enclosures overlap, and a prediction certified by both is the same class.
+TEST(BatchCuda, IntervalTierAgreesWithTheCpus) {
+  require_gpu();
+  for (const Model& model : {mixed_model(Kernel::softmax), dense_model(Kernel::linear, 4, 3)}) {
+    const std::vector<Prompt> prompts = sampled_prompts(300, 4, 3, 20, 5);
+    const PromptBlock<double> block = block_of<double>(prompts);
+    const BatchModel<Iv> im = make_interval_model(model, 4, 3);
+    std::vector<IntervalVerdict> gpu;
+    std::vector<Iv> margins;
+    ASSERT_EQ(certify_block_cuda(im.view(), block, gpu, &margins), "");
+    std::vector<Iv> ws(interval_workspace_size(4, 3, 20));
+    long both = 0, gpu_certified = 0, cpu_certified = 0;
+    for (int i = 0; i < block.count; ++i) {
+      const IntervalVerdict cpu = certify_prompt(im.view(), 20, block.X.data() + i * 20 * 4, block.labels.data() + i * 20,
+                                                 block.probe.data() + i * 4, block.probe_label[i], ws.data());
+      EXPECT_LE(gpu[i].margin.lo, cpu.margin.hi) << i;
+      EXPECT_LE(cpu.margin.lo, gpu[i].margin.hi) << i;
+      gpu_certified += gpu[i].certified;
+      cpu_certified += cpu.certified;
+      if (gpu[i].certified && cpu.certified) {
+        ++both;
+        EXPECT_EQ(gpu[i].prediction, cpu.prediction) << i;
+      }
+    }
+    std::printf("interval tier: %ld certified on the GPU, %ld on the CPU, %ld by both\n", gpu_certified,
+                cpu_certified, both);
+    EXPECT_GE(both, cpu_certified - 3);
   }
 }
 

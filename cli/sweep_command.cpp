@@ -1,0 +1,406 @@
+#include "cli/sweep_command.hpp"
+
+#include "claims/escalation.hpp"
+#include "cli/arithmetic.hpp"
+#include "cli/check_command.hpp"
+#include "cli/instance.hpp"
+#include "gpu/progress.hpp"
+#include "io/input_error.hpp"
+#include "io/model_io.hpp"
+#include "io/output_file.hpp"
+#include "io/prompt_io.hpp"
+#include "numerics/recursion.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace iclcert::cli {
+namespace {
+
+using claims::ClaimReport;
+using claims::Verdict;
+
+// Limits that keep a typo (COUNT = 1e9) from starting a run of years.
+constexpr long kMaxGridCount = 10000;     // values on one axis
+constexpr long kMaxGridCells = 1000000;   // cells in all
+constexpr long kMaxSweepChecks = 100000000;  // cells x prompts
+
+struct SweepOptions {
+  std::string claim, metric = "fisher", model_file, sample, prompt_file, csv, json, counterexamples;
+  std::vector<std::string> grid;
+  long prompts = 1, threads = 0, prec = 128, max_prec = 1024;
+  std::uint64_t seed = 1;
+  bool no_progress = false;
+};
+
+struct Axis {
+  std::string name;  // beta | gamma | alpha | alpha_label
+  Rational lo, hi;
+  long count = 1;
+  Rational value(long i) const { return count == 1 ? lo : lo + (hi - lo) * Rational(i) / Rational(count - 1); }
+};
+
+// "NAME=LO:HI:COUNT"; throws std::invalid_argument naming --grid.
+Axis parse_axis(const std::string& text) {
+  auto bad = [&](const std::string& why) { return std::invalid_argument("--grid " + text + ": " + why); };
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) throw bad("expected NAME=LO:HI:COUNT");
+  Axis a;
+  a.name = text.substr(0, eq);
+  if (a.name != "beta" && a.name != "gamma" && a.name != "alpha" && a.name != "alpha_label")
+    throw bad("unknown coefficient '" + a.name + "' (expected beta, gamma, alpha or alpha_label)");
+  std::vector<std::string> parts;
+  std::stringstream rest(text.substr(eq + 1));
+  for (std::string part; std::getline(rest, part, ':');) parts.push_back(part);
+  if (parts.size() != 3 || text.back() == ':') throw bad("expected NAME=LO:HI:COUNT");
+  try {
+    a.lo = parse_rational(parts[0]);
+    a.hi = parse_rational(parts[1]);
+  } catch (const std::invalid_argument& e) {
+    throw bad(e.what());
+  }
+  if (a.lo > a.hi) throw bad("expected LO <= HI");
+  const std::string& c = parts[2];
+  if (c.empty() || c.size() > 9 || !std::all_of(c.begin(), c.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    throw bad("COUNT: expected a whole number from 1 to " + std::to_string(kMaxGridCount));
+  a.count = std::stol(c);
+  if (a.count < 1 || a.count > kMaxGridCount)
+    throw bad("COUNT: expected a whole number from 1 to " + std::to_string(kMaxGridCount));
+  if (a.count == 1 && a.lo != a.hi) throw bad("COUNT 1 with LO != HI: the one value would be LO; write LO:LO:1");
+  return a;
+}
+
+// A decimal that pandas reads as a number: the nearest double, round-trip digits.
+std::string decimal(const Rational& q) {
+  // The shortest form that reads back as the same double.
+  const double x = nearest_double(q);
+  char s[64];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(s, sizeof s, "%.*g", digits, x);
+    if (std::strtod(s, nullptr) == x) break;
+  }
+  return s;
+}
+
+void set_coefficient(ReducedCoefficients<Rational>& c, const std::string& name, const Rational& v) {
+  (name == "beta" ? c.beta : name == "gamma" ? c.gamma : name == "alpha" ? c.alpha : c.alpha_label) = v;
+}
+
+// The cell's model: the gridded training coefficients at every layer (a probe
+// row's own coefficients, where a layer has them, keep their values, as for R1).
+Model cell_model(const Model& base, const std::vector<Axis>& axes, const std::vector<Rational>& values) {
+  Model m = base;
+  for (auto& layer : m.layers) {
+    auto& r = std::get<ReducedLayer<Rational>>(layer);  // checked up front
+    for (std::size_t k = 0; k < axes.size(); ++k) set_coefficient(r.train, axes[k].name, values[k]);
+  }
+  return m;
+}
+
+// "margin": the final probe margin is certainly positive (proved) or certainly
+// negative (refuted). Not a claim of `check`, so it lives here; it runs the same
+// recursion and escalation as check's claims.
+ClaimReport check_margin(const SweepOptions& o, const Prompt& p, const Model& m) {
+  return claims::with_escalation(o.prec, o.max_prec, [&] {
+    using Tr = ScalarTraits<ArbBall>;
+    const Trace<ArbBall> t = run_recursion<ArbBall>(p, m);
+    const auto& margin = t.entries.back().metrics.probe_margin;
+    if (!margin) throw claims::ClaimInputError("the margin needs a probe label");
+    ClaimReport r;
+    r.claim = "margin";
+    if (Tr::certainly_positive(*margin)) r.verdict = Verdict::proved;
+    else if (Tr::certainly_negative(*margin)) r.verdict = Verdict::refuted;
+    else r.more_precision_may_help = !Tr::certainly_zero(*margin);
+    return r;
+  });
+}
+
+struct CellResult {
+  std::vector<Rational> values;
+  long proved = 0, refuted = 0, undecided = 0;
+  std::map<std::string, long> undecided_reasons;
+  long refuting_prompt = -1;
+  Json counterexample = nullptr;  // the verdict file of the first refuting prompt
+  double seconds = 0;
+};
+
+struct Sweep {
+  std::vector<Axis> axes;
+  std::vector<Prompt> prompts;
+  Model model;
+  long cells = 1;
+  std::vector<Rational> values_of(long cell) const {
+    std::vector<Rational> v(axes.size());
+    for (std::size_t k = axes.size(); k-- > 0;) {
+      v[k] = axes[k].value(cell % axes[k].count);
+      cell /= axes[k].count;
+    }
+    return v;
+  }
+};
+
+PointCheck point_check(const SweepOptions& o, long k) {
+  PointCheck c;
+  c.claim = o.claim;
+  c.metric = o.metric;
+  c.sample = o.sample;
+  // Prompt k of --sample is drawn with seed + k: record that seed, as `check --sample
+  // d,C,N --seed S+k` would (E1 draws its permutations from it too).
+  c.seed = o.sample.empty() ? o.seed : o.seed + static_cast<std::uint64_t>(k);
+  c.prec = o.prec;
+  c.max_prec = o.max_prec;
+  return c;
+}
+
+CellResult run_cell(const SweepOptions& o, const Sweep& s, long cell, std::atomic<long>& done) {
+  const auto start = std::chrono::steady_clock::now();
+  CellResult r;
+  r.values = s.values_of(cell);
+  const Model m = cell_model(s.model, s.axes, r.values);
+  for (std::size_t k = 0; k < s.prompts.size(); ++k) {
+    const PointCheck c = point_check(o, static_cast<long>(k));
+    const auto t0 = std::chrono::steady_clock::now();
+    ClaimReport v;
+    std::string reason;
+    try {
+      v = o.claim == "margin" ? check_margin(o, s.prompts[k], m) : check_point(c, s.prompts[k], m);
+      if (v.verdict == Verdict::undecided)
+        reason = v.more_precision_may_help
+                     ? "enclosures too wide at " + std::to_string(v.precision_bits) + " bits (raise --max-prec)"
+                     : "more precision cannot decide (an exact tie, or no layer where the claim applies)";
+    } catch (const claims::ClaimInputError& e) {
+      v.verdict = Verdict::undecided;  // the claim does not apply in this cell
+      reason = std::string("hypotheses do not hold: ") + e.what();
+    }
+    if (v.verdict == Verdict::proved) ++r.proved;
+    if (v.verdict == Verdict::undecided) ++r.undecided, ++r.undecided_reasons[reason];
+    if (v.verdict == Verdict::refuted) {
+      ++r.refuted;
+      if (r.refuting_prompt < 0) {
+        r.refuting_prompt = static_cast<long>(k);
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (o.claim != "margin") r.counterexample = point_verdict_file(c, v, s.prompts[k], m, secs);
+      }
+    }
+    ++done;
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+// Cells are handed out by index to the threads; results land at their index, so the
+// output does not depend on the thread count.
+std::vector<CellResult> run_sweep(const SweepOptions& o, const Sweep& s, int threads) {
+  std::vector<CellResult> results(static_cast<std::size_t>(s.cells));
+  std::atomic<long> next{0}, done{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    for (long cell; !failed && (cell = next++) < s.cells;) {
+      try {
+        results[static_cast<std::size_t>(cell)] = run_cell(o, s, cell, done);
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  const long total = s.cells * static_cast<long>(s.prompts.size());
+  gpu::Progress progress("sweep", total, !o.no_progress);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+  std::thread watcher([&] {
+    while (done < total && !failed) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      progress.update(done);
+    }
+  });
+  for (auto& t : pool) t.join();
+  watcher.join();
+  progress.finish();
+  if (error) std::rethrow_exception(error);
+  return results;
+}
+
+std::string csv_text(const Sweep& s, const std::vector<CellResult>& results, const std::vector<std::string>& files) {
+  std::string out = "cell";
+  for (const auto& a : s.axes) out.append(",").append(a.name);
+  for (const auto& a : s.axes) out.append(",").append(a.name).append("_exact");
+  out += ",prompts,proved,refuted,undecided,refuting_prompt,counterexample,seconds\n";
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const CellResult& r = results[i];
+    out += std::to_string(i);
+    for (const auto& v : r.values) out += "," + decimal(v);
+    for (const auto& v : r.values) out += "," + to_string(v);
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.6f", r.seconds);
+    out += "," + std::to_string(s.prompts.size()) + "," + std::to_string(r.proved) + "," + std::to_string(r.refuted) +
+           "," + std::to_string(r.undecided) + "," + (r.refuting_prompt >= 0 ? std::to_string(r.refuting_prompt) : "") +
+           "," + files[i] + "," + secs + "\n";
+  }
+  return out;
+}
+
+Json json_doc(const SweepOptions& o, const Sweep& s, const std::vector<CellResult>& results,
+              const std::vector<std::string>& files, double seconds) {
+  Json grid = Json::array();
+  for (const auto& a : s.axes)
+    grid.push_back({{"name", a.name}, {"lo", to_string(a.lo)}, {"hi", to_string(a.hi)}, {"count", a.count}});
+  Json source = o.sample.empty() ? Json{{"prompt_file", o.prompt_file}}
+                                 : Json{{"sample", o.sample}, {"seed", o.seed}, {"prompts", o.prompts}};
+  Json cells = Json::array();
+  long proved = 0, refuted = 0, undecided = 0;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const CellResult& r = results[i];
+    Json coords = Json::object();
+    for (std::size_t k = 0; k < s.axes.size(); ++k)
+      coords[s.axes[k].name] = {{"decimal", nearest_double(r.values[k])}, {"exact", to_string(r.values[k])}};
+    Json reasons = Json::object();
+    for (const auto& [why, n] : r.undecided_reasons) reasons[why] = n;
+    cells.push_back({{"cell", i},
+                     {"coordinates", coords},
+                     {"proved", r.proved},
+                     {"refuted", r.refuted},
+                     {"undecided", r.undecided},
+                     {"undecided_reasons", reasons},
+                     {"refuting_prompt", r.refuting_prompt >= 0 ? Json(r.refuting_prompt) : Json(nullptr)},
+                     {"counterexample", files[i].empty() ? Json(nullptr) : Json(files[i])},
+                     {"seconds", r.seconds}});
+    proved += r.proved, refuted += r.refuted, undecided += r.undecided;
+  }
+  return {{"format", 1},
+          {"command", "sweep"},
+          {"claim", o.claim},
+          {"options", {{"metric", o.metric}, {"prec", o.prec}, {"max_prec", o.max_prec}, {"arith", "interval"}}},
+          {"model", o.model_file.empty() ? "embedded default (examples/default_model.json)" : o.model_file},
+          {"prompts", source},
+          {"prompt_count", s.prompts.size()},
+          {"grid", grid},
+          {"totals", {{"cells", s.cells}, {"proved", proved}, {"refuted", refuted}, {"undecided", undecided}}},
+          {"seconds", seconds},
+          {"cells", cells}};
+}
+
+int sweep(const SweepOptions& o) {
+  if (o.claim.empty()) throw std::invalid_argument("--claim is required (A2, A1, E1 or margin)");
+  if (o.metric != "fisher" && o.claim != "A2")
+    throw std::invalid_argument("--metric " + o.metric + ": goes with --claim A2 only");
+  if (o.grid.empty() || o.grid.size() > 4) throw std::invalid_argument("--grid: expected 1 to 4 axes");
+  if (o.prompt_file.empty() == o.sample.empty())
+    throw std::invalid_argument("iclcert sweep needs exactly one of --prompt-file F and --sample d,C,N");
+  if (o.threads < 0 || o.threads > 1024) throw std::invalid_argument("--threads: expected 0 (every core) to 1024");
+  PointCheck limits = point_check(o, 0);
+  limits.claim = "A2";  // the flags' limits, whatever the claim
+  check_point_limits(limits);
+
+  Sweep s;
+  std::set<std::string> names;
+  for (const auto& g : o.grid) {
+    s.axes.push_back(parse_axis(g));
+    if (!names.insert(s.axes.back().name).second)
+      throw std::invalid_argument("--grid " + g + ": " + s.axes.back().name + " is gridded twice");
+    if (s.cells * s.axes.back().count > kMaxGridCells)
+      throw std::invalid_argument("--grid: more than " + std::to_string(kMaxGridCells) + " cells in all");
+    s.cells *= s.axes.back().count;
+  }
+  Outputs outputs({o.prompt_file, o.model_file});
+  outputs.declare("--csv", o.csv);
+  outputs.declare("--json", o.json);
+  if (!o.counterexamples.empty() && !std::filesystem::is_directory(o.counterexamples))
+    throw std::invalid_argument("--counterexamples " + o.counterexamples + ": not an existing directory");
+  if (o.claim == "margin" && !o.counterexamples.empty())
+    throw std::invalid_argument("--counterexamples: a margin sweep has no check claim to replay (use A2, A1 or E1)");
+
+  s.model = o.model_file.empty() ? default_model() : read_model_file(o.model_file);
+  const std::string model_name = o.model_file.empty() ? "the embedded default model" : o.model_file;
+  for (std::size_t l = 0; l < s.model.layers.size(); ++l)
+    if (!std::holds_alternative<ReducedLayer<Rational>>(s.model.layers[l]))
+      throw std::invalid_argument("--model " + model_name + ": layer " + std::to_string(l + 1) +
+                                  " is not reduced; --grid sets reduced coefficients");
+  if (!o.sample.empty()) {
+    if (o.prompts < 1 || o.prompts > kMaxSweepChecks)
+      throw std::invalid_argument("--prompts " + std::to_string(o.prompts) + ": expected 1 to " +
+                                  std::to_string(kMaxSweepChecks));
+    InstanceOptions in;
+    in.sample = o.sample;
+    in.seed = o.seed;
+    SamplerOptions base = sampler_options(in);
+    for (long k = 0; k < o.prompts; ++k) {
+      SamplerOptions at = base;
+      at.seed = o.seed + static_cast<std::uint64_t>(k);
+      s.prompts.push_back(sample_prompt(at));
+    }
+  } else {
+    s.prompts = read_prompt_file(o.prompt_file);
+  }
+  if (s.prompts.empty()) throw std::invalid_argument("no prompts to check");
+  if (s.cells * static_cast<long>(s.prompts.size()) > kMaxSweepChecks)
+    throw std::invalid_argument("--grid and the prompts: more than " + std::to_string(kMaxSweepChecks) + " checks");
+  require_model_fits(s.model, s.prompts[0].d, s.prompts[0].C, model_name,
+                     o.sample.empty() ? "the prompt file " + o.prompt_file : "--sample " + o.sample);
+
+  const int threads = static_cast<int>(o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency()));
+  std::printf("iclcert sweep: claim %s over %ld cells x %zu prompts, %zu layers, %d threads\n", o.claim.c_str(), s.cells,
+              s.prompts.size(), s.model.layers.size(), threads);
+  std::fflush(stdout);  // before the progress lines on stderr
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<CellResult> results = run_sweep(o, s, threads);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::vector<std::string> files(results.size());
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (o.counterexamples.empty() || results[i].counterexample.is_null()) continue;
+    files[i] = (std::filesystem::path(o.counterexamples) / ("cell_" + std::to_string(i) + ".json")).string();
+    outputs.declare("--counterexamples", files[i]);
+    outputs.set(files[i], results[i].counterexample.dump(1) + "\n");
+  }
+  long proved = 0, refuted = 0, undecided = 0, refuted_cells = 0;
+  for (const auto& r : results) proved += r.proved, refuted += r.refuted, undecided += r.undecided, refuted_cells += r.refuted > 0;
+  std::printf("  %ld proved, %ld refuted, %ld undecided; %ld of %ld cells have a refuting prompt; %.3f s\n", proved,
+              refuted, undecided, refuted_cells, s.cells, seconds);
+  if (!o.csv.empty()) outputs.set(o.csv, csv_text(s, results, files));
+  if (!o.json.empty()) outputs.set(o.json, json_doc(o, s, results, files, seconds).dump(1) + "\n");
+  outputs.commit();
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> register_sweep(CLI::App& app) {
+  auto o = std::make_shared<SweepOptions>();
+  CLI::App* cmd = app.add_subcommand("sweep", "Map certified verdicts of a claim over a grid of reduced coefficients");
+  cmd->add_option("--claim", o->claim, "A2 | A1 | E1 | margin (the sign of the final probe margin)")
+      ->check(CLI::IsMember({"A1", "A2", "E1", "margin"}));
+  cmd->add_option("--metric", o->metric, "A2: fisher | gap")->check(CLI::IsMember({"fisher", "gap"}))->capture_default_str();
+  cmd->add_option("--model", o->model_file, "A reduced model (JSON); default: the embedded default model");
+  cmd->add_option("--grid", o->grid, "NAME=LO:HI:COUNT (NAME: beta, gamma, alpha, alpha_label; 1 to 4 distinct axes): "
+                  "the training coefficient NAME at every layer takes LO + (HI - LO) i / (COUNT - 1)");
+  cmd->add_option("--sample", o->sample, "Draw prompts d,C,N (prompt k with seed S + k)");
+  cmd->add_option("--prompts", o->prompts, "With --sample: how many prompts")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "With --sample: the first prompt's seed")->check(seed_check())->capture_default_str();
+  cmd->add_option("--prompt-file", o->prompt_file, "A prompt or batch file instead of --sample");
+  cmd->add_option("--csv", o->csv, "Write one row per cell (docs/formats.md)");
+  cmd->add_option("--json", o->json, "Write the sweep as JSON (docs/formats.md)");
+  cmd->add_option("--counterexamples", o->counterexamples,
+                  "Write each refuted cell's first counterexample here, as a verdict file for check --replay");
+  cmd->add_option("--threads", o->threads, "Worker threads (default: every core)");
+  cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
+  cmd->add_option("--prec", o->prec, "Starting precision in bits")->capture_default_str();
+  cmd->add_option("--max-prec", o->max_prec, "Precision escalation stops here")->capture_default_str();
+  return [o] { return sweep(*o); };
+}
+
+}  // namespace iclcert::cli
