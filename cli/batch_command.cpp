@@ -124,7 +124,7 @@ int batch_certify(const BatchOptions& o, const gpu::PromptSource& source, const 
   set_batch_backend(o.arith, o.device, backend);
   backend.threads = threads;
   gpu::CertifyConfig config;
-  // The float64 interval tier on a GPU when one is chosen; float predictions and Arb on the CPU.
+  // The float predictions and the float64 interval tier on a GPU when one is chosen; Arb on the CPU.
   config.use_cuda = gpu::choose_backend(backend, "iclcert batch --certify").first;
   config.arith = backend.arith;
   config.threads = threads;

@@ -87,12 +87,17 @@ bool all_doubles(const Prompt& p) {
 
 template <class T>
 std::vector<std::int32_t> float_predictions(const PromptSource& source, const Model& model, long first, int count,
-                                            int threads) {
+                                            int threads, bool use_cuda) {
   PromptBlock<T> block;
   source.fill(first, count, block);
   const BatchModel<T> bm = make_batch_model<T>(model, source.d, source.C);
   BlockOutput<T> out;
-  run_block_cpu(bm.view(), block, Detail::final_only, threads, out);
+  if (use_cuda) {
+    const std::string error = run_block_cuda(bm.view(), block, Detail::final_only, out);
+    if (!error.empty()) throw std::runtime_error("CUDA backend: " + error);
+  } else {
+    run_block_cpu(bm.view(), block, Detail::final_only, threads, out);
+  }
   return out.predictions;
 }
 
@@ -126,8 +131,8 @@ CertifyReport run_certify(const PromptSource& source, const Model& model, const 
     const int count = static_cast<int>(std::min<long>(config.chunk, total - first));
     auto start = std::chrono::steady_clock::now();
     const std::vector<std::int32_t> fp = config.arith == BatchArith::float32
-                                             ? float_predictions<float>(source, model, first, count, config.threads)
-                                             : float_predictions<double>(source, model, first, count, config.threads);
+                                             ? float_predictions<float>(source, model, first, count, config.threads, config.use_cuda)
+                                             : float_predictions<double>(source, model, first, count, config.threads, config.use_cuda);
     r.float_seconds += since(start);
     start = std::chrono::steady_clock::now();
     source.fill(first, count, block);  // doubles: exact when the source's inputs are doubles

@@ -51,7 +51,7 @@ struct CertifyConfig {
   bool escalate = true;
   long start_bits = 128, max_bits = 4096;
   bool progress = true;
-  bool use_cuda = false;  // the float64 tier on the GPU (certify_block_cuda); the rest stays on the CPU
+  bool use_cuda = false;  // the float predictions and the float64 tier on the GPU; Arb stays on the CPU
 };
 
 enum class CertStatus : std::uint8_t {

@@ -29,7 +29,7 @@ M
 run() {  # label, env..., then args
   local label=$1; shift
   local start=$(date +%s.%N)
-  env ICLCERT_CUDA_TIMING=1 "$@" 2>&1 | grep -E "prompts/s|sampled on the device|timing|error|Error" | sed "s/^/[$label] /"
+  env ICLCERT_CUDA_TIMING=1 "$@" 2>&1 | grep -E "prompts/s|sampled on the device|timing|certified|error|Error" | sed "s/^/[$label] /"
   echo "[$label] wall $(awk "BEGIN{print $(date +%s.%N) - $start}") s"
 }
 B=1000000
@@ -43,6 +43,7 @@ done
 run "float32 per-layer" timeout 90 build/iclcert batch --model /tmp/m8.json --sample 16,4,64 --prompts $B --device cuda --arith float32 --no-progress
 run "float32 10^7" timeout 120 build/iclcert batch --model /tmp/m8.json --sample 16,4,64 --prompts 10000000 --device cuda --final-only --no-progress
 run "float64 10^7" timeout 120 build/iclcert batch --model /tmp/m8.json --sample 16,4,64 --prompts 10000000 --device cuda --final-only --arith float64 --no-progress
+run "certify 10^6, float64 intervals" timeout 120 build/iclcert batch --model /tmp/m8.json --sample 16,4,64 --prompts $B --certify --no-escalate --chunk 65536 --device cuda --no-progress
 step "benchmark"
 timeout 300 build/bench/gpu_throughput --B $B 2>&1 | grep -vE "^gpu_throughput:" | tail -42
 step memcheck
