@@ -155,7 +155,8 @@ struct Slot {
   T *X = nullptr, *probe = nullptr, *margins = nullptr, *states = nullptr, *workspace = nullptr;
   std::int32_t *labels = nullptr, *probe_label = nullptr, *predictions = nullptr;
   LayerRecord<T>* records = nullptr;
-  double* sample_scratch = nullptr;
+  double* sample_scratch = nullptr;  // at the first sampled chunk
+  int sample_threads = 0;
   unsigned char* undecided = nullptr;
   // Pinned host staging. The inputs, records and states are allocated at their
   // first use: pinning gigabytes takes about a second, and a sampled final-only
@@ -175,7 +176,8 @@ struct Slot {
   bool busy = false;
 };
 
-constexpr int kSampleThreads = 128 * 1024;  // sampler threads per launch (grid-stride)
+constexpr int kSampleThreads = 128 * 1024;                  // sampler threads per launch (grid-stride), at most
+constexpr std::size_t kSampleScratchBytes = std::size_t(256) << 20;  // and their scratch at most this
 
 }  // namespace
 
@@ -324,7 +326,6 @@ CudaPipeline<T>::CudaPipeline(const ModelView<T>& model, int d, int C, int N, in
     s.states = p.template dev<T>(keep_states ? n * L1 * (N + 1) * D : 0);
     s.workspace = p.template dev<T>(p.regs > 0 ? 0 : n * workspace_size(d, C, N));
     s.undecided = p.template dev<unsigned char>(n);
-    s.sample_scratch = p.template dev<double>(static_cast<std::size_t>(kSampleThreads) * sample_prompt_hd_scratch(d, C));
     s.h_probe_label = p.template pinned<std::int32_t>(n);
     s.h_predictions = p.template pinned<std::int32_t>(n);
     s.h_margins = p.template pinned<T>(n);
@@ -387,7 +388,14 @@ long CudaPipeline<T>::launch_sampled(int slot, const SampledChunk& chunk, Detail
   s.count = chunk.count;
   s.detail = detail;
   if (s.count == 0) return 0;
-  const int threads = 128, blocks = std::min<long>(kSampleThreads / threads, (chunk.count + threads - 1) / threads);
+  if (!s.sample_scratch) {
+    // Each sampler thread needs (C + 1) d doubles: fewer threads for wide prompts.
+    const std::size_t per_thread = sample_prompt_hd_scratch(p.d, p.C) * sizeof(double);
+    s.sample_threads = static_cast<int>(std::clamp<std::size_t>(kSampleScratchBytes / per_thread / 128 * 128, 128,
+                                                                kSampleThreads));
+    s.sample_scratch = p.template dev<double>(static_cast<std::size_t>(s.sample_threads) * sample_prompt_hd_scratch(p.d, p.C));
+  }
+  const int threads = 128, blocks = std::min<long>(s.sample_threads / threads, (chunk.count + threads - 1) / threads);
   s.timed_sampling = p.timing;
   if (p.timing) check("event", cudaEventRecord(s.start, s.stream));
   sample_kernel<T><<<blocks, threads, 0, s.stream>>>(chunk.seed, chunk.first, chunk.count, p.d, p.C, p.N,
@@ -464,6 +472,7 @@ int CudaPipeline<T>::auto_chunk(int d, int C, int N, int layers, Detail detail) 
   std::size_t per = (static_cast<std::size_t>(N) * d + d) * sizeof(T) + (N + 3) * 4 + sizeof(T) + 1 +
                     L1 * sizeof(LayerRecord<T>);
   if (detail == Detail::with_states) per += L1 * (N + 1) * D * sizeof(T);
+  if (column_regs_for(d + C) == 0) per += workspace_size(d, C, N) * sizeof(T);  // the per-prompt kernel's scratch
   // Two slots in a quarter of the free memory, at most 2^18 prompts (bounded host
   // memory), at least 4096.
   const std::size_t fit = free_bytes / 4 / (2 * per);
