@@ -123,15 +123,11 @@ int batch_certify(const BatchOptions& o, const gpu::PromptSource& source, const 
   gpu::BatchConfig backend;
   set_batch_backend(o.arith, o.device, backend);
   backend.threads = threads;
-  gpu::CertifyConfig config;
+  backend.chunk = o.chunk;
+  backend.progress = !o.no_progress;
+  gpu::CertifyConfig config = gpu::certify_config(backend, !o.no_escalate, o.max_prec);
   // The float predictions and the float64 interval tier on a GPU when one is chosen; Arb on the CPU.
   config.use_cuda = gpu::choose_backend(backend, "iclcert batch --certify").first;
-  config.arith = backend.arith;
-  config.threads = threads;
-  config.chunk = o.chunk;
-  config.escalate = !o.no_escalate;
-  config.max_bits = o.max_prec;
-  config.progress = !o.no_progress;
   const gpu::CertifyReport r = gpu::run_certify(source, model, config);
   const long B = source.size();
   std::printf("iclcert batch --certify: %ld prompts (d = %d, C = %d, N = %d), %zu layers, float predictions in %s\n", B,

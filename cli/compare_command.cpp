@@ -122,13 +122,7 @@ int compare(const CompareOptions& o) {
   // --certify: both models' final predictions certified on every prompt.
   std::optional<gpu::CertifyReport> cert_a, cert_b;
   if (o.certify) {
-    gpu::CertifyConfig cc;
-    cc.arith = config.arith;
-    cc.threads = threads;
-    cc.chunk = o.chunk;
-    cc.escalate = !o.no_escalate;
-    cc.max_bits = o.max_prec;
-    cc.progress = !o.no_progress;
+    const gpu::CertifyConfig cc = gpu::certify_config(config, !o.no_escalate, o.max_prec);
     cert_a = gpu::run_certify(*source, a, cc);
     cert_b = gpu::run_certify(*source, b, cc);
   }

@@ -54,6 +54,19 @@ struct CertifyConfig {
   bool use_cuda = false;  // the float predictions and the float64 tier on the GPU; Arb stays on the CPU
 };
 
+// A certification's settings from a batch run's (arithmetic of the float
+// predictions, threads, chunk, progress), with its escalation; use_cuda stays off.
+inline CertifyConfig certify_config(const BatchConfig& batch, bool escalate, long max_bits) {
+  CertifyConfig c;
+  c.arith = batch.arith;
+  c.threads = batch.threads;
+  c.chunk = batch.chunk;
+  c.progress = batch.progress;
+  c.escalate = escalate;
+  c.max_bits = max_bits;
+  return c;
+}
+
 enum class CertStatus : std::uint8_t {
   certified,    // by the float64 interval tier
   escalated,    // undecided there, certified by Arb
