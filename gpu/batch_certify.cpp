@@ -86,17 +86,14 @@ bool all_doubles(const Prompt& p) {
 }
 
 template <class T>
-std::vector<std::int32_t> float_predictions(const PromptSource& source, const Model& model, long first, int count,
-                                            int threads, bool use_cuda) {
-  PromptBlock<T> block;
-  source.fill(first, count, block);
-  const BatchModel<T> bm = make_batch_model<T>(model, source.d, source.C);
+std::vector<std::int32_t> float_predictions(const ModelView<T>& model, const PromptBlock<T>& block, int threads,
+                                            bool use_cuda) {
   BlockOutput<T> out;
   if (use_cuda) {
-    const std::string error = run_block_cuda(bm.view(), block, Detail::final_only, out);
+    const std::string error = run_block_cuda(model, block, Detail::final_only, out);
     if (!error.empty()) throw std::runtime_error("CUDA backend: " + error);
   } else {
-    run_block_cpu(bm.view(), block, Detail::final_only, threads, out);
+    run_block_cpu(model, block, Detail::final_only, threads, out);
   }
   return out.predictions;
 }
@@ -126,16 +123,26 @@ CertifyReport run_certify(const PromptSource& source, const Model& model, const 
   std::vector<std::vector<Iv>> depth_margins(config.threads, std::vector<Iv>(L1));
   std::vector<std::vector<long>> depth_counts(config.threads, std::vector<long>(L1, 0));
   Progress progress("iclcert batch --certify", total, config.progress);
+  // The float predictions' models, flattened once. A float32 run fills a block of
+  // its own: its inputs are the exact values rounded once to float, which the
+  // doubles rounded again to float need not be.
+  const BatchModel<float> float_model = make_batch_model<float>(model, d, C);
+  const BatchModel<double> double_model = make_batch_model<double>(model, d, C);
   PromptBlock<double> block;
+  PromptBlock<float> float_block;
   for (long first = 0; first < total;) {
     const int count = static_cast<int>(std::min<long>(config.chunk, total - first));
+    source.fill(first, count, block);  // doubles: exact when the source's inputs are doubles
     auto start = std::chrono::steady_clock::now();
-    const std::vector<std::int32_t> fp = config.arith == BatchArith::float32
-                                             ? float_predictions<float>(source, model, first, count, config.threads, config.use_cuda)
-                                             : float_predictions<double>(source, model, first, count, config.threads, config.use_cuda);
+    std::vector<std::int32_t> fp;
+    if (config.arith == BatchArith::float32) {
+      source.fill(first, count, float_block);
+      fp = float_predictions(float_model.view(), float_block, config.threads, config.use_cuda);
+    } else {
+      fp = float_predictions(double_model.view(), block, config.threads, config.use_cuda);
+    }
     r.float_seconds += since(start);
     start = std::chrono::steady_clock::now();
-    source.fill(first, count, block);  // doubles: exact when the source's inputs are doubles
     std::vector<char> exact(count, source.inputs_are_doubles() ? 1 : 0);
     if (!source.inputs_are_doubles())
       parallel_for(count, config.threads, [&](int, int i) { exact[i] = all_doubles(source.exact(first + i)); });
