@@ -2,11 +2,13 @@
 # Installs, from Debian's archive, whatever iclcert needs that this machine lacks.
 # Safe to re-run: packages already present are skipped, and apt is not touched at all
 # when nothing is missing (so a warm machine pays nothing).
-#   scripts/install-deps.sh          what `iclcert` needs to build and run
+#   scripts/install-deps.sh          what `iclcert` and its Python package (pybind11 bindings,
+#                                    NumPy, pandas, matplotlib for Debian's python3) need
 #   scripts/install-deps.sh --test   also PyTorch (Debian's python3-torch, CPU), which the
 #                                    test of examples/train/train.py
 #                                    needs; also clang 14 with its sanitizer and libFuzzer runtimes
-#                                    (and llvm-symbolizer), for the sanitizer and fuzz stage
+#                                    (and llvm-symbolizer), for the sanitizer and fuzz stage; and
+#                                    Open MPI, for the tests that run commands under mpiexec
 #   scripts/install-deps.sh --bench  also the batch benchmark's PyTorch peer
 #                                    (bench/pytorch_batch.py): python3-torch, numpy and
 #                                    OpenBLAS, without which they run on the reference
@@ -20,10 +22,12 @@ packages=(
   libz3-dev z3
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev librapidcheck-dev libbenchmark-dev
+  python3 python3-dev pybind11-dev python3-numpy python3-pandas python3-matplotlib
 )
 case "${1:-}" in
   "") ;;
-  --test) packages+=(python3 python3-torch cvc5 clang libclang-rt-14-dev libfuzzer-14-dev llvm-14) ;;
+  --test) packages+=(python3-torch cvc5 clang libclang-rt-14-dev libfuzzer-14-dev llvm-14
+                    libopenmpi-dev openmpi-bin) ;;
   --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-pthread) ;;
   *)
     echo "usage: scripts/install-deps.sh [--test | --bench]" >&2
