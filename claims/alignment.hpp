@@ -32,6 +32,8 @@
 #include "numerics/recursion.hpp"
 #include "numerics/sampler.hpp"
 
+#include <functional>
+
 namespace iclcert::claims {
 
 struct AlignmentOptions {
@@ -52,26 +54,61 @@ ArbBall hoeffding_radius<ArbBall>(const Rational& delta, int samples);
 template <>
 MpfiInterval hoeffding_radius<MpfiInterval>(const Rational& delta, int samples);
 
+// One sample's part of the bounds: the endpoints of its g, clipped to the
+// certified range [-2B, 2B], and whether its margin is certainly > 0. Computed
+// apart from the ordered reduction below so that the samples may be computed
+// anywhere (under mpiexec, across the ranks) and still be summed in index order,
+// with the same roundings as a single process. Sample k has seed sampler.seed + k.
+struct AlignmentSample {
+  Rational lower, upper;
+  enum class Margin { positive, undecided, other } margin = Margin::other;
+};
+
 template <RigorousScalar T>
-ClaimReport check_alignment(const Model& model, const AlignmentOptions& o, void (*progress)(int, int) = nullptr) {
+AlignmentSample alignment_sample(const Model& model, const AlignmentOptions& o, const Rational& B, int k) {
+  using Tr = ScalarTraits<T>;
+  SamplerOptions s = o.sampler;
+  s.seed = o.sampler.seed + static_cast<std::uint64_t>(k);
+  s.probe_label = true;
+  const Prompt p = sample_prompt(s);
+  const Trace<T> t = run_recursion<T>(p, model);
+  const auto& m = t.entries.back().metrics;
+  const Rational lo = Tr::lower(*m.probe_alignment), hi = Tr::upper(*m.probe_alignment);
+  AlignmentSample a{lo < -2 * B ? Rational(-2 * B) : lo, hi > 2 * B ? Rational(2 * B) : hi};
+  if (Tr::certainly_positive(*m.probe_margin)) a.margin = AlignmentSample::Margin::positive;
+  else if (!Tr::certainly_negative(*m.probe_margin) && !Tr::certainly_zero(*m.probe_margin))
+    a.margin = AlignmentSample::Margin::undecided;
+  return a;
+}
+
+// Computes samples 0 .. S - 1 with `one(k)` and hands them to `take` in index
+// order. Empty: one after the other on the calling thread; the cli passes one that
+// splits them across MPI ranks (in rounds, so that memory stays bounded).
+using AlignmentSampling = std::function<void(int samples, const std::function<AlignmentSample(int)>& one,
+                                             const std::function<void(const AlignmentSample&)>& take)>;
+
+template <RigorousScalar T>
+ClaimReport check_alignment(const Model& model, const AlignmentOptions& o, void (*progress)(int, int) = nullptr,
+                            const AlignmentSampling& sampling = {}) {
   using Tr = ScalarTraits<T>;
   const Rational B = label_growth_bound(model);
   const T range = from_rational<T>(4 * B);
+  // The reduction, in index order whoever computed the samples.
   T sum_lower = from_int<T>(0), sum_upper = from_int<T>(0);
   int correct = 0, undecided_margin = 0;
-  for (int k = 0; k < o.samples; ++k) {
-    SamplerOptions s = o.sampler;
-    s.seed = o.sampler.seed + static_cast<std::uint64_t>(k);
-    s.probe_label = true;
-    const Prompt p = sample_prompt(s);
-    const Trace<T> t = run_recursion<T>(p, model);
-    const auto& m = t.entries.back().metrics;
-    const Rational lo = Tr::lower(*m.probe_alignment), hi = Tr::upper(*m.probe_alignment);
-    sum_lower += from_rational<T>(lo < -2 * B ? Rational(-2 * B) : lo);
-    sum_upper += from_rational<T>(hi > 2 * B ? Rational(2 * B) : hi);
-    if (Tr::certainly_positive(*m.probe_margin)) ++correct;
-    else if (!Tr::certainly_negative(*m.probe_margin) && !Tr::certainly_zero(*m.probe_margin)) ++undecided_margin;
-    if (progress) progress(k + 1, o.samples);
+  auto take = [&](const AlignmentSample& a) {
+    sum_lower += from_rational<T>(a.lower);
+    sum_upper += from_rational<T>(a.upper);
+    correct += a.margin == AlignmentSample::Margin::positive;
+    undecided_margin += a.margin == AlignmentSample::Margin::undecided;
+  };
+  if (sampling) {
+    sampling(o.samples, [&](int k) { return alignment_sample<T>(model, o, B, k); }, take);
+  } else {
+    for (int k = 0; k < o.samples; ++k) {
+      take(alignment_sample<T>(model, o, B, k));
+      if (progress) progress(k + 1, o.samples);
+    }
   }
   const T S = from_int<T>(o.samples);
   const Rational per_bound = o.delta / 3;  // union bound over the three bounds below

@@ -45,4 +45,68 @@ std::string probe_override_scope(const Model& model, const std::vector<BoxDimens
                                            "depend on them: the verdict holds for any probe coefficients"));
 }
 
+namespace {
+
+std::string fraction_line(const char* what, const Rational& q) {
+  return std::string(what) + " volume fraction: " + to_string(q) + " (" + std::to_string(nearest_double(q)) + ")";
+}
+
+}  // namespace
+
+ClaimReport robustness_report(const Model& model, const RobustnessOptions& o, const Paving& paving) {
+  ClaimReport r;
+  r.claim = "R1";
+  const std::string scope = probe_override_scope(model, o.box);
+  if (!scope.empty()) r.lines.push_back(scope);
+  const Json& refuting = paving.refuting_points;
+  // Without --map the check stops at its first refuting point: the evidence keeps
+  // that one. A map records how many there were, and its file lists them all.
+  Json first = Json::array();
+  if (!refuting.empty()) first.push_back(refuting[0]);
+  r.lines.push_back(std::to_string(paving.evaluated) + " sub-boxes evaluated (budget " + std::to_string(o.budget) +
+                    ", " + (o.form == EnclosureForm::centred ? "centred form" : "plain evaluation") + ")");
+  r.lines.push_back(fraction_line("proved", paving.proved));
+  if (o.map) {
+    r.lines.push_back(fraction_line("refuted", paving.refuted));
+    r.lines.push_back(fraction_line("undecided", paving.undecided) + ", " + std::to_string(paving.pending) +
+                      " sub-boxes");
+    if (!refuting.empty())
+      r.lines.push_back(std::to_string(refuting.size()) + " refuting points, the first: " +
+                        refuting[0]["coefficients"].dump());
+  } else if (!refuting.empty()) {
+    r.lines.push_back("refuting point: " + refuting[0]["coefficients"].dump());
+  } else if (paving.pending > 0) {
+    r.lines.push_back(std::to_string(paving.pending) + " sub-boxes undecided, volume " +
+                      std::to_string(nearest_double(paving.undecided)));
+  }
+  r.evidence = {{"statement", o.separation.strict ? "M^{t+1} > M^t" : "M^{t+1} >= M^t"},
+                {"metric", o.separation.metric == SeparationMetric::fisher ? "fisher" : "gap"},
+                {"box", Json::array()},
+                {"box_scope", scope.empty() ? Json(nullptr) : Json(scope)},
+                {"ball", o.ball ? Json(to_string(*o.ball)) : Json(nullptr)},
+                {"form", o.form == EnclosureForm::centred ? "centred" : "plain"},
+                {"sub_boxes_evaluated", paving.evaluated},
+                {"proved_volume_fraction", to_string(paving.proved)},
+                {"undecided_sub_boxes", paving.pending},
+                {"refuting_points", first}};
+  if (o.map)
+    r.evidence["map"] = {{"refuted_volume_fraction", to_string(paving.refuted)},
+                         {"undecided_volume_fraction", to_string(paving.undecided)},
+                         {"regions", paving.regions.size()},
+                         {"refuting_points", refuting.size()}};
+  for (const auto& d : o.box)
+    r.evidence["box"].push_back({{"coefficient", d.coefficient}, {"lo", to_string(d.lo)}, {"hi", to_string(d.hi)}});
+  if (!refuting.empty()) {
+    r.verdict = Verdict::refuted;
+    r.counterexample = refuting[0]["failure"];
+    r.counterexample["coefficients"] = refuting[0]["coefficients"];
+  } else if (paving.proved == 1) {
+    r.verdict = Verdict::proved;
+  } else {
+    r.verdict = Verdict::undecided;
+    r.more_precision_may_help = false;  // more budget, rather than more bits, is the usual remedy
+  }
+  return r;
+}
+
 }  // namespace iclcert::claims

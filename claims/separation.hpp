@@ -21,6 +21,8 @@
 #include "io/prompt_io.hpp"
 #include "numerics/recursion.hpp"
 
+#include <functional>
+#include <optional>
 #include <string>
 
 namespace iclcert::claims {
@@ -53,8 +55,12 @@ inline LayerRange resolve(LayerRange r, std::size_t depth) {
 // Judges every transition of a computed trace (the part shared with the box
 // checks of R1, which run the recursion on enclosures of a whole box). The
 // counterexample, when there is one, holds the failing layer and values only.
+// `difference(t)`, when given, may return another enclosure of M^{t+1} - M^t where
+// both are finite (R1's centred form, claims/centred_form.hpp); the decision is
+// then taken on its intersection with the trace's after - before.
 template <RigorousScalar T>
-ClaimReport assess_separation(const std::string& claim, const Trace<T>& trace, const SeparationOptions& o) {
+ClaimReport assess_separation(const std::string& claim, const Trace<T>& trace, const SeparationOptions& o,
+                              const std::function<std::optional<T>(int)>& difference = {}) {
   using K = typename Ratio<T>::Kind;
   const LayerRange range = resolve(o.layers, trace.entries.size() - 1);
   const char* name = o.metric == SeparationMetric::fisher ? "F" : "R";
@@ -86,10 +92,11 @@ ClaimReport assess_separation(const std::string& claim, const Trace<T>& trace, c
     } else if (o.strict && o.metric == SeparationMetric::fisher && !ScalarTraits<T>::certainly_positive(before.value)) {
       outcome = "undecided";
     } else {
-      const bool holds = o.strict ? certainly_greater(after.value, before.value)
-                                  : certainly_greater_or_equal(after.value, before.value);
-      const bool fails = o.strict ? certainly_greater_or_equal(before.value, after.value)
-                                  : certainly_less(after.value, before.value);
+      T change = after.value - before.value;
+      if (difference)
+        if (const std::optional<T> tighter = difference(t)) change = ScalarTraits<T>::intersect(change, *tighter);
+      const bool holds = o.strict ? ScalarTraits<T>::certainly_positive(change) : certainly_nonnegative(change);
+      const bool fails = o.strict ? certainly_nonpositive(change) : ScalarTraits<T>::certainly_negative(change);
       outcome = holds ? "holds" : (fails ? "fails" : "undecided");
     }
     held += outcome == "holds";

@@ -1,10 +1,13 @@
 #include "cli/batch_command.hpp"
 
 #include "cli/certify_report.hpp"
+#include "cli/csv_table.hpp"
+#include "cli/distribute.hpp"
 #include "cli/instance.hpp"
 #include "gpu/batch_certify.hpp"
 #include "gpu/batch_run.hpp"
 #include "io/input_error.hpp"
+#include "io/json_numbers.hpp"
 #include "io/json_reader.hpp"
 #include "io/limits.hpp"
 #include "io/model_io.hpp"
@@ -20,17 +23,6 @@
 namespace iclcert::cli {
 namespace {
 
-struct BatchOptions {
-  std::string prompt_file, sample, model_file, arith = "float32", device = "auto", validate = "0", json;
-  long prompts = 1;
-  std::uint64_t seed = 1;
-  bool balanced = false, no_progress = false, final_only = false;
-  bool certify = false, no_escalate = false;
-  long max_prec = 4096;
-  std::string margin = "0";
-  int threads = 0, chunk = 4096;
-  bool chunk_given = false;
-};
 
 // Bytes one prompt of a chunk may take: its state in float64 twice (input and
 // work space), every layer's state when it is validated, and its records.
@@ -55,9 +47,9 @@ int chunk_size(const BatchOptions& o, std::uint64_t per_prompt) {
 Json stats_json(const gpu::MetricStats& s) {
   Json j = {{"finite", s.finite}, {"pos_inf", s.pos_inf}, {"undefined", s.undefined}};
   if (s.finite > 0) {
-    j["mean"] = round_trip_decimal(s.sum / s.finite);
-    j["min"] = round_trip_decimal(s.min);
-    j["max"] = round_trip_decimal(s.max);
+    j["mean"] = statistic_json(s.sum / s.finite);
+    j["min"] = statistic_json(s.min);
+    j["max"] = statistic_json(s.max);
   } else {
     j["mean"] = j["min"] = j["max"] = nullptr;
   }
@@ -74,11 +66,11 @@ Json validation_json(const gpu::ValidationReport& v) {
                       {"values", l.values},
                       {"outside", l.outside},
                       {"outside_ulps", hist},
-                      {"max_ulps_outside", round_trip_decimal(l.max_ulps_outside)},
-                      {"max_relative_error", round_trip_decimal(l.max_relative_error)},
-                      {"max_abs_error", round_trip_decimal(l.max_abs_error)},
-                      {"scale", round_trip_decimal(l.scale)},
-                      {"stated_bound", round_trip_decimal(l.bound)},
+                      {"max_ulps_outside", statistic_json(l.max_ulps_outside)},
+                      {"max_relative_error", statistic_json(l.max_relative_error)},
+                      {"max_abs_error", statistic_json(l.max_abs_error)},
+                      {"scale", statistic_json(l.scale)},
+                      {"stated_bound", statistic_json(l.bound)},
                       {"beyond_bound", l.beyond_bound},
                       {"non_finite", l.non_finite},
                       {"certified_predictions", l.certified},
@@ -91,6 +83,39 @@ Json validation_json(const gpu::ValidationReport& v) {
           {"prompts_diverged", v.prompts_diverged},
           {"first_divergence_layer", v.first_divergence < 0 ? Json(nullptr) : Json(v.first_divergence)},
           {"layers", std::move(layers)}};
+}
+
+// --csv: one row per depth t, the accuracy and the mean of every metric (empty
+// when no value was finite), and with --validate the validation table's columns.
+CsvTable batch_csv(const gpu::BatchResult& r) {
+  std::vector<std::string> columns = {"t", "accuracy"};
+  for (const char* m : gpu::kMetricNames) columns.push_back(std::string("mean_") + m);
+  const bool validated = r.validation.has_value();
+  if (validated)
+    for (const char* c : {"values", "outside", "max_ulps_outside", "max_relative_error", "stated_bound",
+                          "beyond_bound", "flips"})
+      columns.push_back(c);
+  CsvTable csv(std::move(columns));
+  const std::size_t depths = std::max(r.layers.size(), validated ? r.validation->layers.size() : 0);
+  for (std::size_t t = 0; t < depths; ++t) {
+    csv.row().integer(static_cast<long long>(t));
+    if (t < r.layers.size()) {
+      const auto& l = r.layers[t];
+      l.labelled ? csv.number(static_cast<double>(l.correct) / l.labelled) : csv.empty();
+      for (const auto& s : l.metrics) s.finite ? csv.number(s.sum / s.finite) : csv.empty();
+    } else {  // --final-only: no per-layer statistics
+      for (std::size_t k = 0; k <= gpu::kMetricNames.size(); ++k) csv.empty();
+    }
+    if (!validated) continue;
+    if (t < r.validation->layers.size()) {
+      const auto& v = r.validation->layers[t];
+      csv.integer(v.values).integer(v.outside).number(v.max_ulps_outside).number(v.max_relative_error);
+      csv.number(v.bound).integer(v.beyond_bound).integer(v.flips);
+    } else {
+      for (int k = 0; k < 7; ++k) csv.empty();
+    }
+  }
+  return csv;
 }
 
 std::string predictions_text(const std::vector<std::uint16_t>& p) {
@@ -116,8 +141,8 @@ long parse_validate(const std::string& text, long total) {
 
 // batch --certify: every prompt's final prediction certified (gpu/batch_certify.hpp).
 // Exit 1 when a float prediction flips against a certified one, else 0.
-int batch_certify(const BatchOptions& o, const gpu::PromptSource& source, const Model& model, Outputs& outputs,
-                  const Json& source_json, int threads) {
+BatchRun batch_certify(const BatchOptions& o, const gpu::PromptSource& source, const Model& model,
+                       const Json& source_json, int threads, std::FILE* log) {
   if (o.validate != "0")
     throw std::invalid_argument("--certify and --validate: choose one (--certify certifies every prompt's prediction)");
   gpu::BatchConfig backend;
@@ -130,10 +155,10 @@ int batch_certify(const BatchOptions& o, const gpu::PromptSource& source, const 
   config.use_cuda = gpu::choose_backend(backend, "iclcert batch --certify").first;
   const gpu::CertifyReport r = gpu::run_certify(source, model, config);
   const long B = source.size();
-  std::printf("iclcert batch --certify: %ld prompts (d = %d, C = %d, N = %d), %zu layers, float predictions in %s\n", B,
-              source.d, source.C, source.N, model.layers.size(), o.arith.c_str());
-  print_certify_summary("", r);
-  if (!o.json.empty()) {
+  std::fprintf(log, "iclcert batch --certify: %ld prompts (d = %d, C = %d, N = %d), %zu layers, float predictions in %s\n", B,
+               source.d, source.C, source.N, model.layers.size(), o.arith.c_str());
+  print_certify_summary("", r, log);
+  {
     Json out = {{"format", 1},
                 {"command", "batch --certify"},
                 {"arithmetic", o.arith},
@@ -145,10 +170,8 @@ int batch_certify(const BatchOptions& o, const gpu::PromptSource& source, const 
                 {"N", source.N},
                 {"escalation", o.no_escalate ? Json(nullptr) : Json{{"start_bits", config.start_bits}, {"max_bits", config.max_bits}}},
                 {"certification", certify_json(r)}};
-    outputs.set(o.json, out.dump(1) + "\n");
-    outputs.commit();
+    return {r.flips > 0 ? 1 : 0, out.dump(1) + "\n", certify_csv(r).text()};
   }
-  return r.flips > 0 ? 1 : 0;
 }
 
 int batch(const BatchOptions& o) {
@@ -156,7 +179,10 @@ int batch(const BatchOptions& o) {
     throw std::invalid_argument("iclcert batch needs exactly one of --prompt-file F and --sample d,C,N");
   Outputs outputs({o.prompt_file, o.model_file});
   outputs.declare("--json", o.json);
-  const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  outputs.declare("--csv", o.csv);
+  // By default every core; under mpiexec, the cores shared by this machine's ranks.
+  const int threads =
+      o.threads > 0 ? o.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks_on_node());
   std::unique_ptr<gpu::PromptSource> source;
   Json source_json;
   if (!o.prompt_file.empty()) {
@@ -176,7 +202,22 @@ int batch(const BatchOptions& o) {
   require_model_fits(model, source->d, source->C,
                      o.model_file.empty() ? "embedded default (examples/default_model.json)" : o.model_file,
                      o.prompt_file.empty() ? "--sample " + o.sample : "the prompt file " + o.prompt_file);
-  if (o.certify) return batch_certify(o, *source, model, outputs, source_json, threads);
+  // --certify is not split yet: under mpiexec rank 0 runs it alone (its status is every rank's).
+  if (o.certify && !is_root()) return 0;
+  const BatchRun r = run_batch_options(o, *source, model, source_json, threads, stdout);
+  if (!is_root()) return r.status;  // rank 0 has the results and writes them
+  if (!o.json.empty()) outputs.set(o.json, r.json_text);
+  if (!o.csv.empty()) outputs.set(o.csv, r.csv_text);
+  outputs.commit();
+  return r.status;
+}
+
+}  // namespace
+
+BatchRun run_batch_options(const BatchOptions& o, const gpu::PromptSource& source_ref, const Model& model,
+                           const Json& source_json, int threads, std::FILE* log) {
+  const gpu::PromptSource* source = &source_ref;
+  if (o.certify) return batch_certify(o, *source, model, source_json, threads, log);
   gpu::BatchConfig config;
   set_batch_backend(o.arith, o.device, config);
   config.threads = threads;
@@ -185,22 +226,25 @@ int batch(const BatchOptions& o) {
   config.chunk_given = o.chunk_given;
   config.progress = !o.no_progress;
   config.detail = o.final_only ? gpu::Detail::final_only : gpu::Detail::per_layer;
+  // Under mpiexec: the chunks split across the ranks, folded on rank 0 in prompt order.
+  config.distribute = item_split(4);
+  config.progress = config.progress && is_root();
 
   const gpu::BatchResult r = gpu::run_batch(*source, model, config);
 
   const long B = source->size();
   const double accuracy = r.labelled > 0 ? static_cast<double>(r.correct) / r.labelled : 0.0;
-  std::printf("iclcert batch: %ld prompts (d = %d, C = %d, N = %d), %zu layers, %s on %s\n", B, source->d, source->C,
+  std::fprintf(log, "iclcert batch: %ld prompts (d = %d, C = %d, N = %d), %zu layers, %s on %s\n", B, source->d, source->C,
               source->N, model.layers.size(), o.arith.c_str(), r.device.c_str());
-  std::printf("  accuracy %.6f (%ld of %ld labelled probes with margin > 0)\n", accuracy, r.correct, r.labelled);
-  std::printf("  %.3f s (%.3f s of it validation), %.0f prompts/s without validation, peak memory %.1f MiB\n",
+  std::fprintf(log, "  accuracy %.6f (%ld of %ld labelled probes with margin > 0)\n", accuracy, r.correct, r.labelled);
+  std::fprintf(log, "  %.3f s (%.3f s of it validation), %.0f prompts/s without validation, peak memory %.1f MiB\n",
               r.seconds, r.validation_seconds, B / std::max(1e-9, r.seconds - r.validation_seconds),
               r.peak_rss_kib / 1024.0);
   if (r.device_sampled > 0)
-    std::printf("  %ld prompts sampled on the device (%ld redrawn by the host), chunks of %d\n", r.device_sampled,
+    std::fprintf(log, "  %ld prompts sampled on the device (%ld redrawn by the host), chunks of %d\n", r.device_sampled,
                 r.device_redrawn, r.chunk);
   if (!r.layers.empty()) {
-    std::printf("  %4s %10s %12s %12s %12s %12s\n", "t", "accuracy", "mean_fisher", "mean_gap", "mean_margin",
+    std::fprintf(log, "  %4s %10s %12s %12s %12s %12s\n", "t", "accuracy", "mean_fisher", "mean_gap", "mean_margin",
                 "mean_att_c");
     for (std::size_t t = 0; t < r.layers.size(); ++t) {
       const auto& l = r.layers[t];
@@ -208,43 +252,43 @@ int batch(const BatchOptions& o) {
         const auto& s = l.metrics[m];
         return s.finite ? s.sum / s.finite : 0.0;
       };
-      std::printf("  %4zu %10.6f %12.6g %12.6g %12.6g %12.6g\n", t,
+      std::fprintf(log, "  %4zu %10.6f %12.6g %12.6g %12.6g %12.6g\n", t,
                   l.labelled ? static_cast<double>(l.correct) / l.labelled : 0.0, mean(0), mean(1), mean(3), mean(5));
     }
   }
   long beyond = 0;
   if (r.validation) {
     const auto& v = *r.validation;
-    std::printf("  validation of %ld prompts against %s (%.2f s):\n", v.prompts, v.reference.c_str(),
+    std::fprintf(log, "  validation of %ld prompts against %s (%.2f s):\n", v.prompts, v.reference.c_str(),
                 r.validation_seconds);
-    std::printf("  %4s %10s %10s %12s %12s %12s %9s %6s\n", "t", "values", "outside", "max_ulps_out", "max_rel_err",
+    std::fprintf(log, "  %4s %10s %10s %12s %12s %12s %9s %6s\n", "t", "values", "outside", "max_ulps_out", "max_rel_err",
                 "stated_bound", "beyond", "flips");
     for (std::size_t t = 0; t < v.layers.size(); ++t) {
       const auto& l = v.layers[t];
       beyond += l.beyond_bound;
-      std::printf("  %4zu %10ld %10ld %12.4g %12.4g %12.4g %9ld %6ld\n", t, l.values, l.outside, l.max_ulps_outside,
+      std::fprintf(log, "  %4zu %10ld %10ld %12.4g %12.4g %12.4g %9ld %6ld\n", t, l.values, l.outside, l.max_ulps_outside,
                   l.max_relative_error, l.bound, l.beyond_bound, l.flips);
     }
     if (v.first_divergence >= 0)
-      std::printf("  %ld prompts' float predictions flip against the certified one; first at depth %d\n",
+      std::fprintf(log, "  %ld prompts' float predictions flip against the certified one; first at depth %d\n",
                   v.prompts_diverged, v.first_divergence);
     else
-      std::printf("  no float prediction flips against a certified one\n");
+      std::fprintf(log, "  no float prediction flips against a certified one\n");
     if (v.non_finite() > 0)
-      std::printf("  the float arithmetic overflowed: %ld float values are inf or NaN where the true values are "
+      std::fprintf(log, "  the float arithmetic overflowed: %ld float values are inf or NaN where the true values are "
                   "finite (counted beyond the bound); use %sor run the prompts in iclcert run/check with "
                   "--arith mpfr:BITS or interval:BITS\n",
                   v.non_finite(), o.arith == "float32" ? "a wider type (--arith float64), " : "");
   }
 
-  if (!o.json.empty()) {
+  {
     Json layers = Json::array();
     for (std::size_t t = 0; t < r.layers.size(); ++t) {
       const auto& l = r.layers[t];
       Json metrics = Json::object();
       for (std::size_t m = 0; m < gpu::kMetricNames.size(); ++m) metrics[gpu::kMetricNames[m]] = stats_json(l.metrics[m]);
       layers.push_back({{"t", t},
-                        {"accuracy", l.labelled ? Json(round_trip_decimal(static_cast<double>(l.correct) / l.labelled)) : Json(nullptr)},
+                        {"accuracy", fraction_json(l.correct, l.labelled)},
                         {"metrics", std::move(metrics)}});
     }
     Json out = {{"format", 1},
@@ -258,25 +302,21 @@ int batch(const BatchOptions& o) {
                 {"C", source->C},
                 {"N", source->N},
                 {"predictions", "@PREDICTIONS@"},
-                {"accuracy", r.labelled ? Json(round_trip_decimal(accuracy)) : Json(nullptr)},
+                {"accuracy", fraction_json(r.correct, r.labelled)},
                 {"labelled", r.labelled},
                 {"correct", r.correct},
                 {"layers", std::move(layers)},
                 {"validation", r.validation ? validation_json(*r.validation) : Json(nullptr)},
-                {"seconds", round_trip_decimal(r.seconds)},
-                {"validation_seconds", round_trip_decimal(r.validation_seconds)},
+                {"seconds", statistic_json(r.seconds)},
+                {"validation_seconds", statistic_json(r.validation_seconds)},
                 {"peak_memory_kib", r.peak_rss_kib}};
     std::string text = out.dump(1);
     const std::string placeholder = "\"@PREDICTIONS@\"";
     text.replace(text.find(placeholder), placeholder.size(), predictions_text(r.predictions));
-    outputs.set(o.json, text + "\n");
-    outputs.commit();
+    // A value beyond its stated bound, or a float overflow (which counts as beyond), is a failed check.
+    return {beyond > 0 || (r.validation && r.validation->non_finite() > 0) ? 1 : 0, text + "\n", batch_csv(r).text()};
   }
-  // A value beyond its stated bound, or a float overflow (which counts as beyond), is a failed check.
-  return beyond > 0 || (r.validation && r.validation->non_finite() > 0) ? 1 : 0;
 }
-
-}  // namespace
 
 std::string round_trip_decimal(double v) {
   char buf[40];
@@ -313,6 +353,7 @@ std::function<int()> register_batch(CLI::App& app) {
   cmd->add_option("--validate", o->validate, "Validate the first K prompts (or all) against Arb enclosures")
       ->capture_default_str();
   cmd->add_option("--json", o->json, "Write the results as JSON to this file (- for standard output)");
+  cmd->add_option("--csv", o->csv, "Write the printed per-depth table (with --validate, its columns too) as CSV");
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_option_function<int>(
          "--chunk", [o](int chunk) { o->chunk = chunk, o->chunk_given = true; },

@@ -6,15 +6,43 @@
 #pragma once
 
 #include "gpu/batch_run.hpp"
+#include "io/json_reader.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <functional>
 #include <string>
 
 namespace iclcert::cli {
 
 std::function<int()> register_batch(CLI::App& app);
+
+// The options of `iclcert batch` (the flags of the same names).
+struct BatchOptions {
+  std::string prompt_file, sample, model_file, arith = "float32", device = "auto", validate = "0", json, csv;
+  long prompts = 1;
+  std::uint64_t seed = 1;
+  bool balanced = false, no_progress = false, final_only = false;
+  bool certify = false, no_escalate = false;
+  long max_prec = 4096;
+  std::string margin = "0";
+  int threads = 0, chunk = 4096;
+  bool chunk_given = false;
+};
+
+// What `iclcert batch` computes once its prompts and model are loaded, for the
+// command and for the Python package alike: the run (or, with o.certify, the
+// certification), its account printed to `log`, and the JSON text `--json` writes
+// (docs/formats.md, "Batch results"). status: the command's exit status.
+// `source_json` is the file's "source" field; the model is named by o.model_file.
+struct BatchRun {
+  int status = 0;
+  std::string json_text;
+  std::string csv_text;  // the printed tables as CSV (--csv; docs/formats.md, "Tables as CSV")
+};
+BatchRun run_batch_options(const BatchOptions& o, const gpu::PromptSource& source, const Model& model,
+                           const Json& source_json, int threads, std::FILE* log);
 
 // --arith (float32, float64) and --device (auto, cpu, cuda) of the batch-path
 // commands into `config`; throws std::invalid_argument naming the option otherwise.

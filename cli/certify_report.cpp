@@ -1,26 +1,37 @@
 #include "cli/certify_report.hpp"
 
 #include "cli/batch_command.hpp"
+#include "io/json_numbers.hpp"
 
 #include <algorithm>
 #include <cstdio>
 
 namespace iclcert::cli {
 
-void print_certify_summary(const std::string& who, const gpu::CertifyReport& r) {
+void print_certify_summary(const std::string& who, const gpu::CertifyReport& r, std::FILE* out) {
   const long B = static_cast<long>(r.prompts.size());
-  std::printf("  %scertified by float64 intervals: %ld; escalated to Arb: %ld (certified there: %ld); undecided: %ld\n",
+  std::fprintf(out, "  %scertified by float64 intervals: %ld; escalated to Arb: %ld (certified there: %ld); undecided: %ld\n",
               who.c_str(), r.certified, r.arb_runs, r.escalated, r.undecided);
   if (r.inputs_not_doubles > 0)
-    std::printf("  %s%ld prompts have inputs that are not doubles and went to Arb directly\n", who.c_str(),
+    std::fprintf(out, "  %s%ld prompts have inputs that are not doubles and went to Arb directly\n", who.c_str(),
                 r.inputs_not_doubles);
-  std::printf("  %sfloat predictions that flip against a certified one: %ld\n", who.c_str(), r.flips);
-  std::printf("  %s%.3f s: float %.3f s, float64 intervals %.3f s, Arb %.3f s; %.0f prompts/s\n", who.c_str(),
+  std::fprintf(out, "  %sfloat predictions that flip against a certified one: %ld\n", who.c_str(), r.flips);
+  std::fprintf(out, "  %s%.3f s: float %.3f s, float64 intervals %.3f s, Arb %.3f s; %.0f prompts/s\n", who.c_str(),
               r.seconds, r.float_seconds, r.interval_seconds, r.arb_seconds, B / std::max(1e-9, r.seconds));
-  std::printf("  %sdecided at float64 per depth:", who.c_str());
+  std::fprintf(out, "  %sdecided at float64 per depth:", who.c_str());
   for (std::size_t t = 0; t < r.decided_float64_by_depth.size(); ++t)
-    std::printf(" %zu:%.4f", t, B ? static_cast<double>(r.decided_float64_by_depth[t]) / B : 0.0);
-  std::printf("\n");
+    std::fprintf(out, " %zu:%.4f", t, B ? static_cast<double>(r.decided_float64_by_depth[t]) / B : 0.0);
+  std::fprintf(out, "\n");
+}
+
+CsvTable certify_csv(const gpu::CertifyReport& r) {
+  const long B = static_cast<long>(r.prompts.size());
+  CsvTable csv({"t", "decided_float64", "fraction"});
+  for (std::size_t t = 0; t < r.decided_float64_by_depth.size(); ++t) {
+    csv.row().integer(static_cast<long long>(t)).integer(r.decided_float64_by_depth[t]);
+    B ? csv.number(static_cast<double>(r.decided_float64_by_depth[t]) / B) : csv.empty();
+  }
+  return csv;
 }
 
 Json certify_json(const gpu::CertifyReport& r) {
@@ -29,7 +40,7 @@ Json certify_json(const gpu::CertifyReport& r) {
   for (std::size_t t = 0; t < r.decided_float64_by_depth.size(); ++t)
     by_depth.push_back(Json{{"t", t},
                             {"decided", r.decided_float64_by_depth[t]},
-                            {"fraction", B ? static_cast<double>(r.decided_float64_by_depth[t]) / B : 0.0}});
+                            {"fraction", fraction_json(r.decided_float64_by_depth[t], B)}});
   Json prompts = Json::array();
   for (const gpu::PromptCertificate& c : r.prompts)
     prompts.push_back(Json{{"status", gpu::to_string(c.status)},
@@ -37,6 +48,7 @@ Json certify_json(const gpu::CertifyReport& r) {
                            {"float_prediction", c.float_prediction},
                            {"flipped", c.flipped()},
                            {"margin", Json::array({round_trip_decimal(c.lo), round_trip_decimal(c.hi)})},
+                           {"margin_float", statistic_json(0.5 * c.lo + 0.5 * c.hi)},
                            {"bits", c.bits}});
   return Json{{"certified", r.certified},
               {"escalated", r.escalated},
@@ -45,7 +57,7 @@ Json certify_json(const gpu::CertifyReport& r) {
               {"arb_runs", r.arb_runs},
               {"inputs_not_doubles", r.inputs_not_doubles},
               {"decided_float64_by_depth", std::move(by_depth)},
-              {"seconds", r.seconds},
+              {"seconds", statistic_json(r.seconds)},
               {"per_prompt", std::move(prompts)}};
 }
 

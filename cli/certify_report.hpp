@@ -2,18 +2,24 @@
 // certification (gpu/batch_certify.hpp), one implementation for both.
 #pragma once
 
+#include "cli/csv_table.hpp"
 #include "gpu/batch_certify.hpp"
 #include "io/json_reader.hpp"
 
+#include <cstdio>
 #include <string>
 
 namespace iclcert::cli {
 
 // The summary lines (indented, prefixed by `who`, e.g. "" or "A: ").
-void print_certify_summary(const std::string& who, const gpu::CertifyReport& r);
+void print_certify_summary(const std::string& who, const gpu::CertifyReport& r, std::FILE* out = stdout);
 // Counts, per-depth fractions decided at float64, and every prompt's status,
 // certified prediction, float prediction, flip and margin enclosure [lo, hi]
 // (decimal strings that read back as the same doubles).
 Json certify_json(const gpu::CertifyReport& r);
+// --csv of `batch --certify`: the per-depth line as a table, one row per depth t:
+// `decided_float64` (prompts whose margin the float64 tier certifies there) and
+// `fraction` (of all prompts).
+CsvTable certify_csv(const gpu::CertifyReport& r);
 
 }  // namespace iclcert::cli

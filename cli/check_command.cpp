@@ -6,6 +6,8 @@
 #include "claims/robustness.hpp"
 #include "claims/separation.hpp"
 #include "cli/arithmetic.hpp"
+#include "cli/distributed_alignment.hpp"
+#include "cli/distributed_paving.hpp"
 #include "cli/instance.hpp"
 #include "cli/verdict_file.hpp"
 #include "io/input_error.hpp"
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <set>
 
 namespace iclcert::cli {
 namespace {
@@ -24,14 +27,6 @@ namespace {
 using claims::ClaimReport;
 using claims::Verdict;
 
-struct CheckOptions {
-  InstanceOptions instance;
-  std::string claim, arith = "interval", layers, metric = "fisher", json_out, replay;
-  long prec = 128, max_prec = 1024;
-  std::vector<std::string> box;
-  std::string ball, confidence = "0.99";
-  long samples = 200, budget = 256;
-};
 
 // "at every layer, 1 to 6" or "at layers 1 to 1 only, of 6 (--layers 0:1)": which
 // transitions t -> t+1 a separation claim was checked at (layer t+1 compares
@@ -99,6 +94,28 @@ void report_progress(int done, int total) {
   if (done == total) std::fprintf(stderr, "\n");
 }
 
+// R1's progress on standard error, for long runs: from 2 s on, every 2 s, with the
+// time the rest of the budget would take at the pace so far (an upper estimate: a
+// paving may finish before its budget).
+struct PavingProgressPrinter {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  double last = 0;
+  bool printed = false;
+  void operator()(const claims::PavingProgress& g) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (s - last < 2) return;
+    last = s;
+    printed = true;
+    const double more = s / g.evaluated * (g.budget - g.evaluated);
+    std::fprintf(stderr, "\r  R1: %d / %d sub-boxes, volume proved %.4f refuted %.4f undecided %.4f, %.0f s, at most ~%.0f s more  ",
+                 g.evaluated, g.budget, nearest_double(g.proved), nearest_double(g.refuted), nearest_double(g.undecided),
+                 s, more);
+  }
+  ~PavingProgressPrinter() {
+    if (printed) std::fprintf(stderr, "\n");
+  }
+};
+
 template <RigorousScalar T>
 ClaimReport check_once(const CheckOptions& o, const Prompt& p, const Model& m) {
   if (o.claim == "C1") {
@@ -110,7 +127,8 @@ ClaimReport check_once(const CheckOptions& o, const Prompt& p, const Model& m) {
       a.samples = static_cast<int>(o.samples);
       a.delta = 1 - parse_number("--confidence", o.confidence);
       if (!(a.delta > 0 && a.delta < 1)) throw std::invalid_argument("--confidence: expected a level in (0, 1)");
-      return claims::check_alignment<T>(m, a, report_progress);
+      // Under mpiexec the samples split across the ranks (reduced in order: the same bytes).
+      return claims::check_alignment<T>(m, a, report_progress, distributed_alignment_sampling(report_progress));
     }
   }
   if (o.claim == "A1" || o.claim == "A2" || o.claim == "R1") {
@@ -125,7 +143,13 @@ ClaimReport check_once(const CheckOptions& o, const Prompt& p, const Model& m) {
       if (r.ball && *r.ball < 0) throw std::invalid_argument("--ball: expected a radius >= 0");
       r.separation = s;
       r.budget = static_cast<int>(o.budget);
-      return claims::check_robustness<T>(p, m, r);
+      r.form = o.form == "plain" ? claims::EnclosureForm::plain : claims::EnclosureForm::centred;
+      r.map = o.map;
+      r.paving = o.map_regions.get();
+      PavingProgressPrinter progress;
+      if (is_root()) r.progress = std::ref(progress);
+      // --map under mpiexec: the sub-boxes split across the ranks (same paving, same bytes).
+      return claims::check_robustness<T>(p, m, r, o.map ? distributed_box_evaluator<T>(p, m, r) : claims::BoxEvaluator{});
     }
     if (s.strict && s.metric != claims::SeparationMetric::fisher)
       throw claims::ClaimInputError("A1 is about the Fisher ratio: --metric gap goes with --claim A2");
@@ -164,7 +188,7 @@ Json verdict_json(const ClaimReport& r, const CheckOptions& o, const Prompt& p, 
   evidence["seconds"] = seconds;
   evidence["options"] = {{"layers", o.layers}, {"metric", o.metric}, {"seed", o.instance.seed},
                          {"prec", o.prec}, {"max_prec", o.max_prec}, {"arith", o.arith},
-                         {"box", o.box}, {"ball", o.ball}, {"budget", o.budget},
+                         {"box", o.box}, {"ball", o.ball}, {"budget", o.budget}, {"map", o.map}, {"form", o.form},
                          {"sample", o.instance.sample}, {"balanced", o.instance.balanced},
                          {"margin", o.instance.margin}, {"samples", o.samples}, {"confidence", o.confidence}};
   evidence["instance"] = {{"prompt", prompt_to_json(p)}, {"model", model_to_json(m)}};
@@ -193,10 +217,10 @@ struct Checked {
 };
 
 // Runs the check and prints its account; the verdict file is written by the caller.
-Checked run_check(const CheckOptions& o, const Prompt& p, const Model& m, const std::string& source) {
+Checked run_check(const CheckOptions& o, const Prompt& p, const Model& m, const std::string& source, std::FILE* log) {
   const Arithmetic a = checking_arithmetic(o);
-  std::printf("claim %s: %s\n", o.claim.c_str(), statement_of(o, m).c_str());
-  std::printf("instance: %s (d=%d, C=%d, N=%d), %zu layers, %s kernel\n", source.c_str(), p.d, p.C, p.N,
+  std::fprintf(log, "claim %s: %s\n", o.claim.c_str(), statement_of(o, m).c_str());
+  std::fprintf(log, "instance: %s (d=%d, C=%d, N=%d), %zu layers, %s kernel\n", source.c_str(), p.d, p.C, p.N,
               m.layers.size(), m.kernel == Kernel::softmax ? "softmax" : "linear");
   const auto start = std::chrono::steady_clock::now();
   ClaimReport r;
@@ -206,12 +230,12 @@ Checked run_check(const CheckOptions& o, const Prompt& p, const Model& m, const 
     throw std::invalid_argument(e.what());
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const auto& line : r.lines) std::printf("  %s\n", line.c_str());
+  for (const auto& line : r.lines) std::fprintf(log, "  %s\n", line.c_str());
   const std::string arith = arithmetic_text(o, a, r.precision_bits);
   const std::string kind = statistical(o) ? " (statistical, confidence " + o.confidence + ")" : "";
-  std::printf("verdict: %s%s  (%s, %.3f s)\n", claims::to_string(r.verdict), kind.c_str(), arith.c_str(), seconds);
+  std::fprintf(log, "verdict: %s%s  (%s, %.3f s)\n", claims::to_string(r.verdict), kind.c_str(), arith.c_str(), seconds);
   if (r.verdict == Verdict::undecided && r.more_precision_may_help)
-    std::printf("  (enclosures still too wide at %ld bits: raise --max-prec)\n", r.precision_bits);
+    std::fprintf(log, "  (enclosures still too wide at %ld bits: raise --max-prec)\n", r.precision_bits);
   Json verdict = verdict_json(r, o, p, m, arith, seconds);
   return {std::move(r), std::move(verdict)};
 }
@@ -247,7 +271,7 @@ void check_limits(const CheckOptions& o) {
 }
 
 // A replay takes its options from the file, and says which it took.
-void apply_recorded(const VerdictFile& v, CheckOptions& o) {
+void apply_recorded(const VerdictFile& v, CheckOptions& o, std::FILE* log) {
   const RecordedOptions& r = v.options;
   std::string taken;
   auto take = [&](const char* name, const auto& from, auto& into, const std::string& shown) {
@@ -262,6 +286,10 @@ void apply_recorded(const VerdictFile& v, CheckOptions& o) {
   take("box", r.box, o.box, r.box ? Json(*r.box).dump() : "");
   take("ball", r.ball, o.ball, quoted(r.ball));
   take("budget", r.budget, o.budget, std::to_string(r.budget.value_or(0)));
+  take("map", r.map, o.map, r.map.value_or(false) ? "true" : "false");
+  // A file without `form` was written before the centred form: plain evaluation.
+  o.form = r.form.value_or("plain");
+  if (r.form) taken += (taken.empty() ? "" : ", ") + std::string("form ") + *r.form;
   take("sample", r.sample, o.instance.sample, quoted(r.sample));
   take("balanced", r.balanced, o.instance.balanced, r.balanced.value_or(false) ? "true" : "false");
   take("margin", r.margin, o.instance.margin, quoted(r.margin));
@@ -273,28 +301,28 @@ void apply_recorded(const VerdictFile& v, CheckOptions& o) {
   // the recorded one (theory/claims.md, "Replay").
   if (v.precision_bits > 0) o.prec = v.precision_bits;
   o.max_prec = std::max(std::min(o.max_prec, max_check_precision_bits()), o.prec);
-  std::printf("options from %s (evidence.options): %s\n", v.file.c_str(), taken.empty() ? "none (the defaults)" : taken.c_str());
-  std::printf("  and precision_bits %ld: the replay starts there%s\n", v.precision_bits,
+  std::fprintf(log, "options from %s (evidence.options): %s\n", v.file.c_str(), taken.empty() ? "none (the defaults)" : taken.c_str());
+  std::fprintf(log, "  and precision_bits %ld: the replay starts there%s\n", v.precision_bits,
               v.precision_bits == 0 ? " (exact arithmetic)" : "");
 }
 
 // Re-checks a verdict file: the verdict and every recorded number. A refuted
 // verdict runs from its counterexample alone; C1 (statistical) re-draws its prompts
 // from the recorded seed and sampler options. 0: reproduced; 1: not.
-int replay(CheckOptions o) {
+int replay(CheckOptions o, std::FILE* log) {
   const VerdictFile v = parse_verdict_file(load_json_file(o.replay), o.replay);
   o.claim = v.claim;
   const std::string recorded = claims::to_string(v.verdict);
-  std::printf("replaying %s (recorded verdict: %s%s), instance from its %s%s\n", o.replay.c_str(), recorded.c_str(),
+  std::fprintf(log, "replaying %s (recorded verdict: %s%s), instance from its %s%s\n", o.replay.c_str(), recorded.c_str(),
               statistical(o) ? ", statistical" : "", v.instance_field.c_str(),
               statistical(o) ? " (the model) and prompts re-drawn from the seeds" : "");
-  apply_recorded(v, o);
+  apply_recorded(v, o, log);
   const std::string source = o.replay + " (" + v.instance_field + ")";
   Checked c;
   Prompt p;
   try {
     p = v.prompt ? *v.prompt : sample_prompt(sampler_options(o.instance));
-    c = run_check(o, p, v.model, source);
+    c = run_check(o, p, v.model, source, log);
   } catch (const std::invalid_argument& e) {
     throw InputError(o.replay, v.instance_field, e.what());
   }
@@ -327,17 +355,17 @@ int replay(CheckOptions o) {
                           std::to_string(bits) + " bits)");
   write_verdict(o, c.verdict);
   if (differences.empty()) {
-    std::printf("replay reproduces the recorded verdict, its %zu recorded numbers (each recorded enclosure "
+    std::fprintf(log, "replay reproduces the recorded verdict, its %zu recorded numbers (each recorded enclosure "
                 "contains the recomputed one) and its %zu other recorded results\n",
                 v.recorded.enclosures.size(), v.recorded.exact.size());
     if (thinner > 0)
-      std::printf("  (%zu recorded enclosures were thinner than the recomputation at %ld bits, and contain it at %ld bits)\n",
+      std::fprintf(log, "  (%zu recorded enclosures were thinner than the recomputation at %ld bits, and contain it at %ld bits)\n",
                   thinner, c.report.precision_bits, bits);
     return 0;
   }
-  std::printf("replay DOES NOT reproduce the recorded verdict file (%zu differences):\n", differences.size());
-  for (std::size_t k = 0; k < differences.size() && k < 20; ++k) std::printf("  %s\n", differences[k].c_str());
-  if (differences.size() > 20) std::printf("  ... and %zu more\n", differences.size() - 20);
+  std::fprintf(log, "replay DOES NOT reproduce the recorded verdict file (%zu differences):\n", differences.size());
+  for (std::size_t k = 0; k < differences.size() && k < 20; ++k) std::fprintf(log, "  %s\n", differences[k].c_str());
+  if (differences.size() > 20) std::fprintf(log, "  ... and %zu more\n", differences.size() - 20);
   return 1;
 }
 
@@ -350,18 +378,59 @@ void refuse_flags_beside_replay(const CLI::App& cmd) {
                                   "from the verdict file, and prints them");
 }
 
-int check_command(const CheckOptions& o, const CLI::App& cmd) {
+// R1 --map's region list (docs/formats.md, "R1 maps"), after the check.
+void write_map(const CheckOptions& o, const claims::ClaimReport& r) {
+  if (o.map_csv.empty() && o.map_json.empty()) return;
+  std::vector<std::string> names;
+  for (const auto& b : o.box) names.push_back(claims::parse_box(b).coefficient);
+  const claims::Paving& paving = *o.map_regions;
+  if (!o.map_csv.empty()) write_output(o.map_csv, claims::regions_csv(paving, names), check_inputs(o));
+  if (!o.map_json.empty()) {
+    Json box = Json::array();
+    for (const auto& b : o.box) {
+      const claims::BoxDimension d = claims::parse_box(b);
+      box.push_back({{"coefficient", d.coefficient}, {"lo", to_string(d.lo)}, {"hi", to_string(d.hi)}});
+    }
+    const Json header = {{"format", 1}, {"command", "check"}, {"claim", "R1"}, {"verdict", claims::to_string(r.verdict)},
+                         {"form", o.form}, {"metric", o.metric}, {"layers", o.layers}, {"budget", o.budget},
+                         {"precision_bits", r.precision_bits}, {"box", box}, {"ball", o.ball}};
+    write_output(o.map_json, claims::regions_json(paving, names, header).dump(1) + "\n", check_inputs(o));
+  }
+}
+
+// --map and its outputs go with R1, the files with --map.
+void check_map_options(const CheckOptions& o) {
+  if ((o.map || o.form != "centred") && o.claim != "R1")
+    throw std::invalid_argument("--map and --form apply to --claim R1");
+  if ((!o.map_csv.empty() || !o.map_json.empty()) && !o.map)
+    throw std::invalid_argument("--map-csv and --map-json write the region list of --map: add --map");
+  if (o.map && o.box.empty()) throw std::invalid_argument("--map paves a --box: give one");
+  const std::string outputs[] = {o.json_out, o.map_csv, o.map_json};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < i; ++j)
+      if (!outputs[i].empty() && outputs[i] == outputs[j])
+        throw std::invalid_argument("--json, --map-csv and --map-json must name different files");
+  check_output_path(o.map_csv, check_inputs(o));
+  check_output_path(o.map_json, check_inputs(o));
+}
+
+int check_command(CheckOptions o, const CLI::App& cmd) {
   check_output_path(o.json_out, check_inputs(o));  // before any work, not after it
   if (!o.replay.empty()) {
     refuse_flags_beside_replay(cmd);
-    return replay(o);
+    return replay(o, stdout);
   }
   if (o.claim.empty()) throw std::invalid_argument("--claim is required (A1, A2, E1, E2, C1, R1), or --replay FILE");
   check_limits(o);
+  check_map_options(o);
+  if (o.map) o.map_regions = std::make_shared<claims::Paving>();
   Instance in = load_instance(o.instance);
   if (o.claim == "C1") in.prompt_source = std::to_string(o.samples) + " prompts of " + in.prompt_source;
-  const Checked c = run_check(o, in.prompt, in.model, in.prompt_source);
-  write_verdict(o, c.verdict);
+  const Checked c = run_check(o, in.prompt, in.model, in.prompt_source, stdout);
+  if (is_root()) {  // under mpiexec every rank has the verdict; rank 0 writes it
+    write_verdict(o, c.verdict);
+    write_map(o, c.report);
+  }
   return claims::exit_status(c.report.verdict);
 }
 
@@ -377,6 +446,16 @@ CheckOptions point_options(const PointCheck& c) {
 }
 
 }  // namespace
+
+CheckRun check_claim(const CheckOptions& o, const Prompt& p, const Model& m, const std::string& source, std::FILE* log) {
+  static const std::set<std::string> kClaims = {"A1", "A2", "E1", "E2", "C1", "R1"};
+  if (!kClaims.contains(o.claim)) throw std::invalid_argument("claim " + o.claim + ": expected A1, A2, E1, E2, C1 or R1");
+  check_limits(o);
+  Checked c = run_check(o, p, m, source, log);
+  return {std::move(c.report), std::move(c.verdict)};
+}
+
+int replay_verdict(const CheckOptions& o, std::FILE* log) { return replay(o, log); }
 
 void check_point_limits(const PointCheck& c) { check_limits(point_options(c)); }
 
@@ -408,6 +487,12 @@ std::function<int()> register_check(CLI::App& app) {
                   "values); repeatable for distinct names");
   cmd->add_option("--ball", o->ball, "R1: every prompt within this l_inf distance of the given one");
   cmd->add_option("--budget", o->budget, "R1: sub-boxes to evaluate at most (1 to 2^20)")->capture_default_str();
+  cmd->add_flag("--map", o->map, "R1: pave the whole box into proved, refuted and undecided regions, to the budget");
+  cmd->add_option("--form", o->form, "R1: centred (mean-value form where plain evaluation is undecided) | plain")
+      ->check(CLI::IsMember({"centred", "plain"}))
+      ->capture_default_str();
+  cmd->add_option("--map-csv", o->map_csv, "R1 --map: write the region list as CSV (docs/formats.md)");
+  cmd->add_option("--map-json", o->map_json, "R1 --map: write the region list and volume fractions as JSON");
   cmd->add_option("--samples", o->samples, "C1: prompts to draw (with --sample d,C,N; 1 to 10^7)")->capture_default_str();
   cmd->add_option("--confidence", o->confidence, "C1: joint confidence level 1 - delta of the bounds")->capture_default_str();
   cmd->add_option("--json", o->json_out, "Write the verdict file (docs/formats.md)");

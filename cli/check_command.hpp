@@ -1,13 +1,20 @@
 #pragma once
 
 #include "claims/verdict.hpp"
+#include "cli/instance.hpp"
 #include "numerics/model.hpp"
 #include "numerics/prompt.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <memory>
+
+namespace iclcert::claims {
+struct Paving;
+}
 
 namespace iclcert::cli {
 
@@ -15,6 +22,35 @@ namespace iclcert::cli {
 // one claim of spec section 6 on one instance, box or sample; `--replay FILE`
 // re-checks a verdict file.
 std::function<int()> register_check(CLI::App& app);
+
+// The options of `iclcert check` (the flags of the same names).
+struct CheckOptions {
+  InstanceOptions instance;
+  std::string claim, arith = "interval", layers, metric = "fisher", json_out, replay;
+  long prec = 128, max_prec = 1024;
+  std::vector<std::string> box;
+  std::string ball, confidence = "0.99";
+  long samples = 200, budget = 256;
+  // R1: pave the box (--map), the enclosure form, and the region list's files.
+  bool map = false;
+  std::string form = "centred", map_csv, map_json;
+  std::shared_ptr<claims::Paving> map_regions;  // set by the command: receives the paving
+};
+
+// What `iclcert check --claim` does once its instance is loaded, for the command
+// and for the Python package alike: the flags' limits, the check with its
+// precision escalation, its account printed to `log`, and the verdict file's
+// content (docs/formats.md). Throws std::invalid_argument (bad options, a claim's
+// hypotheses not met) as the command exits 2.
+struct CheckRun {
+  claims::ClaimReport report;
+  Json verdict;
+};
+CheckRun check_claim(const CheckOptions& o, const Prompt& p, const Model& m, const std::string& source, std::FILE* log);
+
+// `iclcert check --replay o.replay` with its account printed to `log`: 0 reproduced,
+// 1 not; it writes o.json_out when that is not empty, as the command does.
+int replay_verdict(const CheckOptions& o, std::FILE* log);
 
 // One point check, for commands that run many (`iclcert sweep`): exactly what
 // `iclcert check --claim CLAIM --metric METRIC --sample SAMPLE --seed SEED --prec P

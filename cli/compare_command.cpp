@@ -2,12 +2,15 @@
 
 #include "cli/batch_command.hpp"
 #include "cli/certify_report.hpp"
+#include "cli/csv_table.hpp"
+#include "cli/distribute.hpp"
 #include "cli/instance.hpp"
 #include "cli/predictions_file.hpp"
 
 #include "gpu/batch_compare.hpp"
 #include "gpu/batch_model.hpp"
 #include "io/input_error.hpp"
+#include "io/json_numbers.hpp"
 #include "io/json_reader.hpp"
 #include "io/model_io.hpp"
 #include "io/output_file.hpp"
@@ -17,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -25,7 +29,7 @@ namespace iclcert::cli {
 namespace {
 
 struct CompareOptions {
-  std::string model_file, against_file, prompt_file, predictions_file, arith = "float32", device = "auto", json;
+  std::string model_file, against_file, prompt_file, predictions_file, arith = "float32", device = "auto", json, csv;
   long validate = 0;
   int threads = 0, chunk = 4096;
   std::optional<double> min_agreement;
@@ -78,12 +82,21 @@ Json certified_detail_json(const std::vector<gpu::CertifiedPrompt>& detail) {
     for (const auto& [lo, hi] : v) a.push_back(Json::array({lo, hi}));
     return a;
   };
+  // The NAME_float companions (io/json_numbers.hpp): each enclosure's midpoint, for plotting.
+  auto midpoints = [](const std::vector<std::pair<std::string, std::string>>& v) {
+    Json a = Json::array();
+    for (const auto& [lo, hi] : v)
+      a.push_back(statistic_json(0.5 * std::strtod(lo.c_str(), nullptr) + 0.5 * std::strtod(hi.c_str(), nullptr)));
+    return a;
+  };
   auto cls = [](int c) { return c < 0 ? Json(nullptr) : Json(c); };
   Json out = Json::array();
   for (const auto& d : detail)
     out.push_back({{"prompt", d.index},
                    {"logits_a", enclosures(d.logits_a)},
                    {"logits_b", enclosures(d.logits_b)},
+                   {"logits_a_float", midpoints(d.logits_a)},
+                   {"logits_b_float", midpoints(d.logits_b)},
                    {"certified_prediction_a", cls(d.certified_a)},
                    {"certified_prediction_b", cls(d.certified_b)},
                    {"float_prediction_a", d.float_a},
@@ -96,8 +109,12 @@ std::vector<std::string> compare_inputs(const CompareOptions& o) {
 }
 
 int compare(const CompareOptions& o) {
-  check_output_path(o.json, compare_inputs(o));  // before any work, not after it
-  const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  Outputs outputs(compare_inputs(o));  // the outputs checked before any work, not after it
+  outputs.declare("--json", o.json);
+  outputs.declare("--csv", o.csv);
+  // By default every core; under mpiexec, the cores shared by this machine's ranks.
+  const int threads =
+      o.threads > 0 ? o.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks_on_node());
   const auto source = gpu::prompts_from_list(read_prompt_file(o.prompt_file), o.prompt_file);
   const Model a = read_model_file(o.model_file), b = read_model_file(o.against_file);
   const long B = source->size();
@@ -116,9 +133,12 @@ int compare(const CompareOptions& o) {
   config.threads = threads;
   config.chunk = o.chunk;
   config.validate = o.validate;
-  config.progress = !o.no_progress;
+  config.progress = !o.no_progress && is_root();
+  // Under mpiexec: the chunks split across the ranks, folded on rank 0 in prompt order.
+  config.distribute = item_split(2);
 
   const gpu::CompareResult r = gpu::compare_models(*source, a, b, config);
+  if (!is_root()) return 0;  // rank 0 has the results (and its exit status is every rank's)
   // --certify: both models' final predictions certified on every prompt.
   std::optional<gpu::CertifyReport> cert_a, cert_b;
   if (o.certify) {
@@ -150,20 +170,35 @@ int compare(const CompareOptions& o) {
   std::printf("  deviation per depth (logit: |centred yA - centred yB|_inf of the probe's label block):\n");
   std::printf("  %4s %12s %12s %12s %12s\n", "t", "max_logit", "mean_logit", "mean_rel", "max_feature");
   Json layers = Json::array();
+  // --csv: the two per-depth tables as one, columns named as in the JSON's layers
+  // (a baseline's accuracy, the same at every depth, as accuracy_NAME).
+  std::vector<std::string> csv_columns = {"t", "accuracy_a", "accuracy_b", "agreement", "agree"};
+  if (!o.no_baselines)
+    for (const Baseline b : kBaselines) csv_columns.push_back(std::string("accuracy_") + baseline_name(b));
+  for (const char* c : {"max_logit_deviation", "mean_logit_deviation", "max_relative_logit_deviation",
+                        "mean_relative_logit_deviation", "max_feature_deviation"})
+    csv_columns.push_back(c);
+  CsvTable csv(std::move(csv_columns));
   for (std::size_t t = 0; t < r.layers.size(); ++t) {
     const auto& l = r.layers[t];
     const double mean_dev = B ? l.sum_logit_dev / B : 0, mean_rel = l.rel_count ? l.sum_rel_logit_dev / l.rel_count : 0;
     std::printf("  %4zu %12.4g %12.4g %12.4g %12.4g\n", t, l.max_logit_dev, mean_dev, mean_rel, l.max_feature_dev);
+    csv.row().integer(static_cast<long long>(t));
+    l.labelled ? csv.number(ratio(l.correct_a, l.labelled)).number(ratio(l.correct_b, l.labelled)) : csv.empty().empty();
+    csv.number(ratio(l.agree, B)).integer(l.agree);
+    if (!o.no_baselines)
+      for (const auto& b : baselines) labelled ? csv.number(ratio(b.correct, labelled)) : csv.empty();
+    csv.number(l.max_logit_dev).number(mean_dev).number(l.max_rel_logit_dev).number(mean_rel).number(l.max_feature_dev);
     Json layer = {{"t", t},
-                  {"accuracy_a", l.labelled ? Json(round_trip_decimal(ratio(l.correct_a, l.labelled))) : Json(nullptr)},
-                  {"accuracy_b", l.labelled ? Json(round_trip_decimal(ratio(l.correct_b, l.labelled))) : Json(nullptr)},
-                  {"agreement", round_trip_decimal(ratio(l.agree, B))},
+                  {"accuracy_a", fraction_json(l.correct_a, l.labelled)},
+                  {"accuracy_b", fraction_json(l.correct_b, l.labelled)},
+                  {"agreement", fraction_json(l.agree, B)},
                   {"agree", l.agree},
-                  {"max_logit_deviation", round_trip_decimal(l.max_logit_dev)},
-                  {"mean_logit_deviation", round_trip_decimal(mean_dev)},
-                  {"max_relative_logit_deviation", round_trip_decimal(l.max_rel_logit_dev)},
-                  {"mean_relative_logit_deviation", round_trip_decimal(mean_rel)},
-                  {"max_feature_deviation", round_trip_decimal(l.max_feature_dev)}};
+                  {"max_logit_deviation", statistic_json(l.max_logit_dev)},
+                  {"mean_logit_deviation", statistic_json(mean_dev)},
+                  {"max_relative_logit_deviation", statistic_json(l.max_rel_logit_dev)},
+                  {"mean_relative_logit_deviation", statistic_json(mean_rel)},
+                  {"max_feature_deviation", statistic_json(l.max_feature_dev)}};
     if (!r.certified.empty()) {
       const auto& c = r.certified[t];
       layer["certified"] = {{"prompts", r.certified_prompts},
@@ -172,7 +207,8 @@ int compare(const CompareOptions& o) {
                             {"certified_disagree", c.certified_disagree},
                             {"float_flips_a", c.float_flips_a},
                             {"float_flips_b", c.float_flips_b},
-                            {"max_logit_deviation", Json::array({c.deviation_lo_text, c.deviation_hi_text})}};
+                            {"max_logit_deviation", Json::array({c.deviation_lo_text, c.deviation_hi_text})},
+                            {"max_logit_deviation_float", statistic_json(0.5 * c.deviation_lo + 0.5 * c.deviation_hi)}};
     }
     layers.push_back(std::move(layer));
   }
@@ -186,9 +222,9 @@ int compare(const CompareOptions& o) {
       std::printf("  %-22s %8.4f %10.4f %10.4f\n", baseline_name(kBaselines[k]), ratio(s.correct, labelled),
                   ratio(s.agree_a, B), ratio(s.agree_b, B));
       baselines_json.push_back({{"name", baseline_name(kBaselines[k])},
-                                {"accuracy", labelled ? Json(round_trip_decimal(ratio(s.correct, labelled))) : Json(nullptr)},
-                                {"agreement_a", round_trip_decimal(ratio(s.agree_a, B))},
-                                {"agreement_b", round_trip_decimal(ratio(s.agree_b, B))}});
+                                {"accuracy", fraction_json(s.correct, labelled)},
+                                {"agreement_a", fraction_json(s.agree_a, B)},
+                                {"agreement_b", fraction_json(s.agree_b, B)}});
     }
   }
   Json exported_json = nullptr;
@@ -219,10 +255,10 @@ int compare(const CompareOptions& o) {
                   ratio(agree_a, B), o.min_prediction_agreement);
     }
     exported_json = {{"file", o.predictions_file},
-                     {"agreement_a", round_trip_decimal(ratio(agree_a, B))},
-                     {"agreement_b", round_trip_decimal(ratio(agree_b, B))},
-                     {"min_prediction_agreement", round_trip_decimal(o.min_prediction_agreement)},
-                     {"max_logit_deviation_a", exported->logits.empty() ? Json(nullptr) : Json(round_trip_decimal(logit_dev))}};
+                     {"agreement_a", fraction_json(agree_a, B)},
+                     {"agreement_b", fraction_json(agree_b, B)},
+                     {"min_prediction_agreement", statistic_json(o.min_prediction_agreement)},
+                     {"max_logit_deviation_a", exported->logits.empty() ? Json(nullptr) : statistic_json(logit_dev)}};
   }
   if (!r.certified.empty()) {
     const auto& c = r.certified.back();
@@ -264,17 +300,19 @@ int compare(const CompareOptions& o) {
                 {"d", source->d},
                 {"C", source->C},
                 {"N", source->N},
-                {"agreement", round_trip_decimal(ratio(final_agree, B))},
+                {"agreement", fraction_json(final_agree, B)},
                 {"layers", std::move(layers)},
                 {"baselines", o.no_baselines ? Json(nullptr) : std::move(baselines_json)},
                 {"exported_predictions", std::move(exported_json)},
                 {"certified_prompts", r.certified_prompts},
                 {"certified", certified_detail_json(r.certified_detail)},
                 {"certify", std::move(certify_out)},
-                {"seconds", round_trip_decimal(r.seconds)},
-                {"certified_seconds", round_trip_decimal(r.certified_seconds)}};
-    write_output(o.json, out.dump(1) + "\n", compare_inputs(o));
+                {"seconds", statistic_json(r.seconds)},
+                {"certified_seconds", statistic_json(r.certified_seconds)}};
+    outputs.set(o.json, out.dump(1) + "\n");
   }
+  if (!o.csv.empty()) outputs.set(o.csv, csv.text());
+  outputs.commit();
   if (o.min_agreement && ratio(final_agree, B) < *o.min_agreement) {
     std::printf("  agreement %.4f is below --min-agreement %.4f\n", ratio(final_agree, B), *o.min_agreement);
     return 1;
@@ -305,6 +343,7 @@ std::function<int()> register_compare(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_option("--chunk", o->chunk, "Prompts per chunk")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--json", o->json, "Write the comparison as JSON to this file");
+  cmd->add_option("--csv", o->csv, "Write the per-depth tables (accuracy, agreement, deviations) as one CSV file");
   cmd->add_option("--min-agreement", o->min_agreement,
                   "Exit 1 when the final prediction agreement of A and B is below this")
       ->check(kFraction);

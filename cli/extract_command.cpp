@@ -1,5 +1,7 @@
 #include "cli/extract_command.hpp"
 
+#include "cli/csv_table.hpp"
+#include "io/json_numbers.hpp"
 #include "io/json_reader.hpp"
 #include "io/model_io.hpp"
 #include "io/output_file.hpp"
@@ -16,18 +18,13 @@ namespace iclcert::cli {
 namespace {
 
 struct ExtractOptions {
-  std::string model_file, prompt_file, json, out, full_out;
+  std::string model_file, prompt_file, json, out, full_out, csv;
   int d = 0, C = 0;
   std::optional<double> max_residual;
 };
 
 double root(const Rational& squared) { return std::sqrt(nearest_double(squared)); }
 
-std::string decimal(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
 
 // d and C from --d/--C, a prompt file, or the dense matrices' size.
 std::pair<int, int> sizes(const ExtractOptions& o, const Model& model) {
@@ -66,22 +63,39 @@ std::pair<int, int> sizes(const ExtractOptions& o, const Model& model) {
   return {d, C};
 }
 
+// Exact numbers are strings; each field NAME of them has a companion NAME_float
+// holding the nearest doubles (io/json_numbers.hpp), and the residuals, norms
+// and fit errors (square roots of exact numbers, to nearest) are JSON numbers.
 Json theta_json(const Theta<Rational>& th) {
   Json a = Json::array();
   for (const auto& v : th) a.push_back(to_string(v));
   return a;
 }
 
+Json theta_float_json(const Theta<Rational>& th) {
+  Json a = Json::array();
+  for (const auto& v : th) a.push_back(statistic_json(nearest_double(v)));
+  return a;
+}
+
 Json matrix_json(const MatrixExtraction<Rational>& m) {
   return {{"theta", theta_json(m.theta)},
-          {"residual", decimal(root(m.residual_squared))},
+          {"theta_float", theta_float_json(m.theta)},
+          {"residual", statistic_json(root(m.residual_squared))},
           {"residual_squared", to_string(m.residual_squared)},
-          {"norm", decimal(root(m.norm_squared))}};
+          {"norm", statistic_json(root(m.norm_squared))}};
 }
 
 Json coefficients_json(const ReducedCoefficients<Rational>& c) {
   return {{"beta", to_string(c.beta)}, {"gamma", to_string(c.gamma)}, {"alpha", to_string(c.alpha)},
           {"alpha_label", to_string(c.alpha_label)}};
+}
+
+Json coefficients_float_json(const ReducedCoefficients<Rational>& c) {
+  return {{"beta", statistic_json(nearest_double(c.beta))},
+          {"gamma", statistic_json(nearest_double(c.gamma))},
+          {"alpha", statistic_json(nearest_double(c.alpha))},
+          {"alpha_label", statistic_json(nearest_double(c.alpha_label))}};
 }
 
 const char* source_name(LayerExtraction<Rational>::Source s) {
@@ -94,6 +108,7 @@ int extract(const ExtractOptions& o) {
   outputs.declare("--out", o.out);
   outputs.declare("--full-out", o.full_out);
   outputs.declare("--json", o.json);
+  outputs.declare("--csv", o.csv);
   const Model model = read_model_file(o.model_file);
   if (model.layers.empty()) throw InputError(o.model_file, "layers", "at least one layer to extract");
   const auto [d, C] = sizes(o, model);
@@ -113,6 +128,14 @@ int extract(const ExtractOptions& o) {
               "res_value", "beta", "gamma", "alpha", "alpha'", "fit_score", "fit_value");
   double worst_residual = 0, worst_fit = 0;
   Json layers = Json::array();
+  // --csv: the printed table, one row per head (a reduced layer: one row, head
+  // and residuals empty), the layer's coefficients and fit errors on each row.
+  CsvTable csv({"layer", "head", "source", "residual_score", "residual_value", "beta", "gamma", "alpha",
+                "alpha_label", "fit_error_score", "fit_error_value"});
+  auto csv_row_end = [&](const ReducedCoefficients<Rational>& c, double fs, double fv) {
+    csv.number(nearest_double(c.beta)).number(nearest_double(c.gamma)).number(nearest_double(c.alpha));
+    csv.number(nearest_double(c.alpha_label)).number(fs).number(fv);
+  };
   for (std::size_t l = 0; l < e.layers.size(); ++l) {
     const auto& le = e.layers[l];
     const auto& r = le.reduced.train;
@@ -123,12 +146,19 @@ int extract(const ExtractOptions& o) {
       const double rs = root(le.heads[h].score.residual_squared), rv = root(le.heads[h].value.residual_squared);
       worst_residual = std::max({worst_residual, rs, rv});
       heads.push_back({{"head", h}, {"score", matrix_json(le.heads[h].score)}, {"value", matrix_json(le.heads[h].value)}});
+      csv.row().integer(static_cast<long long>(l + 1)).integer(static_cast<long long>(h)).text(source_name(le.source));
+      csv.number(rs).number(rv);
+      csv_row_end(r, fs, fv);
       if (h == 0)
         std::printf("  %5zu %4zu %7s %11.3e %11.3e %10.5g %10.5g %10.5g %10.5g %9.3g %9.3g\n", l + 1, h,
                     source_name(le.source), rs, rv, nearest_double(r.beta), nearest_double(r.gamma),
                     nearest_double(r.alpha), nearest_double(r.alpha_label), fs, fv);
       else
         std::printf("  %5s %4zu %7s %11.3e %11.3e\n", "", h, "", rs, rv);
+    }
+    if (le.heads.empty()) {
+      csv.row().integer(static_cast<long long>(l + 1)).empty().text(source_name(le.source)).empty().empty();
+      csv_row_end(r, fs, fv);
     }
     if (le.heads.empty())
       std::printf("  %5zu %4s %7s %11s %11s %10.5g %10.5g %10.5g %10.5g %9s %9s\n", l + 1, "-", "reduced", "-", "-",
@@ -138,8 +168,10 @@ int extract(const ExtractOptions& o) {
                   {"source", source_name(le.source)},
                   {"heads", std::move(heads)},
                   {"reduced", coefficients_json(r)},
+                  {"reduced_float", coefficients_float_json(r)},
                   {"probe", le.reduced.probe ? coefficients_json(*le.reduced.probe) : Json(nullptr)},
-                  {"fit_error", {{"score", decimal(fs)}, {"value", decimal(fv)}}},
+                  {"probe_float", le.reduced.probe ? coefficients_float_json(*le.reduced.probe) : Json(nullptr)},
+                  {"fit_error", {{"score", statistic_json(fs)}, {"value", statistic_json(fv)}}},
                   {"fit_error_squared", {{"score", to_string(le.score_fit_squared)}, {"value", to_string(le.value_fit_squared)}}},
                   {"inert_components_ignored", le.inert_components_ignored}};
     layers.push_back(std::move(layer));
@@ -153,6 +185,7 @@ int extract(const ExtractOptions& o) {
   // Every output is built before any is written, so an error leaves no file behind.
   if (!o.out.empty()) outputs.set(o.out, model_to_json(e.reduced).dump(1) + "\n");
   if (!o.full_out.empty()) outputs.set(o.full_out, model_to_json(e.full).dump(1) + "\n");
+  if (!o.csv.empty()) outputs.set(o.csv, csv.text());
   if (!o.json.empty()) {
     Json out = {{"format", 1},
                 {"command", "extract"},
@@ -161,14 +194,14 @@ int extract(const ExtractOptions& o) {
                 {"C", C},
                 {"kernel", model.kernel == Kernel::softmax ? "softmax" : "linear"},
                 {"layers", std::move(layers)},
-                {"max_residual", decimal(worst_residual)},
-                {"max_fit_error", decimal(worst_fit)},
+                {"max_residual", statistic_json(worst_residual)},
+                {"max_fit_error", statistic_json(worst_fit)},
                 {"reduced_model", o.out.empty() ? Json(nullptr) : Json(o.out)},
                 {"full_model", o.full_out.empty() ? Json(nullptr) : Json(o.full_out)}};
     outputs.set(o.json, out.dump(1) + "\n");
   }
   outputs.commit();
-  for (const std::string* path : {&o.out, &o.full_out, &o.json})
+  for (const std::string* path : {&o.out, &o.full_out, &o.json, &o.csv})
     if (!path->empty() && *path != "-") std::printf("  written: %s\n", path->c_str());
   if (o.max_residual && !(worst_residual < *o.max_residual)) {
     std::printf("  E3 residual %.3e is not below --max-residual %.3g\n", worst_residual, *o.max_residual);
@@ -188,6 +221,7 @@ std::function<int()> register_extract(CLI::App& app) {
   cmd->add_option("--d", o->d, "Features d (dense matrices are (d+C) x (d+C))")->check(CLI::Range(1, 1024));
   cmd->add_option("--C", o->C, "Classes C")->check(CLI::Range(2, 256));
   cmd->add_option("--json", o->json, "Write the projections, residuals and coefficients as JSON");
+  cmd->add_option("--csv", o->csv, "Write the printed table as CSV (docs/formats.md), one row per head");
   cmd->add_option("--out", o->out, "Write the extracted reduced model (model.json format)");
   cmd->add_option("--full-out", o->full_out, "Write the projected full-form model (model.json format)");
   cmd->add_option("--max-residual", o->max_residual, "Exit 1 unless every E3 residual is below this")

@@ -1,5 +1,6 @@
 #include "cli/fuzz_command.hpp"
 
+#include "cli/csv_table.hpp"
 #include "cli/instance.hpp"
 #include "io/model_io.hpp"
 #include "io/output_file.hpp"
@@ -25,6 +26,7 @@ constexpr const char* kEquivarianceSentence =
 
 struct FuzzOptions {
   std::string property, arith, replay, counterexample;  // counterexample: none means print it
+  std::string csv;                                      // equivariance: its two tables as CSV
   int cases = 200;
   std::uint64_t seed = 0;
   bool seed_given = false, list = false, no_shrink = false;
@@ -169,6 +171,31 @@ int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
   const UserWeightsReport r = check_user_weights(model, u);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  // --csv: both printed tables in one, a row per line: `check` E1 (per kind of
+  // permutation: its largest violation and where) or E3 (per dense matrix: its
+  // residual and the projection's theta); the other check's columns empty.
+  CsvTable csv({"check", "kind", "relative", "exceeds", "case", "layer", "head", "row", "column", "permutation",
+                "theta1", "theta2", "theta3", "theta4", "theta5", "theta6"});
+  for (const auto& w : r.worst) {
+    csv.row().text("E1").text(to_string(w.kind));
+    if (w.case_index < 0) {
+      for (int k = 0; k < 14; ++k) csv.empty();
+      continue;
+    }
+    csv.number(w.relative).integer(w.relative > r.tolerance).integer(w.case_index);
+    csv.integer(static_cast<long long>(w.layer + 1)).empty().integer(w.row).integer(w.col);
+    csv.text(to_string(w.kind == PermutationKind::feature ? w.g.features
+                       : w.kind == PermutationKind::label ? w.g.labels
+                                                          : w.g.tokens));
+    for (int k = 0; k < 6; ++k) csv.empty();
+  }
+  for (const auto& p : r.projections) {
+    csv.row().text("E3").text(p.matrix).number(p.relative_residual).empty().empty();
+    csv.integer(static_cast<long long>(p.layer + 1)).integer(static_cast<long long>(p.head)).empty().empty().empty();
+    for (const double th : p.theta) csv.number(th);
+  }
+  if (!o.csv.empty()) write_output(o.csv, csv.text(), inputs(o));
+
   std::printf("\nE1: largest violation |layer(g.s) - g.layer(s)| / |layer update|, per kind of permutation\n");
   for (const auto& w : r.worst) {
     if (w.case_index < 0) {
@@ -235,6 +262,11 @@ int run(const FuzzOptions& o) {
   if (o.property.empty()) throw std::invalid_argument("fuzz: give --property NAME (see iclcert fuzz --list), or --replay FILE");
   if (o.cases < 1) throw std::invalid_argument("--cases " + std::to_string(o.cases) + ": expected at least 1");
   check_output_path(o.counterexample, inputs(o));  // before any work, not after it
+  check_output_path(o.csv, inputs(o));
+  if (!o.csv.empty() && o.csv == o.counterexample)
+    throw std::invalid_argument("--csv and --counterexample name the same file " + o.csv + ": give each its own");
+  if (!o.csv.empty() && o.property != kEquivarianceId)
+    throw std::invalid_argument("--csv goes with --property equivariance (the command that prints tables)");
   const std::uint64_t seed = o.seed_given ? o.seed : clock_seed();
   if (o.property == kEquivarianceId) return run_equivariance(o, seed);
   if (!o.model_file.empty() || !o.prompt_file.empty() || !o.sample.empty())
@@ -262,6 +294,7 @@ std::function<int()> register_fuzz(CLI::App& app) {
   cmd->add_option("--model", o->model_file, "equivariance: the model to check (docs/formats.md)");
   cmd->add_option("--prompt", o->prompt_file, "equivariance: a prompt (fixes d, C, N; checked first)");
   cmd->add_option("--sample", o->sample, "equivariance: draw prompts of sizes d,C,N");
+  cmd->add_option("--csv", o->csv, "equivariance: write its E1 and E3 tables as one CSV file (docs/formats.md)");
   cmd->add_option("--weights", o->weights, "equivariance: float32 | float64, the precision the weights were trained "
                                            "in (tolerance 1e-3 | 1e-10, e3nn's)")
       ->capture_default_str();

@@ -3,10 +3,12 @@
 #include "cli/batch_command.hpp"
 #include "cli/check_command.hpp"
 #include "cli/compare_command.hpp"
+#include "cli/distribute.hpp"
 #include "cli/extract_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/sample_command.hpp"
 #include "cli/sweep_command.hpp"
+#include "gpu/batch_backend.hpp"
 #ifdef ICLCERT_HAVE_PROPERTIES
 #include "cli/fuzz_command.hpp"
 #endif
@@ -20,7 +22,15 @@
 #include <cstdio>
 #include <map>
 
-int main(int argc, char** argv) {
+namespace {
+
+// Under mpiexec every rank parses the same arguments and reads the same inputs, so
+// bad input fails on every rank alike; rank 0 alone says why.
+void complain(const char* format, const char* what) {
+  if (iclcert::cli::is_root()) std::fprintf(stderr, format, what);
+}
+
+int run(int argc, char** argv) {
   CLI::App app{
       "iclcert: exact, enclosed and certified runs of the layerwise in-context classification recursion "
       "(arXiv 2604.11613)"};
@@ -50,7 +60,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "iclcert: %s (see iclcert --help)\n", e.what());
+    complain("iclcert: %s (see iclcert --help)\n", e.what());
     return 2;
   }
   auto chosen = app.get_subcommands();
@@ -59,13 +69,25 @@ int main(int argc, char** argv) {
   try {
     return actions.at(name)();
   } catch (const iclcert::InputError& e) {
-    std::fprintf(stderr, "iclcert: %s\n", e.what());
+    complain("iclcert: %s\n", e.what());
     return 2;
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "iclcert: %s\n", e.what());
+    complain("iclcert: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "iclcert: internal error: %s\n", e.what());
+    complain("iclcert: internal error: %s\n", e.what());
     return 4;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // MPI_Init when started by mpiexec (ICLCERT_HAVE_MPI builds); otherwise nothing.
+  iclcert::cli::Distribution distribution(argc, argv);
+  // With CUDA, each rank takes a GPU: device rank modulo the device count.
+  iclcert::gpu::cuda_device_preference() = iclcert::cli::rank();
+  const int status = run(argc, argv);
+  std::fflush(stdout);
+  return distribution.agree_on_status(status);
 }

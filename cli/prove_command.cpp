@@ -1,5 +1,6 @@
 #include "cli/prove_command.hpp"
 
+#include "cli/csv_table.hpp"
 #include "io/input_error.hpp"
 #include "io/output_file.hpp"
 #include "proofs/lemmas.hpp"
@@ -13,7 +14,7 @@ namespace iclcert::cli {
 namespace {
 
 struct ProveOptions {
-  std::string lemma, export_dir, json_out;
+  std::string lemma, export_dir, json_out, csv_out;
   int classes = 3;
   double timeout_s = 60;
 };
@@ -46,10 +47,13 @@ int prove(const ProveOptions& o) {
     };
     if (!o.json_out.empty() && same(o.json_out, o.export_dir))
       throw InputError("--json " + o.json_out, "", "is also the --export directory: give each output its own path");
+    if (!o.csv_out.empty() && same(o.csv_out, o.export_dir))
+      throw InputError("--csv " + o.csv_out, "", "is also the --export directory: give each output its own path");
     smt_export.emplace(o.export_dir);
   }
   Outputs outputs;
   outputs.declare("--json", o.json_out);
+  outputs.declare("--csv", o.csv_out);
   proofs::LemmaOptions options;
   options.classes = o.classes;
   options.timeout_ms = static_cast<unsigned>(o.timeout_s * 1000);
@@ -65,6 +69,12 @@ int prove(const ProveOptions& o) {
   std::fflush(stdout);
   if (smt_export) smt_export->stage(r.smtlib);
   if (!o.json_out.empty()) outputs.set(o.json_out, verdict_json(r).dump(1) + "\n");
+  if (!o.csv_out.empty()) {  // the printed table of queries, named as in the JSON's evidence.queries
+    CsvTable csv({"query", "method", "answer", "seconds", "reason"});
+    for (const auto& q : r.steps)
+      csv.row().text(q.name).text(q.method).text(proofs::answer_name(q.answer)).number(q.seconds).text(q.reason);
+    outputs.set(o.csv_out, csv.text());
+  }
   outputs.commit();
   if (smt_export) {
     smt_export->commit();
@@ -90,6 +100,7 @@ std::function<int()> register_prove(CLI::App& app) {
   cmd->add_option("--timeout", o->timeout_s, "Seconds per solver query")->capture_default_str();
   cmd->add_option("--export", o->export_dir, "Write every query as DIR/NAME.smt2 (SMT-LIB2)");
   cmd->add_option("--json", o->json_out, "Write the verdict file (docs/formats.md) here");
+  cmd->add_option("--csv", o->csv_out, "Write the printed table of queries as CSV (docs/formats.md) here");
   return [o] { return prove(*o); };
 }
 

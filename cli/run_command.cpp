@@ -16,7 +16,7 @@ namespace {
 struct RunOptions {
   InstanceOptions instance;
   std::vector<std::string> arith;
-  std::string json_out;
+  std::string json_out, csv_out;
 };
 
 // Largest |a - b| over every metric of two traces of the same run, in doubles:
@@ -42,31 +42,10 @@ double max_metric_difference(const Trace<A>& a, const Trace<B>& b) {
   return worst;
 }
 
-bool is_finite_value(double v) { return std::isfinite(v); }
-bool is_finite_value(const MpfrReal& v) { return mpfr_number_p(v.get()) != 0; }
-
-// The first depth t whose state or metrics hold an infinity or a NaN in a
-// rounded arithmetic, or -1: such a run has overflowed and its numbers mean nothing.
-template <Scalar T>
-int first_non_finite_depth(const Trace<T>& trace) {
-  auto bad = [](const std::optional<T>& v) { return v && !is_finite_value(*v); };
-  auto bad_ratio = [](const Ratio<T>& r) { return r.kind == Ratio<T>::Kind::finite && !is_finite_value(r.value); };
-  for (std::size_t t = 0; t < trace.entries.size(); ++t) {
-    const auto& e = trace.entries[t];
-    for (int j = 0; j < e.state.rows(); ++j)
-      for (int k = 0; k < e.state.d + e.state.C; ++k)
-        if (!is_finite_value(e.state.Z(j, k))) return static_cast<int>(t);
-    if (bad_ratio(e.metrics.fisher) || bad_ratio(e.metrics.gap_ratio) || bad(e.metrics.min_label_margin) ||
-        bad(e.metrics.probe_margin) || bad(e.metrics.probe_alignment) || bad(e.probe_attention_same_class) ||
-        bad(e.train_attention_same_class))
-      return static_cast<int>(t);
-  }
-  return -1;
-}
-
 int run(const RunOptions& o) {
   Outputs outputs({o.instance.prompt_file, o.instance.model_file});
   outputs.declare("--json", o.json_out);
+  outputs.declare("--csv", o.csv_out);
   Instance in = load_instance(o.instance);
   const Prompt& p = in.prompt;
   std::vector<Arithmetic> ariths;
@@ -81,27 +60,20 @@ int run(const RunOptions& o) {
               in.model.kernel == Kernel::softmax ? "softmax" : "linear");
 
   std::shared_ptr<Trace<double>> double_trace;
+  CsvTable csv = trace_csv_table();
   for (const Arithmetic& a : ariths) {
     with_scalar(a, [&]<Scalar T>() {
       const auto start = std::chrono::steady_clock::now();
       Trace<T> trace = run_recursion<T>(p, in.model);
       const double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-      if constexpr (std::is_same_v<T, double> || std::is_same_v<T, MpfrReal>) {
-        if (const int t = first_non_finite_depth(trace); t >= 0)
-          throw std::invalid_argument(
-              "--arith " + a.label() + " overflowed: " +
-              (t == 0 ? std::string("the input holds a number beyond the range of this arithmetic")
-                      : "the state after layer " + std::to_string(t) + " holds an infinity or a NaN") +
-              "; its numbers would mean nothing, so none are printed. " +
-              (std::is_same_v<T, double> ? "Run in --arith mpfr:BITS or interval:BITS, whose exponent range is vast"
-                                         : "Run in --arith interval:BITS, whose enclosures stay sound"));
-      }
+      require_finite_trace(trace, a);
       std::printf("\narithmetic %s (%.1f ms; %s)\n", a.label().c_str(), ms,
                   ScalarTraits<T>::exact      ? "exact"
                   : ScalarTraits<T>::rigorous ? "rigorous enclosures; the table shows midpoints"
                                               : "rounded, uncertified");
       print_table(stdout, trace);
+      add_trace_rows(csv, trace, a.label());
       if constexpr (std::is_same_v<T, double>) {
         double_trace = std::make_shared<Trace<double>>(trace);
       } else if (double_trace) {
@@ -111,12 +83,24 @@ int run(const RunOptions& o) {
       if (!o.json_out.empty()) outputs.set(o.json_out, trace_to_json(trace, a.label()).dump(1) + "\n");
     });
   }
+  if (!o.csv_out.empty()) outputs.set(o.csv_out, csv.text());
   outputs.commit();
   if (!o.json_out.empty() && o.json_out != "-") std::printf("trace written to %s\n", o.json_out.c_str());
+  if (!o.csv_out.empty() && o.csv_out != "-") std::printf("table written to %s\n", o.csv_out.c_str());
   return 0;
 }
 
 }  // namespace
+
+void overflow_error(const Arithmetic& a, int t) {
+  throw std::invalid_argument(
+      "--arith " + a.label() + " overflowed: " +
+      (t == 0 ? std::string("the input holds a number beyond the range of this arithmetic")
+              : "the state after layer " + std::to_string(t) + " holds an infinity or a NaN") +
+      "; its numbers would mean nothing, so none are printed. " +
+      (a.kind == Arithmetic::Kind::double_ ? "Run in --arith mpfr:BITS or interval:BITS, whose exponent range is vast"
+                                           : "Run in --arith interval:BITS, whose enclosures stay sound"));
+}
 
 std::function<int()> register_run(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
@@ -126,6 +110,7 @@ std::function<int()> register_run(CLI::App& app) {
                   "double | rational | mpfr:BITS | interval:BITS | interval-mpfi:BITS; repeatable (default: double and "
                   "mpfr:256)");
   cmd->add_option("--json", o->json_out, "Write the trace (docs/formats.md) to this file (- for standard output)");
+  cmd->add_option("--csv", o->csv_out, "Write the printed table as CSV (docs/formats.md) to this file, every --arith");
   return [o] { return run(*o); };
 }
 

@@ -3,6 +3,7 @@
 #include "claims/escalation.hpp"
 #include "cli/arithmetic.hpp"
 #include "cli/check_command.hpp"
+#include "cli/distribute.hpp"
 #include "cli/instance.hpp"
 #include "gpu/progress.hpp"
 #include "io/input_error.hpp"
@@ -14,13 +15,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstdio>
-#include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -199,39 +199,60 @@ CellResult run_cell(const SweepOptions& o, const Sweep& s, long cell, std::atomi
   return r;
 }
 
-// Cells are handed out by index to the threads; results land at their index, so the
-// output does not depend on the thread count.
+// A cell's result as bytes for distribute.hpp (CBOR: every number exactly); its
+// coordinates are recomputed from the index.
+std::string pack(const CellResult& r) {
+  Json reasons = Json::object();
+  for (const auto& [why, n] : r.undecided_reasons) reasons[why] = n;
+  const Json j = {{"p", r.proved},        {"r", r.refuted},         {"u", r.undecided}, {"why", reasons},
+                  {"k", r.refuting_prompt}, {"cex", r.counterexample}, {"s", r.seconds}};
+  const std::vector<std::uint8_t> bytes = Json::to_cbor(j);
+  return {bytes.begin(), bytes.end()};
+}
+
+CellResult unpack(const Sweep& s, long cell, const std::string& bytes) {
+  const Json j = Json::from_cbor(bytes);
+  CellResult r;
+  r.values = s.values_of(cell);
+  r.proved = j["p"].get<long>(), r.refuted = j["r"].get<long>(), r.undecided = j["u"].get<long>();
+  for (const auto& [why, n] : j["why"].items()) r.undecided_reasons[why] = n.get<long>();
+  r.refuting_prompt = j["k"].get<long>();
+  r.counterexample = j["cex"];
+  r.seconds = j["s"].get<double>();
+  return r;
+}
+
+// Cells are handed out by index to the threads (and, under mpiexec, to the ranks:
+// cli/distribute.hpp); results land at their index, so the output depends neither
+// on the thread count nor on the number of ranks. Rank 0 gets every cell; other
+// ranks get an empty vector.
 std::vector<CellResult> run_sweep(const SweepOptions& o, const Sweep& s, int threads) {
-  std::vector<CellResult> results(static_cast<std::size_t>(s.cells));
-  std::atomic<long> next{0}, done{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto work = [&] {
-    for (long cell; !failed && (cell = next++) < s.cells;) {
-      try {
-        results[static_cast<std::size_t>(cell)] = run_cell(o, s, cell, done);
-      } catch (...) {
-        std::lock_guard lock(error_mutex);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
-    }
-  };
+  std::atomic<long> done{0}, claimed{0};
+  std::atomic<bool> finished{false};
   const long total = s.cells * static_cast<long>(s.prompts.size());
-  gpu::Progress progress("sweep", total, !o.no_progress);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+  gpu::Progress progress("sweep", total, !o.no_progress && is_root());
+  // One process: the checks done. Several: the cells handed out (rank 0 sees the counter only).
   std::thread watcher([&] {
-    while (done < total && !failed) {
+    while (!finished) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      progress.update(done);
+      progress.update(ranks() == 1 ? done.load() : claimed * static_cast<long>(s.prompts.size()));
     }
   });
-  for (auto& t : pool) t.join();
+  std::vector<std::string> packed;
+  try {
+    packed = evaluate_indexed(
+        s.cells, threads, [&](long cell) { return pack(run_cell(o, s, cell, done)); }, &claimed);
+  } catch (...) {
+    finished = true;
+    watcher.join();
+    throw;
+  }
+  finished = true;
   watcher.join();
   progress.finish();
-  if (error) std::rethrow_exception(error);
+  std::vector<CellResult> results;
+  results.reserve(packed.size());
+  for (std::size_t i = 0; i < packed.size(); ++i) results.push_back(unpack(s, static_cast<long>(i), packed[i]));
   return results;
 }
 
@@ -352,13 +373,16 @@ int sweep(const SweepOptions& o) {
   require_model_fits(s.model, s.prompts[0].d, s.prompts[0].C, model_name,
                      o.sample.empty() ? "the prompt file " + o.prompt_file : "--sample " + o.sample);
 
-  const int threads = static_cast<int>(o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency()));
-  std::printf("iclcert sweep: claim %s over %ld cells x %zu prompts, %zu layers, %d threads\n", o.claim.c_str(), s.cells,
-              s.prompts.size(), s.model.layers.size(), threads);
+  // Default: every core, shared among the ranks of an MPI run on this machine.
+  const int threads = static_cast<int>(
+      o.threads > 0 ? o.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks_on_node()));
+  std::printf("iclcert sweep: claim %s over %ld cells x %zu prompts, %zu layers, %d threads%s\n", o.claim.c_str(),
+              s.cells, s.prompts.size(), s.model.layers.size(), threads, ranks_note().c_str());
   std::fflush(stdout);  // before the progress lines on stderr
   const auto start = std::chrono::steady_clock::now();
   const std::vector<CellResult> results = run_sweep(o, s, threads);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!is_root()) return 0;  // rank 0 writes the map
 
   std::vector<std::string> files(results.size());
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -396,7 +420,8 @@ std::function<int()> register_sweep(CLI::App& app) {
   cmd->add_option("--json", o->json, "Write the sweep as JSON (docs/formats.md)");
   cmd->add_option("--counterexamples", o->counterexamples,
                   "Write each refuted cell's first counterexample here, as a verdict file for check --replay");
-  cmd->add_option("--threads", o->threads, "Worker threads (default: every core)");
+  cmd->add_option("--threads", o->threads,
+                  "Worker threads per process (default: every core; under mpiexec, shared among a machine's ranks)");
   cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
   cmd->add_option("--prec", o->prec, "Starting precision in bits")->capture_default_str();
   cmd->add_option("--max-prec", o->max_prec, "Precision escalation stops here")->capture_default_str();

@@ -91,7 +91,7 @@ auto as_field(const JsonReader& field, F&& parse) {
 
 RecordedOptions parse_options(const JsonReader& o) {
   o.expect_object({"layers", "metric", "seed", "prec", "max_prec", "arith", "box", "ball", "budget", "sample",
-                   "balanced", "margin", "samples", "confidence"});
+                   "balanced", "margin", "samples", "confidence", "map", "form"});
   RecordedOptions r;
   const long max_bits = max_check_precision_bits();
   if (o.has("layers")) {
@@ -111,6 +111,7 @@ RecordedOptions parse_options(const JsonReader& o) {
   if (r.prec && r.max_prec && *r.prec > *r.max_prec) o.field("prec").fail("expected prec <= max_prec");
   if (o.has("samples")) r.samples = o.field("samples").integer(1, kMaxCheckSamples);
   if (o.has("budget")) r.budget = o.field("budget").integer(1, kMaxCheckBudget);
+  if (o.has("form")) r.form = o.field("form").one_of({"centred", "plain"});
   if (o.has("box")) {
     const JsonReader f = o.field("box");
     r.box.emplace();
@@ -135,6 +136,7 @@ RecordedOptions parse_options(const JsonReader& o) {
     if (!(c > 0 && c < 1)) o.field("confidence").fail("expected a level in (0, 1)");
   }
   if (o.has("balanced")) r.balanced = o.field("balanced").boolean();
+  if (o.has("map")) r.map = o.field("map").boolean();
   if (o.has("sample")) {
     const JsonReader f = o.field("sample");
     r.sample = f.string();

@@ -34,7 +34,8 @@ claims::LayerRange parse_layers(const std::string& text);
 struct RecordedOptions {
   std::optional<std::string> layers, metric, arith, ball, sample, margin, confidence;
   std::optional<std::vector<std::string>> box;
-  std::optional<bool> balanced;
+  std::optional<bool> balanced, map;  // map: R1 --map
+  std::optional<std::string> form;    // R1: centred | plain (absent: plain, files before the centred form)
   std::optional<long> prec, max_prec, samples, budget;
   std::optional<std::uint64_t> seed;
 };

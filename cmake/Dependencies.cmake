@@ -54,3 +54,36 @@ if(NOT ICLCERT_WITH_CUDA STREQUAL "OFF")
     message(FATAL_ERROR "ICLCERT_WITH_CUDA=ON but no CUDA compiler was found")
   endif()
 endif()
+
+# Python bindings (python/): pybind11 over the C++ library. The Python found is
+# Debian's /usr/bin/python3 when it exists, since a pyenv python3 first on PATH
+# may lack NumPy; override with -DPython3_EXECUTABLE=...
+set(ICLCERT_HAVE_PYTHON no)
+if(NOT ICLCERT_WITH_PYTHON STREQUAL "OFF")
+  if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+    set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python for the iclcert package")
+  endif()
+  find_package(Python3 COMPONENTS Interpreter Development.Module OPTIONAL_COMPONENTS NumPy)
+  if(Python3_FOUND)
+    find_package(pybind11 CONFIG)
+  endif()
+  if(Python3_FOUND AND pybind11_FOUND)
+    set(ICLCERT_HAVE_PYTHON "yes (${Python3_EXECUTABLE}, pybind11 ${pybind11_VERSION})")
+    # The static libraries are linked into a shared extension module.
+    set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+  elseif(ICLCERT_WITH_PYTHON STREQUAL "ON")
+    message(FATAL_ERROR "ICLCERT_WITH_PYTHON=ON but Python 3 development files or pybind11 were not found (python3-dev, pybind11-dev)")
+  endif()
+endif()
+
+# MPI (Open MPI from Debian: libopenmpi-dev, openmpi-bin): `mpiexec -n R iclcert
+# sweep|batch|compare|check ...` splits the work across R processes (cli/distribute.hpp).
+set(ICLCERT_HAVE_MPI no)
+if(NOT ICLCERT_WITH_MPI STREQUAL "OFF")
+  find_package(MPI COMPONENTS CXX)
+  if(MPI_CXX_FOUND)
+    set(ICLCERT_HAVE_MPI yes)
+  elseif(ICLCERT_WITH_MPI STREQUAL "ON")
+    message(FATAL_ERROR "ICLCERT_WITH_MPI=ON but MPI was not found (libopenmpi-dev)")
+  endif()
+endif()

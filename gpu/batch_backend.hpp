@@ -130,6 +130,15 @@ bool model_has_dense_layer(const int* kind, int layers);
 std::string certify_block_cuda(const ModelView<Iv>& model, const PromptBlock<double>& block,
                                std::vector<IntervalVerdict>& verdicts, std::vector<Iv>* depth_margins);
 
+// The CUDA device of this process: device `cuda_device_preference()` modulo the
+// device count, made current (cudaSetDevice) at each entry point of the CUDA
+// backend, on the calling thread. 0 by default; under mpiexec the cli sets the
+// rank, so that the ranks of one machine spread over its GPUs.
+inline int& cuda_device_preference() {
+  static int index = 0;
+  return index;
+}
+
 // Number of CUDA devices; 0 with the reason in `why` when there is none (no
 // driver, no GPU, or a build without CUDA).
 int cuda_device_count(std::string& why);

@@ -100,6 +100,22 @@ std::vector<std::int32_t> float_predictions(const ModelView<T>& model, const Pro
 
 }  // namespace
 
+// certify_prompt compiled for AVX-512, AVX2 and the baseline (the loader picks
+// one): its panel loops (interval_attention.hpp) are written for vector lanes.
+// Every clone computes the same values: the order of each sum is the source's,
+// and -std=c++20 turns contraction into FMA off (the enclosures would hold with
+// it too: theory/interval_kernel.md).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ICLCERT_CERTIFY_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
+#else
+#define ICLCERT_CERTIFY_CLONES
+#endif
+ICLCERT_CERTIFY_CLONES IntervalVerdict certify_on_host(const ModelView<Iv>& m, int N, const double* X,
+                                                       const std::int32_t* labels, const double* probe, int probe_label,
+                                                       Iv* workspace, const IntervalOutputs& out) {
+  return certify_prompt(m, N, X, labels, probe, probe_label, workspace, out);
+}
+
 const char* to_string(CertStatus s) {
   switch (s) {
     case CertStatus::certified: return "certified";
@@ -170,7 +186,7 @@ CertifyReport run_certify(const PromptSource& source, const Model& model, const 
       IntervalOutputs outs;
       outs.depth_margins = depth_margins[t].data();
       const IntervalVerdict v =
-          certify_prompt(view, N, block.X.data() + static_cast<long>(i) * N * d, block.labels.data() + static_cast<long>(i) * N,
+          certify_on_host(view, N, block.X.data() + static_cast<long>(i) * N * d, block.labels.data() + static_cast<long>(i) * N,
                          block.probe.data() + static_cast<long>(i) * d, block.probe_label[i], workspace[t].data(), outs);
       c.prediction = v.prediction;
       c.lo = v.margin.lo;

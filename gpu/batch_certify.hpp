@@ -94,4 +94,9 @@ struct CertifyReport {
 
 CertifyReport run_certify(const PromptSource& source, const Model& model, const CertifyConfig& config);
 
+// certify_prompt (interval_certify.hpp) as the CPU runs it in run_certify: one
+// prompt, compiled for the machine's best vector ISA.
+IntervalVerdict certify_on_host(const ModelView<Iv>& m, int N, const double* X, const std::int32_t* labels,
+                                const double* probe, int probe_label, Iv* workspace, const IntervalOutputs& out = {});
+
 }  // namespace iclcert::gpu

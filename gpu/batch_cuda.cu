@@ -35,6 +35,15 @@ void check(const char* what, cudaError_t e) {
   if (e != cudaSuccess) throw std::runtime_error(describe(what, e));
 }
 
+// Makes this process's device (cuda_device_preference() modulo the count) current
+// on the calling thread; every entry point below calls it first.
+void use_process_device() {
+  int count = 0;
+  check("cudaGetDeviceCount", cudaGetDeviceCount(&count));
+  if (count < 1) throw std::runtime_error("no CUDA device");
+  check("cudaSetDevice", cudaSetDevice(std::max(0, cuda_device_preference()) % count));
+}
+
 // ---- kernels
 
 template <class T>
@@ -286,6 +295,7 @@ struct CudaPipeline<T>::Impl {
 template <class T>
 CudaPipeline<T>::CudaPipeline(const ModelView<T>& model, int d, int C, int N, int max_chunk, bool keep_states)
     : impl_(std::make_unique<Impl>()) {
+  use_process_device();
   Impl& p = *impl_;
   p.host_model = model;
   p.d = d;
@@ -466,6 +476,7 @@ int CudaPipeline<T>::team_prompts() const {
 template <class T>
 int CudaPipeline<T>::auto_chunk(int d, int C, int N, int layers, Detail detail) {
   std::size_t free_bytes = 0, total_bytes = 0;
+  use_process_device();
   check("cudaMemGetInfo", cudaMemGetInfo(&free_bytes, &total_bytes));
   const std::size_t L1 = layers + 1, D = d + C;
   // Per prompt and slot, device and pinned host alike: inputs, results, states.
@@ -525,6 +536,7 @@ std::string certify_block_cuda(const ModelView<Iv>& host, const PromptBlock<doub
     if (n) check("upload", cudaMemcpy(out, in, n * sizeof(*in), cudaMemcpyHostToDevice));
   };
   try {
+    use_process_device();
     ModelView<Iv> m = host;
     int *kind, *heads, *offset;
     Iv* coeffs;

@@ -202,6 +202,85 @@ void run_pipelined(const PromptSource& source, const ModelView<T>& view, const B
   }
 }
 
+// The run split by config.distribute: items are the chunks a single process runs
+// (the validated ones, then the rest), each run where the distributor puts it; its
+// per-prompt records and its validation report come back and are folded in prompt
+// order, so the statistics are the same sums as on one process. On CUDA each chunk
+// is filled on the host and run alone (no pipeline).
+template <class T, class Fold>
+void run_distributed(const PromptSource& source, const Model& model, const ModelView<T>& view,
+                     const ModelView<double>& bound_view, double input_u, long validate, const BatchConfig& config,
+                     bool use_cuda, Fold& fold, Progress& progress, BatchResult& result) {
+  const long total = source.size(), chunk = config.chunk;
+  const long validated_items = (validate + chunk - 1) / chunk;
+  const long items = validated_items + (total - validate + chunk - 1) / chunk;
+  const int L1 = view.layers + 1;
+  auto range = [&](long i) {
+    const long first = i < validated_items ? i * chunk : validate + (i - validated_items) * chunk;
+    const long end = i < validated_items ? validate : total;
+    return std::pair{first, static_cast<int>(std::min(chunk, end - first))};
+  };
+  auto one = [&](long i) {
+    const auto [first, count] = range(i);
+    const bool validating = i < validated_items;
+    const Detail detail = validating ? Detail::with_states : config.detail;
+    PromptBlock<T> block;
+    BlockOutput<T> out;
+    source.fill(first, count, block);
+    if (use_cuda) {
+      const std::string error = run_block_cuda(view, block, detail, out);
+      if (!error.empty()) throw std::runtime_error("CUDA backend: " + error);
+    } else {
+      run_block_cpu(view, block, detail, config.threads, out);
+    }
+    std::string bytes;
+    put_vector(bytes, out.predictions);
+    put_vector(bytes, out.probe_margins);
+    put_vector(bytes, out.records);
+    put_vector(bytes, block.probe_label);
+    if (validating) {
+      const auto start = std::chrono::steady_clock::now();
+      const ValidationReport v =
+          validate_block(source, model, bound_view, input_u, first, count, out, L1, config.threads);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const long head[2] = {v.prompts, v.prompts_diverged};
+      put_bytes(bytes, head, 2);
+      put_bytes(bytes, &v.first_divergence, 1);
+      put_vector(bytes, v.layers);
+      put_bytes(bytes, &seconds, 1);
+    }
+    return bytes;
+  };
+  auto take = [&](long i, const std::string& bytes) {
+    const auto [first, count] = range(i);
+    BlockOutput<T> out;
+    std::vector<std::int32_t> probe_label;
+    std::size_t at = 0;
+    get_vector(bytes, at, out.predictions);
+    get_vector(bytes, at, out.probe_margins);
+    get_vector(bytes, at, out.records);
+    get_vector(bytes, at, probe_label);
+    const bool validating = i < validated_items;
+    fold(first, count, validating ? Detail::with_states : config.detail, out, probe_label);
+    if (validating) {
+      ValidationReport v;
+      long head[2];
+      get_bytes(bytes, at, head, 2);
+      v.prompts = head[0];
+      v.prompts_diverged = head[1];
+      get_bytes(bytes, at, &v.first_divergence, 1);
+      get_vector(bytes, at, v.layers);
+      double seconds = 0;
+      get_bytes(bytes, at, &seconds, 1);
+      result.validation->merge(v);
+      result.validation_seconds += seconds;
+    }
+    progress.update(first + count);
+  };
+  result.chunk = config.chunk;
+  config.distribute(items, one, take);
+}
+
 template <class T>
 BatchResult run_typed(const PromptSource& source, const Model& model, const BatchConfig& config, bool use_cuda) {
   const BatchModel<T> bm = make_batch_model<T>(model, source.d, source.C);
@@ -248,6 +327,12 @@ BatchResult run_typed(const PromptSource& source, const Model& model, const Batc
       }
     }
   };
+  if (config.distribute) {
+    run_distributed(source, model, view, bound_model.view(), input_u, validate, config, use_cuda, fold, progress, result);
+    progress.finish();
+    result.seconds = progress.elapsed();
+    return result;
+  }
   PromptBlock<T> block;
   BlockOutput<T> out;
   long first = 0;

@@ -12,9 +12,13 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -60,6 +64,14 @@ struct LayerStats {
   long labelled = 0, correct = 0;      // prompts with a probe label; of those, probe margin > 0
 };
 
+// Splits a run's items (chunks of prompts) across processes; the cli passes one under
+// mpiexec. It computes items 0 .. n - 1 with `one(i)`, anywhere, and hands each
+// item's bytes to `take(i, bytes)` in index order on the process that writes the
+// output (on the others, `take` is never called). The per-prompt records travel,
+// and the folds run in prompt order on that process: the same sums as one process.
+using ItemDistributor = std::function<void(long items, const std::function<std::string(long)>& one,
+                                           const std::function<void(long, const std::string&)>& take)>;
+
 struct BatchConfig {
   BatchArith arith = BatchArith::float32;
   DeviceChoice device = DeviceChoice::automatic;
@@ -69,6 +81,7 @@ struct BatchConfig {
   bool chunk_given = false;  // CUDA: without --chunk the chunk comes from the device's memory
   bool progress = true;  // progress line on stderr for runs longer than a second
   Detail detail = Detail::per_layer;  // final_only: no per-layer statistics
+  ItemDistributor distribute;          // empty: every chunk in this process
 };
 
 struct BatchResult {
@@ -93,5 +106,34 @@ BatchResult run_batch(const PromptSource& source, const Model& model, const Batc
 std::pair<bool, std::string> choose_backend(const BatchConfig& config, const char* who);
 
 long peak_rss_kib();
+
+// Raw bytes of trivially copyable values, for the items an ItemDistributor carries
+// (every process of a run is the same binary on the same kind of machine).
+template <class T>
+void put_bytes(std::string& s, const T* p, std::size_t n) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  s.append(reinterpret_cast<const char*>(p), n * sizeof(T));
+}
+template <class T>
+void get_bytes(const std::string& s, std::size_t& at, T* p, std::size_t n) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if (at + n * sizeof(T) > s.size()) throw std::logic_error("a distributed item is shorter than its records");
+  std::memcpy(static_cast<void*>(p), s.data() + at, n * sizeof(T));
+  at += n * sizeof(T);
+}
+// A vector as its length, then its elements.
+template <class T>
+void put_vector(std::string& s, const std::vector<T>& v) {
+  const std::uint64_t n = v.size();
+  put_bytes(s, &n, 1);
+  put_bytes(s, v.data(), v.size());
+}
+template <class T>
+void get_vector(const std::string& s, std::size_t& at, std::vector<T>& v) {
+  std::uint64_t n = 0;
+  get_bytes(s, at, &n, 1);
+  v.resize(n);
+  get_bytes(s, at, v.data(), n);
+}
 
 }  // namespace iclcert::gpu

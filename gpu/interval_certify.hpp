@@ -19,6 +19,7 @@
 #pragma once
 
 #include "gpu/batch_kernel.hpp"  // ModelView, LayerKind
+#include "gpu/interval_attention.hpp"
 #include "gpu/interval_kernel.hpp"
 
 namespace iclcert::gpu {
@@ -42,105 +43,47 @@ struct IntervalOutputs {
   Iv* probe_labels = nullptr;              // C: the final probe label block (every class pair's margin)
 };
 
-// Elements of Iv one prompt needs as scratch: state and next state ((N+1) x D each),
-// keys and values (n_keys x D each), a query and an aggregate (D each), and per
-// query the scores, the exps and the prefix sums (n_keys each).
+// Elements of Iv one prompt needs as scratch: state and next state, keys, values,
+// queries and aggregates ((N+1) x D enclosures each), then as doubles the keys'
+// and values' midpoint-radius side arrays (6 x D x (N+1)) and one panel's scratch
+// (interval_attention.hpp).
 ICLCERT_HD inline long interval_workspace_size(int d, int C, int N) {
   const long D = d + C, R = N + 1;
-  return 4 * R * D + 2 * D + 3 * R;
+  const long doubles = 6 * D * R + iv_attn::panel_scratch_doubles(static_cast<int>(D), static_cast<int>(R));
+  return 6 * R * D + (doubles + 1) / 2;
 }
 
 namespace iv_certify {
 
-// The softmax enclosure of one row (theory/softmax_enclosure.md, and
-// theory/interval_kernel.md for the O(n) form): scores t (n), weights w (n);
-// E and sums are scratch (n each). Returns false if step 2's intersection is empty.
+// One head's attention for the query rows first..R-1 of Q (row-major, D values
+// each): keys K and values V (n rows each, row-major enclosures) go to
+// midpoint-radius side arrays in `side` (6 x D x R doubles), then panels of
+// kIvLanes queries (interval_attention.hpp) write their aggregates to rows
+// first..R-1 of AG. For softmax the keys arrive centred (K_i - c for a point c:
+// the common shift q.c of a row cancels in the softmax and narrows the scores);
+// for linear they are the keys themselves. Returns false when a softmax row's
+// two enclosures of a weight did not meet.
 template <class A>
-ICLCERT_HD inline bool softmax_row(const Iv* t, int n, Iv* w, Iv* E, Iv* sums) {
-  using namespace iv_detail;
-  bool finite = true;
-  double m = -kInf;
-  for (int i = 0; i < n; ++i) {
-    finite = finite && t[i].lo > -kInf && t[i].hi < kInf;  // false for NaN too
-    m = max2(m, iv_mid(t[i]));
-  }
-  if (finite) {
-    // Step 1. exp(t_j - t_i) = exp(t_j - m) exp(m - t_i) for a point m (exact), so
-    // D_i = 1 + sum_{j != i} exp(t_j - t_i) lies in
-    //   [1 + lo(F_i) SL_i, 1 + hi(F_i) SH_i],  E_j = exp(T_j - m), F_i = 1 / E_i,
-    // SL_i / SH_i the leave-one-out sums of lo(E) / hi(E) rounded down / up: the
-    // same interval as the differences T_j - T_i would give, in O(n) exps.
-    for (int i = 0; i < n; ++i) {
-      E[i] = A::exp(A::sub(t[i], A::point(m)));
-      E[i].lo = max2(E[i].lo, 0.0);  // exp > 0
+ICLCERT_HD inline bool attend_rows(const Iv* Q, int first, int R, const Iv* K, const Iv* V, int D, int n, int softmax,
+                                   double* side, double* panel, Iv* AG) {
+  constexpr int F = A::kFault;
+  const iv_attn::SideArrays ks{side, side + static_cast<long>(D) * R, side + 2L * D * R};
+  const iv_attn::SideArrays vs{side + 3L * D * R, side + 4L * D * R, side + 5L * D * R};
+  // g = m 2^-52 >= gamma_m for the m products of a midpoint sum (D for scores, n
+  // for aggregates).
+  const double gk = static_cast<double>(D) * 0x1p-52, gv = static_cast<double>(n) * 0x1p-52;
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < D; ++k) {
+      const long e = static_cast<long>(k) * R + i;
+      iv_attn::key_side<F>(K[static_cast<long>(i) * D + k], gk, ks.m[e], ks.a[e], ks.b[e]);
+      iv_attn::key_side<F>(V[static_cast<long>(i) * D + k], gv, vs.m[e], vs.a[e], vs.b[e]);
     }
-    // sums[i] = (sum_{j < i} lo(E_j) down, sum_{j < i} hi(E_j) up).
-    Iv run{0, 0};
-    for (int i = 0; i < n; ++i) {
-      sums[i] = run;
-      run = A::add(run, E[i]);
-    }
-    Iv suffix{0, 0};
-    for (int i = n - 1; i >= 0; --i) {
-      const Iv others = A::add(sums[i], suffix);  // [SL_i, SH_i]
-      suffix = A::add(suffix, E[i]);
-      // F_i = 1 / E_i: [1 / hi(E_i) down, 1 / lo(E_i) up] (+inf when lo(E_i) = 0).
-      const Iv one{1, 1};
-      const double f_lo = A::div(one, Iv{E[i].hi, E[i].hi}).lo;
-      const double f_hi = E[i].lo > 0 ? A::div(one, Iv{E[i].lo, E[i].lo}).hi : kInf;
-      const Iv prod = A::mul(Iv{f_lo, f_hi}, others);  // 0 * inf counts as 0
-      const Iv D = A::add(one, Iv{max2(prod.lo, 0.0), prod.hi});
-      // w_i = 1 / D_i with D_i >= 1: [1 / hi(D) down, 1 / lo(D) up], within [0, 1].
-      const Iv q = A::div(one, D);
-      w[i] = {max2(q.lo, 0.0), min2(q.hi, 1.0)};
-    }
-  } else {
-    for (int i = 0; i < n; ++i) w[i] = {0, 1};  // true for any scores
-  }
-  // Step 2. The weights sum to 1: w_i = 1 - sum_{j != i} w_j, so w_i lies in
-  // [1 - sum_{j != i} hi(w_j), 1 - sum_{j != i} lo(w_j)]; intersect.
-  Iv run{0, 0};
-  for (int i = 0; i < n; ++i) {
-    sums[i] = run;
-    run = A::add(run, w[i]);
-  }
-  Iv suffix{0, 0};
+  const iv_attn::PanelScratch ps = iv_attn::carve_panel(panel, D, R);
   bool ok = true;
-  for (int i = n - 1; i >= 0; --i) {
-    const Iv others = A::add(sums[i], suffix);
-    suffix = A::add(suffix, w[i]);
-    const Iv rest = A::sub(Iv{1, 1}, others);
-    const Iv v{max2(w[i].lo, rest.lo), min2(w[i].hi, rest.hi)};
-    if (!(v.lo <= v.hi)) ok = false;  // disjoint: an upstream enclosure is wrong
-    else w[i] = v;
-  }
-  return ok;
-}
-
-// One head's attention for query q (D values): scores against the keys K (n x D,
-// row-major), weights, and agg = sum_i w_i V_i. For softmax the keys arrive centred
-// (K_i - c for a point c: the common shift q.c of a row cancels in the softmax and
-// narrows the scores); for linear they are the keys themselves.
-template <class A>
-ICLCERT_HD inline bool attend_query(const Iv* q, const Iv* K, const Iv* V, int D, int n, int softmax, Iv* t,
-                                    Iv* E, Iv* sums, Iv* agg) {
-  for (int i = 0; i < n; ++i) {
-    const Iv* k = K + static_cast<long>(i) * D;
-    Iv s = A::mul(q[0], k[0]);
-    for (int c = 1; c < D; ++c) s = A::add(s, A::mul(q[c], k[c]));
-    t[i] = s;
-  }
-  bool ok = true;
-  if (softmax) {
-    ok = softmax_row<A>(t, n, t, E, sums);
-  } else {
-    const Iv nk = A::point(static_cast<double>(n));
-    for (int i = 0; i < n; ++i) t[i] = A::div(t[i], nk);
-  }
-  for (int c = 0; c < D; ++c) agg[c] = Iv{0, 0};
-  for (int i = 0; i < n; ++i) {
-    const Iv* v = V + static_cast<long>(i) * D;
-    for (int c = 0; c < D; ++c) agg[c] = A::add(agg[c], A::mul(t[i], v[c]));
+  for (int j0 = first; j0 < R; j0 += iv_attn::kIvLanes) {
+    const int lanes = R - j0 < iv_attn::kIvLanes ? R - j0 : iv_attn::kIvLanes;
+    ok = iv_attn::attend_panel<F>(Q + static_cast<long>(j0) * D, lanes, ks, vs, R, D, n, softmax, ps,
+                                  AG + static_cast<long>(j0) * D) && ok;
   }
   return ok;
 }
@@ -153,7 +96,10 @@ ICLCERT_HD inline void centre_keys(Iv* K, int n, int D) {
     for (int i = 0; i < n; ++i) mean += iv_mid(K[static_cast<long>(i) * D + c]);
     mean /= n;
     if (!(mean - mean == 0)) mean = 0;  // not finite: no shift
-    for (int i = 0; i < n; ++i) K[static_cast<long>(i) * D + c] = A::sub(K[static_cast<long>(i) * D + c], A::point(mean));
+    for (int i = 0; i < n; ++i) {  // A::sub with a point, as a lane operation
+      Iv& k = K[static_cast<long>(i) * D + c];
+      k = {iv_attn::lsub_dn<A::kFault>(k.lo, mean), iv_attn::lsub_up<A::kFault>(k.hi, mean)};
+    }
   }
 }
 
@@ -185,17 +131,17 @@ template <class A = IvArith<>>
 ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, const double* X,
                                                  const std::int32_t* labels, const double* probe, int probe_label,
                                                  Iv* workspace, const IntervalOutputs& out = {}) {
+  constexpr int F = A::kFault;
   const int d = m.d, C = m.C, D = d + C, R = N + 1;
   const int n_keys = m.probe_is_key ? N + 1 : N;
   Iv* Z = workspace;
   Iv* next = Z + static_cast<long>(R) * D;
   Iv* K = next + static_cast<long>(R) * D;
   Iv* V = K + static_cast<long>(R) * D;
-  Iv* q = V + static_cast<long>(R) * D;
-  Iv* agg = q + D;
-  Iv* t = agg + D;
-  Iv* E = t + R;
-  Iv* sums = E + R;
+  Iv* Q = V + static_cast<long>(R) * D;
+  Iv* AG = Q + static_cast<long>(R) * D;
+  double* side = reinterpret_cast<double*>(AG + static_cast<long>(R) * D);
+  double* panel = side + 6L * D * R;
   // z_i = (x_i, e_{c_i}); z_q = (x_q, 0) or (x_q, 1/C enclosed).
   for (long e = 0; e < static_cast<long>(R) * D; ++e) Z[e] = Iv{0, 0};
   for (int i = 0; i < N; ++i) {
@@ -238,13 +184,26 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
       // x_j += alpha_j (A X)_j, y_j += alpha'_j (A Y)_j (probe overrides in coef[4..7]).
       for (long e = 0; e < static_cast<long>(n_keys) * D; ++e) K[e] = Z[e];
       if (m.softmax) iv_certify::centre_keys<A>(K, n_keys, D);
+      // The elementwise products in lane form; those with an infinite or NaN
+      // endpoint are redone by A::mul (0 * inf counts as 0 there).
       for (int j = first_query; j < R; ++j) {
         const Iv* c = coef + (j == N ? 4 : 0);
         const Iv* z = Z + static_cast<long>(j) * D;
-        for (int k = 0; k < D; ++k) q[k] = A::mul(k < d ? c[0] : c[1], z[k]);
-        if (!iv_certify::attend_query<A>(q, K, Z, D, n_keys, m.softmax, t, E, sums, agg)) v.error = 1;
+        Iv* q = Q + static_cast<long>(j) * D;
+        for (int k = 0; k < D; ++k) q[k] = iv_attn::lane_mul<F>(k < d ? c[0] : c[1], z[k]);
+        for (int k = 0; k < D; ++k)
+          if (!iv_attn::finite_iv(z[k]) || !iv_attn::finite_iv(k < d ? c[0] : c[1])) q[k] = A::mul(k < d ? c[0] : c[1], z[k]);
+      }
+      if (!iv_certify::attend_rows<A>(Q, first_query, R, K, Z, D, n_keys, m.softmax, side, panel, AG)) v.error = 1;
+      for (int j = first_query; j < R; ++j) {
+        const Iv* c = coef + (j == N ? 4 : 0);
+        const Iv* z = Z + static_cast<long>(j) * D;
+        const Iv* agg = AG + static_cast<long>(j) * D;
         Iv* o = next + static_cast<long>(j) * D;
-        for (int k = 0; k < D; ++k) o[k] = A::add(z[k], A::mul(k < d ? c[2] : c[3], agg[k]));
+        for (int k = 0; k < D; ++k) o[k] = iv_attn::lane_mul<F>(k < d ? c[2] : c[3], agg[k]);
+        for (int k = 0; k < D; ++k)
+          if (!iv_attn::finite_iv(agg[k]) || !iv_attn::finite_iv(k < d ? c[2] : c[3])) o[k] = A::mul(k < d ? c[2] : c[3], agg[k]);
+        for (int k = 0; k < D; ++k) o[k] = iv_attn::lane_add<F>(z[k], o[k]);
       }
     } else {
       // Per head h: keys S_h z_i, values V_h z_i, queries z_j; z_j += sum_h agg_h.
@@ -265,10 +224,10 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
           }
         }
         if (m.softmax) iv_certify::centre_keys<A>(K, n_keys, D);
+        if (!iv_certify::attend_rows<A>(Z, first_query, R, K, V, D, n_keys, m.softmax, side, panel, AG)) v.error = 1;
         for (int j = first_query; j < R; ++j) {
-          if (!iv_certify::attend_query<A>(Z + static_cast<long>(j) * D, K, V, D, n_keys, m.softmax, t, E, sums, agg))
-            v.error = 1;
           Iv* o = next + static_cast<long>(j) * D;
+          const Iv* agg = AG + static_cast<long>(j) * D;
           for (int k = 0; k < D; ++k) o[k] = A::add(o[k], agg[k]);
         }
       }

@@ -36,12 +36,14 @@ struct Iv {
   double lo, hi;
 };
 
-// Planted faults, for the tests that prove the soundness tests can fail; only
-// kNoFault is ever used outside tests.
+// Planted faults, for the tests that prove the soundness tests can fail; bits
+// that combine. Only kNoFault is ever used outside tests.
 enum IvFault : int {
   kNoFault = 0,
-  kFaultNearest = 1,       // round to nearest, without the outward step
-  kFaultHalfExpBound = 2,  // exp's Taylor remainder bound cut in half
+  kFaultNearest = 1,          // round to nearest, without the outward step (or the lane exp's widening)
+  kFaultHalfExpBound = 2,     // exp's Taylor remainder bound cut in half
+  kFaultNoMidpointError = 4,  // midpoint-radius products without the midpoint's rounding error (interval_attention.hpp)
+  kFaultNoRadiusFactor = 8,   // midpoint-radius products without the radius sum's rounding factor
 };
 
 namespace iv_detail {
@@ -80,12 +82,12 @@ ICLCERT_HD inline double next_down(double x) { return -next_up(-x); }
 #define ICLCERT_IV_OP(name, op, rd, ru)                                                 \
   template <int F>                                                                      \
   __device__ inline double name##_dn(double a, double b) {                              \
-    if constexpr (F == kFaultNearest) return a op b;                                    \
+    if constexpr ((F & kFaultNearest) != 0) return a op b;                                    \
     else return rd(a, b);                                                               \
   }                                                                                     \
   template <int F>                                                                      \
   __device__ inline double name##_up(double a, double b) {                              \
-    if constexpr (F == kFaultNearest) return a op b;                                    \
+    if constexpr ((F & kFaultNearest) != 0) return a op b;                                    \
     else return ru(a, b);                                                               \
   }
 ICLCERT_IV_OP(add, +, __dadd_rd, __dadd_ru)
@@ -97,13 +99,13 @@ ICLCERT_IV_OP(div, /, __ddiv_rd, __ddiv_ru)
   template <int F>                                                                      \
   inline double name##_dn(double a, double b) {                                         \
     const double r = a op b;                                                            \
-    if constexpr (F == kFaultNearest) return r;                                         \
+    if constexpr ((F & kFaultNearest) != 0) return r;                                         \
     else return next_down(r);                                                           \
   }                                                                                     \
   template <int F>                                                                      \
   inline double name##_up(double a, double b) {                                         \
     const double r = a op b;                                                            \
-    if constexpr (F == kFaultNearest) return r;                                         \
+    if constexpr ((F & kFaultNearest) != 0) return r;                                         \
     else return next_up(r);                                                             \
   }
 ICLCERT_IV_OP(add, +)
@@ -201,6 +203,7 @@ constexpr double exp_remainder_bound() {
 template <int F = kNoFault>
 struct IvArith {
   static constexpr int kExpDegree = 13;
+  static constexpr int kFault = F;
 
   ICLCERT_HD static Iv point(double x) { return {x, x}; }  // exact
   ICLCERT_HD static Iv neg(Iv a) { return {-a.hi, -a.lo}; }  // exact
@@ -223,7 +226,7 @@ struct IvArith {
     const double check = p1 + p2 + p3 + p4;
     if (check == check) {
       const double lo = min2(min2(p1, p2), min2(p3, p4)), hi = max2(max2(p1, p2), max2(p3, p4));
-      if constexpr (F == kFaultNearest) return {lo, hi};
+      if constexpr ((F & kFaultNearest) != 0) return {lo, hi};
       else return {next_down(lo), next_up(hi)};
     }
 #endif
@@ -304,7 +307,7 @@ struct IvArith {
       const Iv c = inv_factorial(k);
       p = {add_dn<F>(mul_dn<F>(p.lo, S.lo), c.lo), add_up<F>(mul_up<F>(p.hi, S.hi), c.hi)};
     }
-    constexpr double e = F == kFaultHalfExpBound ? exp_remainder_bound<K>() / 2 : exp_remainder_bound<K>();
+    constexpr double e = (F & kFaultHalfExpBound) != 0 ? exp_remainder_bound<K>() / 2 : exp_remainder_bound<K>();
     return {p.lo, add_up<F>(p.hi, e)};
   }
   // exp over R within [-rho, rho].
@@ -325,7 +328,7 @@ struct IvArith {
     const int ni = static_cast<int>(n), n1 = ni / 2, n2 = ni - n1;
     const double s1 = pow2(n1), s2 = pow2(n2);
     double lo = (p.lo * s1) * s2, hi = (p.hi * s1) * s2;
-    if constexpr (F != kFaultNearest) {
+    if constexpr ((F & kFaultNearest) == 0) {
       if (!(lo >= kMinNormal && lo <= kMaxDouble)) lo = next_down(lo);
       if (!(hi >= kMinNormal && hi <= kMaxDouble)) hi = next_up(hi);
     }

@@ -2,6 +2,9 @@
 
 #include "io/limits.hpp"
 
+#include <fstream>
+#include <string_view>
+
 namespace iclcert {
 namespace {
 
@@ -136,7 +139,60 @@ void require_model_fits(const Model& m, int d, int C, const std::string& model_f
                                std::to_string(dense->heads[h].score.rows()));
 }
 
-Model read_model_file(const std::string& path) { return parse_model(load_json_file(path), path); }
+namespace {
+// A weight file of PyTorch, NumPy or safetensors, by its name: such a file is no
+// model file, and the error says which Python call converts it (docs/python.md).
+bool weight_file_name(const std::string& path) {
+  for (const char* ext : {".pt", ".pth", ".bin", ".ckpt", ".pkl", ".npz", ".npy", ".safetensors"}) {
+    const std::string e = ext;
+    if (path.size() > e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0) return true;
+  }
+  return false;
+}
+
+// The same by its first bytes, whatever its name, or "": read before the whole
+// file, since a weight file of a gigabyte would otherwise be refused for its size,
+// which says nothing of the cause.
+std::string weight_file_kind(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char bytes[16] = {};
+  in.read(bytes, sizeof bytes);
+  const std::string_view head(bytes, static_cast<std::size_t>(in.gcount()));
+  const bool npz = path.size() > 4 && path.compare(path.size() - 4, 4, ".npz") == 0;
+  if (head.starts_with("PK\x03\x04") || head.starts_with("PK\x05\x06"))
+    return npz ? "a NumPy .npz archive" : "a PyTorch .pt archive (a zip file)";
+  if (head.starts_with("\x93NUMPY")) return "a NumPy .npy array";
+  if (!head.empty() && static_cast<unsigned char>(head[0]) == 0x80) return "a Python pickle (PyTorch's legacy format)";
+  // safetensors: the header's length as 8 bytes little-endian (far below 2^48), then its JSON.
+  if (head.size() >= 9 && head[8] == '{' && head[6] == 0 && head[7] == 0) return "a safetensors file";
+  return "";
+}
+
+std::string weight_file_error(const std::string& kind, const std::string& path) {
+  return (kind.empty() ? std::string("if it holds a trained model's weights")
+                       : "not a JSON model file (looks like " + kind + ")") +
+         ": convert it in Python with iclcert.torch.load_weights(\"" + path +
+         "\", d, C, heads).to_json(\"model.json\") (or iclcert.torch.from_module on the loaded module; "
+         "docs/python.md), or with the exporter of examples/train/train.py (examples/train/iclcert_export.py)";
+}
+}  // namespace
+
+Model read_model_file(const std::string& path) {
+  if (const std::string kind = weight_file_kind(path); !kind.empty())
+    throw InputError(path, "", weight_file_error(kind, path));
+  Json json;
+  try {
+    json = load_json_file(path);
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    const auto at = what.find("malformed JSON");
+    if (!e.field().empty() || at == std::string::npos) throw;
+    // Any file that does not parse: a weight file by its name, or a hint all the same.
+    throw InputError(path, "", what.substr(at) + "; " +
+                                   weight_file_error(weight_file_name(path) ? "a weight file, by its name" : "", path));
+  }
+  return parse_model(json, path);
+}
 
 Json model_to_json(const Model& m) {
   Json layers = Json::array();

@@ -1,7 +1,9 @@
 // The trace file of `iclcert run --json` (docs/formats.md): every state and its
-// metrics, numbers as strings in the arithmetic's own text form.
+// metrics, numbers as strings in the arithmetic's own text form, each metric with
+// a NAME_float companion (io/json_numbers.hpp) for readers that plot them.
 #pragma once
 
+#include "io/json_numbers.hpp"
 #include "io/json_reader.hpp"
 #include "numerics/recursion.hpp"
 
@@ -29,6 +31,22 @@ Json ratio_json(const Ratio<T>& r) {
   return nullptr;
 }
 
+// The NAME_float companion of scalar_json(v): the nearest double (an enclosure's
+// midpoint, to nearest), for reading and plotting; it certifies nothing.
+template <Scalar T>
+Json scalar_float_json(const T& v) {
+  return statistic_json(ScalarTraits<T>::to_double(v));
+}
+
+// The companion of ratio_json(r): +inf is "inf", undefined or undecidable null.
+template <Scalar T>
+Json ratio_float_json(const Ratio<T>& r) {
+  using K = typename Ratio<T>::Kind;
+  if (r.kind == K::finite) return scalar_float_json(r.value);
+  if (r.kind == K::pos_inf) return "inf";
+  return nullptr;
+}
+
 template <Scalar T>
 Json matrix_block_json(const State<T>& s, int first_col, int cols) {
   Json rows = Json::array();
@@ -46,15 +64,22 @@ Json trace_to_json(const Trace<T>& trace, const std::string& arithmetic) {
   for (std::size_t t = 0; t < trace.entries.size(); ++t) {
     const auto& e = trace.entries[t];
     Json metrics = Json::object();
-    metrics["fisher"] = ratio_json(e.metrics.fisher);
-    metrics["gap_ratio"] = ratio_json(e.metrics.gap_ratio);
-    if (e.metrics.min_label_margin) metrics["min_label_margin"] = scalar_json(*e.metrics.min_label_margin);
-    if (e.metrics.probe_margin) metrics["probe_margin"] = scalar_json(*e.metrics.probe_margin);
-    if (e.metrics.probe_alignment) metrics["probe_alignment"] = scalar_json(*e.metrics.probe_alignment);
-    if (e.probe_attention_same_class)
-      metrics["probe_attention_same_class"] = scalar_json(*e.probe_attention_same_class);
-    if (e.train_attention_same_class)
-      metrics["train_attention_same_class"] = scalar_json(*e.train_attention_same_class);
+    auto ratio = [&](const char* name, const Ratio<T>& r) {
+      metrics[name] = ratio_json(r);
+      metrics[std::string(name) + "_float"] = ratio_float_json(r);
+    };
+    auto value = [&](const char* name, const std::optional<T>& v) {
+      if (!v) return;
+      metrics[name] = scalar_json(*v);
+      metrics[std::string(name) + "_float"] = scalar_float_json(*v);
+    };
+    ratio("fisher", e.metrics.fisher);
+    ratio("gap_ratio", e.metrics.gap_ratio);
+    value("min_label_margin", e.metrics.min_label_margin);
+    value("probe_margin", e.metrics.probe_margin);
+    value("probe_alignment", e.metrics.probe_alignment);
+    value("probe_attention_same_class", e.probe_attention_same_class);
+    value("train_attention_same_class", e.train_attention_same_class);
     layers.push_back({{"t", t},
                       {"X", matrix_block_json(e.state, 0, e.state.d)},
                       {"Y", matrix_block_json(e.state, e.state.d, e.state.C)},

@@ -34,7 +34,8 @@ sanitize() {
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" \
     -DICLCERT_SANITIZE=address,undefined -DICLCERT_BUILD_FUZZERS=ON \
-    -DICLCERT_WITH_CUDA=OFF -DICLCERT_WITH_Z3=OFF -DICLCERT_BUILD_BENCH=OFF >/dev/null
+    -DICLCERT_WITH_CUDA=OFF -DICLCERT_WITH_Z3=OFF -DICLCERT_WITH_MPI=OFF -DICLCERT_WITH_PYTHON=OFF \
+    -DICLCERT_BUILD_BENCH=OFF >/dev/null
   cmake --build "$b" -j "$jobs" --target "${sanitized_tests[@]}" fuzzers
   echo "sanitize: built in $((SECONDS - start)) s"
   local symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer

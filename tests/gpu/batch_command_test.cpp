@@ -45,7 +45,7 @@ TEST(BatchCommand, SampledBatchWritesPredictionsAccuracyLayersAndValidation) {
   EXPECT_EQ(j["validation"]["prompts"], 5);
   EXPECT_EQ(j["validation"]["certified"], true);
   EXPECT_EQ(j["validation"]["layers"][0]["values"], 5 * 11 * 6);
-  const double acc = std::stod(j["accuracy"].get<std::string>());
+  const double acc = j["accuracy"].get<double>();  // a JSON number
   EXPECT_GT(acc, 0.3);
   EXPECT_LE(acc, 1.0);
   // The same command again: identical predictions (determinism).

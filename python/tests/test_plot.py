@@ -1,0 +1,92 @@
+"""iclcert.plot: the figures exist, and what they draw equals the JSON files."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import iclcert
+import iclcert.plot as plot
+from _common import CLI, cli_json
+
+
+def line(fig, label):
+    for ax in fig.axes:
+        for l in ax.lines:
+            if l.get_label() == label:
+                return list(l.get_xdata()), list(l.get_ydata())
+    raise AssertionError(f"no line labelled {label}")
+
+
+class Figures(unittest.TestCase):
+    def test_metrics_of_an_interval_trace_are_its_enclosures(self):
+        r = iclcert.run(iclcert.sample(3, 2, 8, seed=1).prompt(0), arith="interval:128")
+        fig = plot.metrics(r)
+        ts, lo = line(fig, "fisher lo")
+        _, hi = line(fig, "fisher hi")
+        for t, a, b in zip(ts, lo, hi):
+            enc = r.raw["layers"][t]["metrics"]["fisher"]
+            self.assertLessEqual(a, float(enc[0]))
+            self.assertGreaterEqual(b, float(enc[1]))
+            self.assertLess(b - a, 1e-20 + 1e-12 * abs(b))
+
+    def test_metrics_of_a_double_trace_and_the_command_line(self):
+        r = iclcert.run(arith="double")
+        fig = plot.metrics(r)
+        ts, v = line(fig, "probe_margin")
+        self.assertEqual(v, [float(r.raw["layers"][t]["metrics"]["probe_margin"]) for t in ts])
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "trace.json")
+            r.to_json(src)
+            for ext in ("png", "svg", "pdf"):
+                out = os.path.join(tmp, f"fig.{ext}")
+                subprocess.run([sys.executable, "-m", "iclcert", "plot", src, "-o", out], check=True)
+                self.assertGreater(os.path.getsize(out), 1000)
+            bad = subprocess.run([sys.executable, "-m", "iclcert", "plot", os.path.join(tmp, "none.json"), "-o",
+                                  os.path.join(tmp, "x.png")], capture_output=True)
+            self.assertEqual(bad.returncode, 2)
+
+    def test_validation_draws_the_files_counts(self):
+        b = iclcert.batch(sample="3,3,12", count=30, seed=2, validate=10, threads=1)
+        fig = plot.validation(b)
+        _, flips = line(fig, "flips")
+        self.assertEqual(flips, [layer["flips"] for layer in b.raw["validation"]["layers"]])
+        bars = [p for p in fig.axes[0].patches]
+        total = sum(p.get_height() for p in bars)
+        self.assertEqual(total, sum(layer["outside"] for layer in b.raw["validation"]["layers"]))
+
+    def test_compare_draws_accuracies_and_baselines(self):
+        m = iclcert.Model.default()
+        s = iclcert.sample(4, 3, 24, count=20, seed=3)
+        c = iclcert.compare(m, m, s, threads=1)
+        fig = plot.compare(c)
+        _, agree = line(fig, "agreement")
+        self.assertEqual(agree, [1.0] * len(c.raw["layers"]))
+        _, base = line(fig, "baseline nearest_class_mean")
+        acc = c.raw["baselines"][0]["accuracy"]
+        self.assertEqual(base[0], float(acc))
+
+    @unittest.skipUnless(CLI, "ICLCERT_CLI is not set")
+    def test_sweep_heatmap_is_the_proved_fraction(self):
+        model = os.path.join(os.environ.get("ICLCERT_SOURCE_DIR", "."), "examples", "models", "reduced4.json")
+        _, sweep = cli_json("sweep", "--claim", "A2", "--model", model, "--grid", "beta=0:2:3", "--grid",
+                            "gamma=0:2:4", "--sample", "2,3,6", "--prompts", "2", "--threads", "1")
+        fig = plot.sweep(sweep)
+        image = fig.axes[0].images[0].get_array()
+        for c in sweep["cells"]:
+            i, j = c["cell"] // 4, c["cell"] % 4
+            self.assertAlmostEqual(float(image[j, i]), c["proved"] / (c["proved"] + c["refuted"] + c["undecided"]))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "s.json")
+            with open(path, "w") as f:
+                json.dump(sweep, f)
+            self.assertTrue(os.path.exists(plot.save(path, os.path.join(tmp, "s.png"))))
+
+
+if __name__ == "__main__":
+    unittest.main()
