@@ -55,15 +55,17 @@ def _integer_ticks():
 
 
 def kind(data):
-    """trace, batch, validation, compare, sweep or verdict: which figure a file makes."""
+    """trace, batch, compare, sweep, paving (an R1 map) or verdict: which figure a file makes."""
     command = data.get("command")
     if command in ("batch", "compare", "sweep"):
         return command
+    if data.get("claim") == "R1" and "regions" in data:
+        return "paving"
     if "claim" in data and "verdict" in data:
         return "verdict"
     if "layers" in data and "arithmetic" in data:
         return "trace"
-    raise ValueError("not an iclcert result file iclcert.plot knows (trace, batch, compare, sweep)")
+    raise ValueError("not an iclcert result file iclcert.plot knows (trace, batch, compare, sweep, R1 map)")
 
 
 def _trace_series(data):
@@ -296,6 +298,54 @@ def sweep(source):
     return fig
 
 
+_PAVING_COLOURS = {"proved": "tab:green", "refuted": "tab:red", "undecided": "0.8"}
+
+
+def paving(source):
+    """The regions of an R1 map (`check --claim R1 --map --map-json`): each region
+    a rectangle coloured by its status (proved green, refuted red, undecided grey)
+    over the first two boxed coefficients, or a strip over one. The corners are the
+    regions' exact endpoints rounded to the nearest double."""
+    from fractions import Fraction
+
+    import matplotlib.patches
+
+    data = _data(source)
+    names = [b["coefficient"] for b in data["box"]]
+    if len(names) > 2:
+        raise ValueError("a paving figure draws one or two boxed coefficients; this map has "
+                         f"{len(names)} ({', '.join(names)})")
+
+    def ends(region, name):
+        lo, hi = region["ranges"][name]
+        return float(Fraction(lo)), float(Fraction(hi))
+
+    fig, ax = _figure(figsize=(6.5, 4.8 if len(names) == 2 else 2.4))
+    for region in data["regions"]:
+        x0, x1 = ends(region, names[0])
+        y0, y1 = ends(region, names[1]) if len(names) == 2 else (0.0, 1.0)
+        patch = matplotlib.patches.Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=_PAVING_COLOURS[region["status"]],
+                                             edgecolor="white", lw=0.4)
+        patch.set_gid(region["status"])
+        ax.add_patch(patch)
+    x_lo, x_hi = (float(Fraction(data["box"][0][k])) for k in ("lo", "hi"))
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_xlabel(names[0])
+    if len(names) == 2:
+        ax.set_ylim(*(float(Fraction(data["box"][1][k])) for k in ("lo", "hi")))
+        ax.set_ylabel(names[1])
+    else:
+        ax.set_ylim(0, 1)
+        ax.set_yticks([])
+    ax.legend(handles=[matplotlib.patches.Patch(color=c, label=s) for s, c in _PAVING_COLOURS.items()],
+              fontsize=8, loc="upper right")
+    v = data["volume_fractions"]
+    ax.set_title(f"R1 map ({data['form']} form, {data['sub_boxes_evaluated']} sub-boxes): proved {v['proved']}, "
+                 f"refuted {v['refuted']}, undecided {v['undecided']} of the box", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def figure(source):
     """The figure a result file makes (by its kind)."""
     data = _data(source)
@@ -308,6 +358,8 @@ def figure(source):
         return compare(data)
     if k == "sweep":
         return sweep(data)
+    if k == "paving":
+        return paving(data)
     raise ValueError(f"no figure for a {k} file yet")
 
 

@@ -87,6 +87,28 @@ class Figures(unittest.TestCase):
                 json.dump(sweep, f)
             self.assertTrue(os.path.exists(plot.save(path, os.path.join(tmp, "s.png"))))
 
+    @unittest.skipUnless(CLI, "ICLCERT_CLI is not set")
+    def test_paving_draws_every_region_where_the_map_puts_it(self):
+        from fractions import Fraction
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "map.json")
+            r = subprocess.run([CLI, "check", "--claim", "R1", "--map", "--box", "alpha=-0.5:1", "--budget", "8",
+                                "--map-json", path], capture_output=True, text=True)
+            self.assertIn(r.returncode, (0, 1, 3), r.stderr)
+            with open(path) as f:
+                m = json.load(f)
+            fig = plot.figure(path)
+            patches = [p for p in fig.axes[0].patches if p.get_gid()]
+            self.assertEqual(len(patches), len(m["regions"]))
+            self.assertGreater(len({p.get_gid() for p in patches}), 1)  # refuted and undecided both drawn
+            for p, region in zip(patches, m["regions"]):
+                lo, hi = (float(Fraction(v)) for v in region["ranges"]["alpha"])
+                self.assertEqual(p.get_gid(), region["status"])
+                self.assertEqual(p.get_x(), lo)
+                self.assertAlmostEqual(p.get_width(), hi - lo, places=15)
+            self.assertTrue(os.path.exists(plot.save(path, os.path.join(tmp, "map.png"))))
+
 
 if __name__ == "__main__":
     unittest.main()
