@@ -144,6 +144,19 @@ bool device_can_sample(const PromptSource& source) {
   return !(env && *env && std::string(env) != "0");
 }
 
+// One filled block through the chosen backend, outside the CUDA pipeline: the
+// validated chunks, and every chunk of a distributed run.
+template <typename T>
+void run_block(const ModelView<T>& view, const PromptBlock<T>& block, Detail detail, int threads, bool use_cuda,
+               BlockOutput<T>& out) {
+  if (use_cuda) {
+    const std::string error = run_block_cuda(view, block, detail, out);
+    if (!error.empty()) throw std::runtime_error("CUDA backend: " + error);
+  } else {
+    run_block_cpu(view, block, detail, threads, out);
+  }
+}
+
 // Prompts first .. total - 1 through the CUDA pipeline: two chunks in flight, the
 // next one filled (or sampled on the device) while the last one is folded.
 template <class T, class Fold>
@@ -227,12 +240,7 @@ void run_distributed(const PromptSource& source, const Model& model, const Model
     PromptBlock<T> block;
     BlockOutput<T> out;
     source.fill(first, count, block);
-    if (use_cuda) {
-      const std::string error = run_block_cuda(view, block, detail, out);
-      if (!error.empty()) throw std::runtime_error("CUDA backend: " + error);
-    } else {
-      run_block_cpu(view, block, detail, config.threads, out);
-    }
+    run_block(view, block, detail, config.threads, use_cuda, out);
     std::string bytes;
     put_vector(bytes, out.predictions);
     put_vector(bytes, out.probe_margins);
@@ -345,12 +353,7 @@ BatchResult run_typed(const PromptSource& source, const Model& model, const Batc
     const int count = static_cast<int>(std::min<long>(config.chunk, (validating ? validate : total) - first));
     const Detail detail = validating ? Detail::with_states : config.detail;
     source.fill(first, count, block);
-    if (use_cuda) {
-      const std::string error = run_block_cuda(view, block, detail, out);
-      if (!error.empty()) throw std::runtime_error("CUDA backend: " + error);
-    } else {
-      run_block_cpu(view, block, detail, config.threads, out);
-    }
+    run_block(view, block, detail, config.threads, use_cuda, out);
     fold(first, count, detail, out, block.probe_label);
     if (validating) {
       const auto start = std::chrono::steady_clock::now();

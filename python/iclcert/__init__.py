@@ -42,7 +42,21 @@ def _load(source):
     return json.loads(source)
 
 
-class Prompt:
+class _Document:
+    """A file form held as the library's exact text (self._data, its JSON)."""
+
+    def to_dict(self):
+        return json.loads(json.dumps(self._data))
+
+    def to_json(self, path=None):
+        text = json.dumps(self._data, indent=1) + "\n"
+        if path is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        return text
+
+
+class Prompt(_Document):
     """One prompt (docs/formats.md, "Prompt files"), held as the library's exact
     text form. Build it from a file or dict (`Prompt.from_json`) or from arrays
     (`Prompt.from_arrays`); `to_json()` writes what `iclcert --prompt` reads."""
@@ -72,16 +86,6 @@ class Prompt:
         """The embedded default prompt (examples/default_prompt.json)."""
         return cls(_core.default_prompt())
 
-    def to_dict(self):
-        return json.loads(json.dumps(self._data))
-
-    def to_json(self, path=None):
-        text = json.dumps(self._data, indent=1) + "\n"
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
-
     d = property(lambda self: self._data["d"])
     C = property(lambda self: self._data["C"])
     N = property(lambda self: self._data["N"])
@@ -97,7 +101,7 @@ class Prompt:
         return f"Prompt(d={self.d}, C={self.C}, N={self.N}, probe_label={self.probe_label})"
 
 
-class Model:
+class Model(_Document):
     """A model (docs/formats.md, "Model files"): reduced, full or dense layers, held
     as the library's exact text form. `Model.dense` builds one from NumPy matrices
     (iclcert.torch builds them from PyTorch)."""
@@ -123,16 +127,6 @@ class Model:
         layers = [[(np.asarray(S, dtype=np.float64), np.asarray(V, dtype=np.float64)) for S, V in layer]
                   for layer in layers]
         return cls(_core.dense_model(layers, kernel, bool(probe_is_key), probe_label_init, int(d), int(C)))
-
-    def to_dict(self):
-        return json.loads(json.dumps(self._data))
-
-    def to_json(self, path=None):
-        text = json.dumps(self._data, indent=1) + "\n"
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
 
     layers = property(lambda self: self._data["layers"])
     kernel = property(lambda self: self._data.get("kernel", "softmax"))
