@@ -1,6 +1,7 @@
 #include "gpu/batch_certify.hpp"
 
 #include "gpu/batch_model.hpp"
+#include "gpu/certify_host.hpp"
 #include "gpu/interval_certify.hpp"
 #include "gpu/interval_model.hpp"
 #include "gpu/progress.hpp"
@@ -100,20 +101,21 @@ std::vector<std::int32_t> float_predictions(const ModelView<T>& model, const Pro
 
 }  // namespace
 
-// certify_prompt compiled for AVX-512, AVX2 and the baseline (the loader picks
-// one): its panel loops (interval_attention.hpp) are written for vector lanes.
-// Every clone computes the same values: the order of each sum is the source's,
-// and -std=c++20 turns contraction into FMA off (the enclosures would hold with
-// it too: theory/interval_kernel.md).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define ICLCERT_CERTIFY_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
-#else
-#define ICLCERT_CERTIFY_CLONES
+// certify_prompt as compiled for the best x86-64 level this CPU supports
+// (gpu/certify_host.hpp), chosen once.
+IntervalVerdict certify_on_host(const ModelView<Iv>& m, int N, const double* X, const std::int32_t* labels,
+                                const double* probe, int probe_label, Iv* workspace, const IntervalOutputs& out) {
+  using Host = IntervalVerdict (*)(const ModelView<Iv>&, int, const double*, const std::int32_t*, const double*, int,
+                                   Iv*, const IntervalOutputs&);
+  static const Host host = [] {
+#ifdef ICLCERT_CERTIFY_X86_LEVELS
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return Host{&certify_host_v4};
+    if (__builtin_cpu_supports("x86-64-v3")) return Host{&certify_host_v3};
 #endif
-ICLCERT_CERTIFY_CLONES IntervalVerdict certify_on_host(const ModelView<Iv>& m, int N, const double* X,
-                                                       const std::int32_t* labels, const double* probe, int probe_label,
-                                                       Iv* workspace, const IntervalOutputs& out) {
-  return certify_prompt(m, N, X, labels, probe, probe_label, workspace, out);
+    return Host{&certify_host_base};
+  }();
+  return host(m, N, X, labels, probe, probe_label, workspace, out);
 }
 
 const char* to_string(CertStatus s) {

@@ -6,15 +6,19 @@
 // Bit for bit the CPU backend's values. batch_kernel.hpp computes every query
 // column on its own vector lane, and each sum there runs over features k or keys i
 // in sequence; the functions below perform, for one column, exactly the operations
-// of that lane in the same order (the same IEEE mul, add, div, max and the
-// kernel's own exp, no fused mul+add): scores acc = q_0 k_0i, acc = acc + q_k k_ki;
-// max m = s_i > m ? s_i : m; w_i = exp(s_i - m); sum = ((0 + w_0) + w_1) + ...;
-// a_i = w_i / sum; agg_k = ((0 + a_0 v_k0) + a_1 v_k1) + ...; the update
-// z + alpha agg. Loading four keys at a time only changes which memory load
-// brings a value, never the order of a sum. The metrics reuse batch_kernel.hpp's
-// functions on the shared state; only the gap ratio's squared distances are
-// computed by the columns' threads in parallel (each pair's sum in the same order)
-// before one thread scans them in the CPU's order.
+// of that lane in the same order: the same IEEE mul, add, div and max, the same
+// explicit fused multiply-adds (fmadd: fmaf / fma here, __builtin_fma on the host,
+// correctly rounded on both), nothing else fused (nvcc --fmad=false, g++
+// -ffp-contract=off), and the kernel's own exp (its reduction and polynomial in
+// fmadd steps): scores acc = q_0 k_0i, acc = fmadd(q_k, k_ki, acc); max m = s_0,
+// m = s_i > m ? s_i : m in key order; w_i = exp(s_i - m); sum = ((0 + w_0) + w_1)
+// + ...; r = 1 / sum (linear: s_i unchanged, r = 1 / n_keys); agg_k =
+// fmadd(w_i, v_ki, agg_k) from 0 in key order, then agg_k * r; the probe's mass
+// sum of w_i * r; the update fmadd(alpha, agg, z). Loading four or eight keys at
+// a time only changes which memory load brings a value, never the order of a sum.
+// The metrics reuse batch_kernel.hpp's functions on the shared state; only the gap
+// ratio's squared distances are computed by the columns' threads in parallel (each
+// pair's sum in the same order) before one thread scans them in the CPU's order.
 //
 // The team's program (run_team) is written once over a Team that supplies the
 // shared memory and a barrier: the CUDA kernel (batch_cuda.cu) runs it with one
@@ -125,14 +129,47 @@ ICLCERT_HD inline void load4(const T* p, T& a, T& b, T& c, T& e) {
 #endif
 }
 
-// One query column's attention: w_i (stride ws) = weights of the scores
-// s_i = sum_k q_k KT[k][i] over the n_keys keys, then agg_k = sum_i w_i VT[k][i];
-// the operations and their order are those of score_panel, softmax_columns and
-// aggregate_panel for this column.
+// Whether the aggregate also takes eight keys per step (the score loop always
+// does). Same values either way. In the SASS (sm_90, team_kernel<float, 24>) it
+// cuts the aggregate loop from about 66 to 49 instructions per key but takes
+// the kernel from 96 to 128 registers (double: 194 to 209), fewer teams per
+// multiprocessor: off until a GPU measurement says which is faster.
+inline constexpr bool kAggregateEight = false;
+
+// One query column's attention: w_i (stride ws) = the unnormalised weights of the
+// scores s_i = sum_k q_k KT[k][i] over the n_keys keys, then agg_k = r sum_i w_i
+// VT[k][i] with r = 1 / sum_i w_i (returned, for the probe's mass); the operations
+// and their order are those of score_panel (host_scores), softmax_columns
+// (host_exp_rows) and aggregate_panel (host_aggregate) for this column. The max of
+// the scores is taken as they are computed, in key order (as host_scores does).
 template <class T, int MAXD>
-ICLCERT_HD inline void attend_column(const T* q, const T* KT, const T* VT, int D, int P, int n_keys, int softmax,
-                                     T* w, int ws, T* agg) {
+ICLCERT_HD inline T attend_column(const T* q, const T* KT, const T* VT, int D, int P, int n_keys, int softmax,
+                                  T* w, int ws, T* agg) {
+  T m = T(0);
+  auto keep_max = [&](int i, T s) { m = i == 0 ? s : (s > m ? s : m); };
   int i = 0;
+  for (; i + 8 <= n_keys; i += 8) {  // 8 keys per step: one feature's test and address serve 8 products
+    T a[8];
+    load4(KT + i, a[0], a[1], a[2], a[3]);
+    load4(KT + i + 4, a[4], a[5], a[6], a[7]);
+ICLCERT_UNROLL
+    for (int u = 0; u < 8; ++u) a[u] = q[0] * a[u];
+ICLCERT_UNROLL
+    for (int k = 1; k < MAXD; ++k)
+      if (k < D) {
+        T kv[8];
+        const T* kr = KT + static_cast<long>(k) * P + i;
+        load4(kr, kv[0], kv[1], kv[2], kv[3]);
+        load4(kr + 4, kv[4], kv[5], kv[6], kv[7]);
+ICLCERT_UNROLL
+        for (int u = 0; u < 8; ++u) a[u] = fmadd(q[k], kv[u], a[u]);
+      }
+ICLCERT_UNROLL
+    for (int u = 0; u < 8; ++u) {
+      w[static_cast<long>(i + u) * ws] = a[u];
+      keep_max(i + u, a[u]);
+    }
+  }
   for (; i + 4 <= n_keys; i += 4) {
     T k0, k1, k2, k3;
     load4(KT + i, k0, k1, k2, k3);
@@ -141,43 +178,60 @@ ICLCERT_UNROLL
     for (int k = 1; k < MAXD; ++k)
       if (k < D) {
         load4(KT + static_cast<long>(k) * P + i, k0, k1, k2, k3);
-        a0 = a0 + q[k] * k0;
-        a1 = a1 + q[k] * k1;
-        a2 = a2 + q[k] * k2;
-        a3 = a3 + q[k] * k3;
+        a0 = fmadd(q[k], k0, a0);
+        a1 = fmadd(q[k], k1, a1);
+        a2 = fmadd(q[k], k2, a2);
+        a3 = fmadd(q[k], k3, a3);
       }
     w[static_cast<long>(i) * ws] = a0;
     w[static_cast<long>(i + 1) * ws] = a1;
     w[static_cast<long>(i + 2) * ws] = a2;
     w[static_cast<long>(i + 3) * ws] = a3;
+    keep_max(i, a0);
+    keep_max(i + 1, a1);
+    keep_max(i + 2, a2);
+    keep_max(i + 3, a3);
   }
   for (; i < n_keys; ++i) {
     T a = q[0] * KT[i];
 ICLCERT_UNROLL
     for (int k = 1; k < MAXD; ++k)
-      if (k < D) a = a + q[k] * KT[static_cast<long>(k) * P + i];
+      if (k < D) a = fmadd(q[k], KT[static_cast<long>(k) * P + i], a);
     w[static_cast<long>(i) * ws] = a;
+    keep_max(i, a);
   }
+  T r;
   if (softmax) {
-    T m = w[0];
-    for (i = 1; i < n_keys; ++i) {
-      const T v = w[static_cast<long>(i) * ws];
-      m = v > m ? v : m;
-    }
     T sum = T(0);
     for (i = 0; i < n_keys; ++i) {
       const T e = kernel_exp<T>(w[static_cast<long>(i) * ws] - m);
       w[static_cast<long>(i) * ws] = e;
       sum = sum + e;
     }
-    for (i = 0; i < n_keys; ++i) w[static_cast<long>(i) * ws] = w[static_cast<long>(i) * ws] / sum;
+    r = T(1) / sum;
   } else {
-    const T n = static_cast<T>(n_keys);
-    for (i = 0; i < n_keys; ++i) w[static_cast<long>(i) * ws] = w[static_cast<long>(i) * ws] / n;
+    r = T(1) / static_cast<T>(n_keys);
   }
 ICLCERT_UNROLL
   for (int k = 0; k < MAXD; ++k) agg[k] = T(0);
-  for (i = 0; i + 4 <= n_keys; i += 4) {
+  i = 0;
+  if constexpr (kAggregateEight)
+    for (; i + 8 <= n_keys; i += 8) {
+      T wv[8];
+ICLCERT_UNROLL
+      for (int u = 0; u < 8; ++u) wv[u] = w[static_cast<long>(i + u) * ws];
+ICLCERT_UNROLL
+      for (int k = 0; k < MAXD; ++k)
+        if (k < D) {
+          T v[8];
+          const T* vr = VT + static_cast<long>(k) * P + i;
+          load4(vr, v[0], v[1], v[2], v[3]);
+          load4(vr + 4, v[4], v[5], v[6], v[7]);
+ICLCERT_UNROLL
+          for (int u = 0; u < 8; ++u) agg[k] = fmadd(wv[u], v[u], agg[k]);
+        }
+    }
+  for (; i + 4 <= n_keys; i += 4) {
     const T w0 = w[static_cast<long>(i) * ws], w1 = w[static_cast<long>(i + 1) * ws],
             w2 = w[static_cast<long>(i + 2) * ws], w3 = w[static_cast<long>(i + 3) * ws];
 ICLCERT_UNROLL
@@ -185,26 +239,30 @@ ICLCERT_UNROLL
       if (k < D) {
         T v0, v1, v2, v3;
         load4(VT + static_cast<long>(k) * P + i, v0, v1, v2, v3);
-        agg[k] = agg[k] + w0 * v0;
-        agg[k] = agg[k] + w1 * v1;
-        agg[k] = agg[k] + w2 * v2;
-        agg[k] = agg[k] + w3 * v3;
+        agg[k] = fmadd(w0, v0, agg[k]);
+        agg[k] = fmadd(w1, v1, agg[k]);
+        agg[k] = fmadd(w2, v2, agg[k]);
+        agg[k] = fmadd(w3, v3, agg[k]);
       }
   }
   for (; i < n_keys; ++i) {
     const T wi = w[static_cast<long>(i) * ws];
 ICLCERT_UNROLL
     for (int k = 0; k < MAXD; ++k)
-      if (k < D) agg[k] = agg[k] + wi * VT[static_cast<long>(k) * P + i];
+      if (k < D) agg[k] = fmadd(wi, VT[static_cast<long>(k) * P + i], agg[k]);
   }
+ICLCERT_UNROLL
+  for (int k = 0; k < MAXD; ++k) agg[k] = agg[k] * r;
+  return r;
 }
 
-// The probe's attention mass on the training keys of its class (attend_head's sum).
+// The probe's attention mass on the training keys of its class (attend_head's
+// sum of w_i * r).
 template <class T>
-ICLCERT_HD inline T probe_mass(const T* w, int ws, int N, const std::int32_t* labels, int probe_label) {
+ICLCERT_HD inline T probe_mass(const T* w, int ws, T r, int N, const std::int32_t* labels, int probe_label) {
   T mass = T(0);
   for (int i = 0; i < N; ++i)
-    if (labels[i] == probe_label) mass += w[static_cast<long>(i) * ws];
+    if (labels[i] == probe_label) mass += w[static_cast<long>(i) * ws] * r;
   return mass;
 }
 
@@ -311,13 +369,13 @@ ICLCERT_UNROLL
 ICLCERT_UNROLL
         for (int k = 0; k < MAXD; ++k) r.q[k] = (k < d ? qx : qy) * r.z[k];
         T* w = W + tid;
-        attend_column<T, MAXD>(r.q, ZT, ZT, D, P, n_keys, m.softmax, w, ws, r.agg);
+        const T rs = attend_column<T, MAXD>(r.q, ZT, ZT, D, P, n_keys, m.softmax, w, ws, r.agg);
         const int cq = a.probe_label[b];
-        if (j == N && cq >= 0) r.mass = probe_mass(w, ws, N, a.labels + b * N, cq);
+        if (j == N && cq >= 0) r.mass = probe_mass(w, ws, rs, N, a.labels + b * N, cq);
         const T ax = j == N ? c[6] : c[2], ay = j == N ? c[7] : c[3];
 ICLCERT_UNROLL
         for (int k = 0; k < MAXD; ++k)
-          if (k < D) r.z[k] = r.z[k] + (k < d ? ax : ay) * r.agg[k];
+          if (k < D) r.z[k] = fmadd(k < d ? ax : ay, r.agg[k], r.z[k]);
       });
     } else {
       const int heads = m.heads[t];
@@ -341,8 +399,8 @@ ICLCERT_UNROLL
 ICLCERT_UNROLL
             for (int col = 1; col < MAXD; ++col)
               if (col < D) {
-                kacc += S[row * D + col] * r.z[col];
-                vacc += V[row * D + col] * r.z[col];
+                kacc = fmadd(S[row * D + col], r.z[col], kacc);
+                vacc = fmadd(V[row * D + col], r.z[col], vacc);
               }
             KT[static_cast<long>(row) * P + j] = kacc;
             VT[static_cast<long>(row) * P + j] = vacc;
@@ -353,9 +411,10 @@ ICLCERT_UNROLL
           long b;
           if (!where(tid, g, j, b) || (probes_only && j != N)) return;
           T* w = W + tid;
-          attend_column<T, MAXD>(r.z, sh + lay.kt(g), sh + lay.vt(g), D, P, n_keys, m.softmax, w, ws, r.agg);
+          const T rs = attend_column<T, MAXD>(r.z, sh + lay.kt(g), sh + lay.vt(g), D, P, n_keys, m.softmax, w, ws,
+                                              r.agg);
           const int cq = a.probe_label[b];
-          if (j == N && cq >= 0) r.mass += probe_mass(w, ws, N, a.labels + b * N, cq);
+          if (j == N && cq >= 0) r.mass += probe_mass(w, ws, rs, N, a.labels + b * N, cq);
 ICLCERT_UNROLL
           for (int k = 0; k < MAXD; ++k) r.q[k] += r.agg[k];  // next = z + sum over heads of agg, in head order
         });

@@ -7,9 +7,11 @@
 // run_range is compiled three times (x86-64-v4 with AVX-512, v3 with AVX2, and the
 // baseline) and the loader picks the best the machine supports; `flatten` inlines
 // the kernel into each clone so that its fixed-width lane loops use that ISA.
-// Contraction into FMA is off for the whole project (-std=c++20 implies
-// -ffp-contract=off), and the kernel fixes the order of every sum, so all clones
-// compute the same values bit for bit (theory/batch_path.md, "Determinism").
+// Implicit contraction into FMA is off (-ffp-contract=off, gpu/CMakeLists.txt);
+// the kernel fuses only where it calls fmadd (__builtin_fma: one vfmadd per
+// register in the v4 and v3 clones, libm's correctly rounded fma in the baseline
+// one) and fixes the order of every sum, so all clones compute the same values
+// bit for bit (theory/batch_path.md, "Determinism").
 #include "gpu/batch_backend.hpp"
 
 #include <algorithm>

@@ -2,7 +2,8 @@
 // threads per G prompts, one thread per token column, the prompts' states in
 // shared memory. Models wider than the column kernel takes (d + C > 32) run the
 // per-prompt functions of batch_kernel.hpp, one thread per prompt. Both are
-// compiled with --fmad=false so that, like the host build, no mul+add is fused:
+// compiled with --fmad=false so that, like the host build, a mul+add is fused
+// only where the kernel calls fmadd (fmaf / fma here, __builtin_fma on the host):
 // with the kernel's fixed order of operations the device gives the CPU backend's
 // values bit for bit (tests/gpu/batch_cuda_test; theory/batch_path.md).
 //

@@ -60,10 +60,30 @@ struct LayerRecord {
 ICLCERT_HD inline int padded_tokens(int N) { return (N + 1 + kLanes - 1) / kLanes * kLanes; }
 
 // Elements of T one prompt needs as scratch (state, next state, keys or queries,
-// values, aggregate, the P x P weights, class means).
+// values, aggregate, the P x P weights, the columns' reciprocal weight sums, class
+// means).
 ICLCERT_HD inline long workspace_size(int d, int C, int N) {
   const long D = d + C, P = padded_tokens(N);
-  return 5 * D * P + P * P + static_cast<long>(C) * d + d;
+  return 5 * D * P + P * P + P + static_cast<long>(C) * d + d;
+}
+
+// a * b + c rounded once: IEEE fused multiply-add, correctly rounded on every
+// platform, so the same value on the host and the device. The sums of the
+// attention (scores, aggregates), the exp's polynomial and the reduced layer's
+// update use it explicitly, the same calls on both sides; nothing else is fused
+// (-ffp-contract=off, nvcc --fmad=false: theory/batch_path.md, "Determinism").
+// On the host __builtin_fma is one vfmadd in the x86-64-v3 / v4 clones of
+// batch_cpu.cpp; the baseline clone (no FMA in the ISA) calls libm's fma, which is
+// correctly rounded too (the same values) but slow.
+template <class T>
+ICLCERT_HD inline T fmadd(T a, T b, T c) {
+#ifdef __CUDA_ARCH__
+  if constexpr (sizeof(T) == 4) return fmaf(a, b, c);
+  else return fma(a, b, c);
+#else
+  if constexpr (sizeof(T) == 4) return __builtin_fmaf(a, b, c);
+  else return __builtin_fma(a, b, c);
+#endif
 }
 
 // ---- exp: branch-free, so the CPU loop vectorises; identical on host and device.
@@ -100,15 +120,15 @@ template <class T>
 ICLCERT_HD inline T kernel_exp(T x) {
   using K = ExpConstants<T>;
   x = x < K::kLo ? K::kLo : (x > T(0) ? T(0) : x);
-  const T shifted = x * K::kLog2e + K::kRound;  // rounds x / ln 2 to an integer
+  const T shifted = fmadd<T>(x, K::kLog2e, K::kRound);  // rounds x / ln 2 to an integer
   const T n = shifted - K::kRound;
-  const T r = (x - n * K::kLn2Hi) - n * K::kLn2Lo;
+  const T r = fmadd<T>(n, -K::kLn2Lo, fmadd<T>(n, -K::kLn2Hi, x));
   // Horner on the Taylor series sum_k r^k / k!, k <= kDegree.
   const double inv_factorial[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
                                     1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800,
                                     1.0 / 479001600, 1.0 / 6227020800.0};
   T p = static_cast<T>(inv_factorial[K::kDegree]);
-  for (int k = K::kDegree - 1; k >= 0; --k) p = p * r + static_cast<T>(inv_factorial[k]);
+  for (int k = K::kDegree - 1; k >= 0; --k) p = fmadd<T>(p, r, static_cast<T>(inv_factorial[k]));
   return p * power_of_two<T>(static_cast<int>(n));
 }
 
@@ -181,6 +201,12 @@ template <class T>
 inline Pack<T> pack_max(const Pack<T>& a, const Pack<T>& b) {  // a > b ? a : b, lane by lane
   return a > b ? a : b;
 }
+template <class T>
+inline Pack<T> pack_fma(const Pack<T>& a, T s, const Pack<T>& c) {  // fmadd(a, s, c), lane by lane
+  Pack<T> r;
+  for (int l = 0; l < kPackLanes<T>; ++l) r[l] = fmadd<T>(a[l], s, c[l]);
+  return r;
+}
 #define ICLCERT_UNROLL _Pragma("GCC unroll 16")
 #define ICLCERT_HOST_PANELS 1  // the host's register-blocked attention below
 #else
@@ -209,6 +235,12 @@ template <class T>
 ICLCERT_HD inline Pack<T> pack_max(const Pack<T>& a, const Pack<T>& b) {  // a > b ? a : b, lane by lane
   Pack<T> r;
   for (int l = 0; l < kLanes; ++l) r.v[l] = a.v[l] > b.v[l] ? a.v[l] : b.v[l];
+  return r;
+}
+template <class T>
+ICLCERT_HD inline Pack<T> pack_fma(const Pack<T>& a, T s, const Pack<T>& c) {  // fmadd(a, s, c), lane by lane
+  Pack<T> r;
+  for (int l = 0; l < kLanes; ++l) r.v[l] = fmadd<T>(a.v[l], s, c.v[l]);
   return r;
 }
 template <class T>
@@ -241,7 +273,7 @@ ICLCERT_HD inline void score_panel(const T* KT, const T* QT, int D, int P, int n
       const T kv = KT[static_cast<long>(k) * P + i];
       const T* q = QT + static_cast<long>(k) * P + b;
       ICLCERT_UNROLL
-      for (int g = 0; g < NP; ++g) acc[g] = acc[g] + pack_load(q + g * PL) * kv;
+      for (int g = 0; g < NP; ++g) acc[g] = pack_fma(pack_load(q + g * PL), kv, acc[g]);
     }
     ICLCERT_UNROLL
     for (int g = 0; g < NP; ++g) pack_store(ST + static_cast<long>(i) * P + b + g * PL, acc[g]);
@@ -253,10 +285,11 @@ ICLCERT_HD inline void score_matrix(const T* KT, const T* QT, int D, int P, int 
   for_panels(P, [&]<int G>(int b) { score_panel<G>(KT, QT, D, P, n_keys, b, ST); });
 }
 
-// Columns b..b+G*kLanes-1 of ST become those queries' attention weights:
-// m = max_i s_i, w_i = exp(s_i - m), sum = w_0 + w_1 + ... in order, w_i / sum.
+// Columns b..b+G*kLanes-1 of ST become those queries' unnormalised attention
+// weights: m = max_i s_i, w_i = exp(s_i - m), sum = w_0 + w_1 + ... in order; recip
+// gets 1 / sum (the aggregate is scaled by it once, after its sum).
 template <int G, class T>
-ICLCERT_HD inline void softmax_columns(T* ST, int P, int n_keys, int b) {
+ICLCERT_HD inline void softmax_columns(T* ST, int P, int n_keys, int b, T* recip) {
   constexpr int PL = kPackLanes<T>, NP = G * kLanes / PL;  // packs per panel
   constexpr int W = G * kLanes;
   Pack<T> m[NP], sum[NP];
@@ -281,27 +314,29 @@ ICLCERT_HD inline void softmax_columns(T* ST, int P, int n_keys, int b) {
     ICLCERT_UNROLL
     for (int g = 0; g < NP; ++g) sum[g] = sum[g] + pack_load(row + g * PL);
   }
-  for (int i = 0; i < n_keys; ++i) {
-    T* row = ST + static_cast<long>(i) * P + b;
-    ICLCERT_UNROLL
-    for (int g = 0; g < NP; ++g) pack_store(row + g * PL, pack_load(row + g * PL) / sum[g]);
-  }
+  T sv[W];
+  ICLCERT_UNROLL
+  for (int g = 0; g < NP; ++g) pack_store(sv + g * PL, sum[g]);
+  for (int l = 0; l < W; ++l) recip[b + l] = T(1) / sv[l];
 }
 
-// Each column of ST becomes that query's attention weights over the keys.
+// Each column of ST becomes that query's unnormalised attention weights over the
+// keys (softmax: exp(s_i - max), linear: s_i), recip[j] the factor 1 / sum_i w_i
+// (linear: 1 / n_keys) of column j.
 template <class T>
-ICLCERT_HD inline void weight_matrix(T* ST, int P, int n_keys, int softmax) {
+ICLCERT_HD inline void weight_matrix(T* ST, int P, int n_keys, int softmax, T* recip) {
   if (!softmax) {
-    const T n = static_cast<T>(n_keys);
-    for (long e = 0; e < static_cast<long>(n_keys) * P; ++e) ST[e] = ST[e] / n;
+    const T r = T(1) / static_cast<T>(n_keys);
+    for (int j = 0; j < P; ++j) recip[j] = r;
     return;
   }
-  for_panels(P, [&]<int G>(int b) { softmax_columns<G>(ST, P, n_keys, b); });
+  for_panels(P, [&]<int G>(int b) { softmax_columns<G>(ST, P, n_keys, b, recip); });
 }
 
-// AGG[k][j] = sum_i A[i][j] VT[k][i], columns b..b+W-1.
+// AGG[k][j] = recip[j] * sum_i A[i][j] VT[k][i], columns b..b+W-1.
 template <int G, class T>
-ICLCERT_HD inline void aggregate_panel(const T* A, const T* VT, int D, int P, int n_keys, int b, T* AGG) {
+ICLCERT_HD inline void aggregate_panel(const T* A, const T* VT, const T* recip, int D, int P, int n_keys, int b,
+                                       T* AGG) {
   constexpr int PL = kPackLanes<T>, NP = G * kLanes / PL;  // packs per panel
   for (int k = 0; k < D; ++k) {
     Pack<T> acc[NP];
@@ -312,16 +347,18 @@ ICLCERT_HD inline void aggregate_panel(const T* A, const T* VT, int D, int P, in
       const T v = vk[i];
       const T* a = A + static_cast<long>(i) * P + b;
       ICLCERT_UNROLL
-      for (int g = 0; g < NP; ++g) acc[g] = acc[g] + pack_load(a + g * PL) * v;
+      for (int g = 0; g < NP; ++g) acc[g] = pack_fma(pack_load(a + g * PL), v, acc[g]);
     }
+    T* out = AGG + static_cast<long>(k) * P + b;
     ICLCERT_UNROLL
-    for (int g = 0; g < NP; ++g) pack_store(AGG + static_cast<long>(k) * P + b + g * PL, acc[g]);
+    for (int g = 0; g < NP; ++g) pack_store(out + g * PL, acc[g]);
+    for (int l = 0; l < G * kLanes; ++l) out[l] = out[l] * recip[b + l];
   }
 }
 
 template <class T>
-ICLCERT_HD inline void aggregate_matrix(const T* A, const T* VT, int D, int P, int n_keys, T* AGG) {
-  for_panels(P, [&]<int G>(int b) { aggregate_panel<G>(A, VT, D, P, n_keys, b, AGG); });
+ICLCERT_HD inline void aggregate_matrix(const T* A, const T* VT, const T* recip, int D, int P, int n_keys, T* AGG) {
+  for_panels(P, [&]<int G>(int b) { aggregate_panel<G>(A, VT, recip, D, P, n_keys, b, AGG); });
 }
 
 // out = M ZT for a D x D matrix M (keys or values of a dense head), columns b..b+W-1.
@@ -335,7 +372,7 @@ ICLCERT_HD inline void transform_panel(const T* M, const T* ZT, int D, int P, in
     for (int c = 1; c < D; ++c) {
       const T m = M[r * D + c];
       const T* z = ZT + static_cast<long>(c) * P + b;
-      for (int l = 0; l < W; ++l) acc[l] += m * z[l];
+      for (int l = 0; l < W; ++l) acc[l] = fmadd<T>(m, z[l], acc[l]);
     }
     for (int l = 0; l < W; ++l) out[static_cast<long>(r) * P + b + l] = acc[l];
   }
@@ -357,8 +394,8 @@ struct Columns {
 //
 // The same per-lane operations in the same order as score_panel, softmax_columns
 // and aggregate_panel above (each query column's sums run over k or i in
-// sequence; no FMA; the kernel's exp, lane by lane), so the same values bit for
-// bit. What differs is only how the work is tiled, which never touches the order
+// sequence, with the same explicit fmadd steps and no other fusion; the kernel's
+// exp, lane by lane), so the same values bit for bit. What differs is only how the work is tiled, which never touches the order
 // of a sum:
 // * a panel is one, two, three or four 64-byte packs of query columns, or for the
 //   last few columns a single 16-, 32- or 64-byte pack: the N + 1 = 65 columns of
@@ -395,6 +432,22 @@ inline V vec_splat(T s) {
   for (int l = 0; l < static_cast<int>(sizeof(V) / sizeof(T)); ++l) r[l] = s;
   return r;
 }
+// fmadd on every lane: a * b + c (b a vector or one scalar for all lanes), rounded
+// once per lane. g++ turns the lane loop into one vfmadd per register in the
+// x86-64-v3 / v4 clones (checked with objdump: no call to fma there); the baseline
+// clone calls libm's fma lane by lane.
+template <class V, class T>
+inline V vec_fma(const V& a, T b, const V& c) {
+  V r;
+  for (int l = 0; l < static_cast<int>(sizeof(V) / sizeof(T)); ++l) r[l] = fmadd<T>(a[l], b, c[l]);
+  return r;
+}
+template <class T, class V>
+inline V vec_fmav(const V& a, const V& b, const V& c) {
+  V r;
+  for (int l = 0; l < static_cast<int>(sizeof(V) / sizeof(T)); ++l) r[l] = fmadd<T>(a[l], b[l], c[l]);
+  return r;
+}
 
 // kernel_exp<T> on every lane of M packs: the same operations in the same order
 // for each lane, the M packs' steps interleaved so that their Horner chains (a
@@ -413,15 +466,15 @@ inline void packs_exp(HostVec<T, Bytes> (&x)[M]) {
   ICLCERT_UNROLL
   for (int e = 0; e < M; ++e) {
     x[e] = x[e] < lo ? lo : (x[e] > zero ? zero : x[e]);
-    const V shifted = x[e] * K::kLog2e + K::kRound;
+    const V shifted = vec_fmav<T, V>(x[e], vec_splat<V>(K::kLog2e), vec_splat<V>(K::kRound));
     n[e] = shifted - K::kRound;
-    r[e] = (x[e] - n[e] * K::kLn2Hi) - n[e] * K::kLn2Lo;
+    r[e] = vec_fmav<T, V>(n[e], vec_splat<V>(-K::kLn2Lo), vec_fmav<T, V>(n[e], vec_splat<V>(-K::kLn2Hi), x[e]));
     p[e] = vec_splat<V>(static_cast<T>(inv_factorial[K::kDegree]));
   }
   for (int k = K::kDegree - 1; k >= 0; --k) {
     const T c = static_cast<T>(inv_factorial[k]);
     ICLCERT_UNROLL
-    for (int e = 0; e < M; ++e) p[e] = p[e] * r[e] + c;
+    for (int e = 0; e < M; ++e) p[e] = vec_fmav<T, V>(p[e], r[e], vec_splat<V>(c));
   }
   ICLCERT_UNROLL
   for (int e = 0; e < M; ++e) {
@@ -461,7 +514,7 @@ inline void host_scores(const T* KT, const T* QT, int D, int P, int n_keys, int 
       for (int g = 0; g < NP; ++g) {
         const V q = vec_load<V>(qr + g * PL);
         ICLCERT_UNROLL
-        for (int u = 0; u < KB; ++u) acc[u][g] = acc[u][g] + q * kr[u];
+        for (int u = 0; u < KB; ++u) acc[u][g] = vec_fma(q, kr[u], acc[u][g]);
       }
     }
     ICLCERT_UNROLL
@@ -500,13 +553,11 @@ inline void host_exp_rows(T* ST, int P, int n_keys, int i, int b, const HostVec<
   if constexpr (R > 1) host_exp_rows<T, Bytes, NP, 1>(ST, P, n_keys, i, b, m, sum);
 }
 
-// AGG[k * P + b..] = sum_i A[i][.] VT[k][i] for KB features from k0. With Divide,
-// the weights are first divided by their column's sum (softmax_columns' last
-// step, or the linear kernel's 1 / n_keys) and stored back: the divider works in
-// the shadow of the block's multiplies and adds.
-template <class T, int Bytes, int NP, int KB, bool Divide>
-inline void host_aggregate_block(T* A, const T* VT, int P, int n_keys, int k0, int b, T* AGG,
-                                 const HostVec<T, Bytes> (&sum)[NP]) {
+// AGG[k * P + b..] = r * sum_i A[i][.] VT[k][i] for KB features from k0, r the
+// column's 1 / sum (aggregate_panel's order: the sum, then one multiplication).
+template <class T, int Bytes, int NP, int KB>
+inline void host_aggregate_block(const T* A, const T* VT, int P, int n_keys, int k0, int b, T* AGG,
+                                 const HostVec<T, Bytes> (&r)[NP]) {
   using V = HostVec<T, Bytes>;
   constexpr int PL = Bytes / sizeof(T);
   V acc[KB][NP];
@@ -516,40 +567,33 @@ inline void host_aggregate_block(T* A, const T* VT, int P, int n_keys, int k0, i
     for (int g = 0; g < NP; ++g) acc[u][g] = V{};
   const T* vk = VT + static_cast<long>(k0) * P;
   for (int i = 0; i < n_keys; ++i) {
-    T* a = A + static_cast<long>(i) * P + b;
+    const T* a = A + static_cast<long>(i) * P + b;
     ICLCERT_UNROLL
     for (int g = 0; g < NP; ++g) {
-      V w = vec_load<V>(a + g * PL);
-      if constexpr (Divide) {
-        w = w / sum[g];
-        vec_store(a + g * PL, w);
-      }
+      const V w = vec_load<V>(a + g * PL);
       ICLCERT_UNROLL
-      for (int u = 0; u < KB; ++u) acc[u][g] = acc[u][g] + w * vk[static_cast<long>(u) * P + i];
+      for (int u = 0; u < KB; ++u) acc[u][g] = vec_fma(w, vk[static_cast<long>(u) * P + i], acc[u][g]);
     }
   }
   ICLCERT_UNROLL
   for (int u = 0; u < KB; ++u)
     ICLCERT_UNROLL
-    for (int g = 0; g < NP; ++g) vec_store(AGG + static_cast<long>(k0 + u) * P + b + g * PL, acc[u][g]);
+    for (int g = 0; g < NP; ++g) vec_store(AGG + static_cast<long>(k0 + u) * P + b + g * PL, acc[u][g] * r[g]);
 }
 
-// Features k0.. in blocks of KB, then the remainder in halves; the first block
-// (k0 = 0) divides the weights.
+// Features k0.. in blocks of KB, then the remainder in halves.
 template <class T, int Bytes, int NP, int KB>
-inline void host_aggregate(T* A, const T* VT, int D, int P, int n_keys, int k0, int b, T* AGG,
-                           const HostVec<T, Bytes> (&sum)[NP]) {
-  for (; k0 + KB <= D; k0 += KB) {
-    if (k0 == 0) host_aggregate_block<T, Bytes, NP, KB, true>(A, VT, P, n_keys, k0, b, AGG, sum);
-    else host_aggregate_block<T, Bytes, NP, KB, false>(A, VT, P, n_keys, k0, b, AGG, sum);
-  }
-  if constexpr (KB > 1) host_aggregate<T, Bytes, NP, KB / 2>(A, VT, D, P, n_keys, k0, b, AGG, sum);
+inline void host_aggregate(const T* A, const T* VT, int D, int P, int n_keys, int k0, int b, T* AGG,
+                           const HostVec<T, Bytes> (&r)[NP]) {
+  for (; k0 + KB <= D; k0 += KB) host_aggregate_block<T, Bytes, NP, KB>(A, VT, P, n_keys, k0, b, AGG, r);
+  if constexpr (KB > 1) host_aggregate<T, Bytes, NP, KB / 2>(A, VT, D, P, n_keys, k0, b, AGG, r);
 }
 
 // Weights and aggregate of one panel: the queries' columns b.. of W and AGG.
 template <class T, int Bytes, int NP>
 inline void host_attend_panel(const T* QT, const T* KT, const T* VT, int D, int P, int n_keys, int softmax, int b,
-                              T* W, T* AGG) {
+                              T* W, T* recip, T* AGG) {
+  constexpr int PL = Bytes / sizeof(T);
   using V = HostVec<T, Bytes>;
   V m[NP], sum[NP];
   ICLCERT_UNROLL
@@ -563,7 +607,13 @@ inline void host_attend_panel(const T* QT, const T* KT, const T* VT, int D, int 
     ICLCERT_UNROLL
     for (int g = 0; g < NP; ++g) sum[g] = vec_splat<V>(static_cast<T>(n_keys));
   }
-  host_aggregate<T, Bytes, NP, kHostBlock<NP>>(W, VT, D, P, n_keys, 0, b, AGG, sum);
+  V r[NP];  // 1 / sum, as weight_matrix: 1 / n_keys for a linear kernel
+  ICLCERT_UNROLL
+  for (int g = 0; g < NP; ++g) {
+    r[g] = T(1) / sum[g];
+    vec_store(recip + b + g * PL, r[g]);
+  }
+  host_aggregate<T, Bytes, NP, kHostBlock<NP>>(W, VT, D, P, n_keys, 0, b, AGG, r);
 }
 
 // The panels covering [cols.begin, cols.end): runs of up to four 64-byte packs,
@@ -571,10 +621,10 @@ inline void host_attend_panel(const T* QT, const T* KT, const T* VT, int D, int 
 // padded width P (cols.begin is a multiple of the pack it starts, P of 16 elements).
 template <class T>
 inline void host_attention(const T* QT, const T* KT, const T* VT, int D, int P, int n_keys, int softmax,
-                           Columns cols, T* W, T* AGG) {
+                           Columns cols, T* W, T* recip, T* AGG) {
   constexpr int L = 64 / sizeof(T);
   auto panel = [&]<int Bytes, int NP>(int b) {
-    host_attend_panel<T, Bytes, NP>(QT, KT, VT, D, P, n_keys, softmax, b, W, AGG);
+    host_attend_panel<T, Bytes, NP>(QT, KT, VT, D, P, n_keys, softmax, b, W, recip, AGG);
   };
   int b = cols.begin;
   for (; b + 4 * L <= cols.end; b += 4 * L) panel.template operator()<64, 4>(b);
@@ -616,7 +666,7 @@ ICLCERT_HD inline Columns probe_column(int N) {
 // Scratch of one prompt, carved from its workspace.
 template <class T>
 struct Scratch {
-  T *Z, *next, *keys, *values, *agg, *weights, *class_mean, *mean, *dist;
+  T *Z, *next, *keys, *values, *agg, *weights, *recip, *class_mean, *mean, *dist;
 };
 
 template <class T>
@@ -629,30 +679,32 @@ ICLCERT_HD inline Scratch<T> carve(T* ws, int d, int C, int N) {
   s.values = s.keys + D * P;
   s.agg = s.values + D * P;
   s.weights = s.agg + D * P;
-  s.class_mean = s.weights + P * P;
+  s.recip = s.weights + P * P;
+  s.class_mean = s.recip + P;
   s.mean = s.class_mean + static_cast<long>(C) * d;
   s.dist = s.keys;  // metrics run between layers, when keys are free
   return s;
 }
 
-// One head: A = weights of the scores KT^T QT; AGG = VT A, for the query columns
-// cols (on the device all P). Returns the probe column's attention mass on the
-// training keys of class probe_label.
+// One head: W = unnormalised weights of the scores KT^T QT, recip = their columns'
+// 1 / sum; AGG = (VT W) recip, for the query columns cols (on the device all P).
+// Returns the probe column's attention mass on the training keys of class
+// probe_label: the sum of its weights w_i * recip, in key order.
 template <class T>
 ICLCERT_HD inline T attend_head(const Scratch<T>& s, const T* QT, const T* KT, const T* VT, int D, int N, int P,
                                 int n_keys, int softmax, const std::int32_t* labels, int probe_label, Columns cols) {
 #ifdef ICLCERT_HOST_PANELS
-  host_attention(QT, KT, VT, D, P, n_keys, softmax, cols, s.weights, s.agg);
+  host_attention(QT, KT, VT, D, P, n_keys, softmax, cols, s.weights, s.recip, s.agg);
 #else
   (void)cols;
   score_matrix(KT, QT, D, P, n_keys, s.weights);
-  weight_matrix(s.weights, P, n_keys, softmax);
-  aggregate_matrix(s.weights, VT, D, P, n_keys, s.agg);
+  weight_matrix(s.weights, P, n_keys, softmax, s.recip);
+  aggregate_matrix(s.weights, VT, s.recip, D, P, n_keys, s.agg);
 #endif
   T probe_mass = T(0);
   if (probe_label >= 0)
     for (int i = 0; i < N; ++i)
-      if (labels[i] == probe_label) probe_mass += s.weights[static_cast<long>(i) * P + N];
+      if (labels[i] == probe_label) probe_mass += s.weights[static_cast<long>(i) * P + N] * s.recip[N];
   return probe_mass;
 }
 
@@ -680,7 +732,7 @@ ICLCERT_HD inline T apply_layer(const ModelView<T>& m, int l, const Scratch<T>& 
       const T* z = s.Z + static_cast<long>(k) * P;
       const T* a = s.agg + static_cast<long>(k) * P;
       T* o = s.next + static_cast<long>(k) * P;
-      for (int j = cols.begin; j < cols.end; ++j) o[j] = z[j] + (j == N ? probe : train) * a[j];
+      for (int j = cols.begin; j < cols.end; ++j) o[j] = fmadd<T>(j == N ? probe : train, a[j], z[j]);
     }
     return mass;
   }

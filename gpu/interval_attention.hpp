@@ -1,7 +1,8 @@
 // The interval tier's attention on panels of query columns (issue 13, the
 // throughput of certify_prompt): the big products in midpoint-radius form with an
-// a-priori bound of their rounding, the softmax and exp in inf-sup form lane by
-// lane, with no per-element branch the compiler cannot turn into a select.
+// a-priori bound of their rounding, the softmax and exp in inf-sup form on whole
+// lane vectors (one GCC vector of W doubles on the host, a loop over the lanes on
+// the device), with selects in place of per-lane branches.
 // theory/interval_kernel.md ("Midpoint-radius products", "The lane exp") has
 // the arguments; this header is __host__ __device__ like interval_certify.hpp.
 //
@@ -20,60 +21,144 @@
 //  * the exp enclosure of the lane exp: the Taylor remainder on [0, 45/64].
 #pragma once
 
+#include <type_traits>
+
 #include "gpu/interval_kernel.hpp"
 
 namespace iclcert::gpu {
-
+inline namespace ICLCERT_IV_ISA_NS {
 namespace iv_attn {
 
 using namespace iv_detail;
 
 inline constexpr int kIvLanes = 8;  // query columns per panel (one 64-byte vector of doubles)
 inline constexpr int kKeyBlock = 4;  // keys (features) per register block of the products
+inline constexpr int kExpRows = 4;   // softmax rows whose exps run interleaved
 
-// A panel's 8 lanes as one value: a 64-byte GCC vector on the host (kept in a
-// register), a plain array elsewhere. Only + and * are used, lane by lane.
-#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef double Lanes __attribute__((vector_size(64)));
-inline Lanes lanes_load(const double* p) {
-  Lanes r;
-  std::memcpy(&r, p, sizeof r);
-  return r;
-}
-inline void lanes_store(double* p, const Lanes& a) { std::memcpy(p, &a, sizeof a); }
-inline Lanes lanes_zero() { return Lanes{}; }
-#define ICLCERT_IV_UNROLL _Pragma("GCC unroll 16")
-#else
-struct Lanes {
-  double v[kIvLanes];
-  ICLCERT_HD friend Lanes operator*(const Lanes& a, double s) {
-    Lanes r;
-    for (int l = 0; l < kIvLanes; ++l) r.v[l] = a.v[l] * s;
-    return r;
-  }
-  ICLCERT_HD friend Lanes operator+(const Lanes& a, const Lanes& b) {
-    Lanes r;
-    for (int l = 0; l < kIvLanes; ++l) r.v[l] = a.v[l] + b.v[l];
-    return r;
-  }
-};
-ICLCERT_HD inline Lanes lanes_load(const double* p) {
-  Lanes r;
-  for (int l = 0; l < kIvLanes; ++l) r.v[l] = p[l];
-  return r;
-}
-ICLCERT_HD inline void lanes_store(double* p, const Lanes& a) {
-  for (int l = 0; l < kIvLanes; ++l) p[l] = a.v[l];
-}
-ICLCERT_HD inline Lanes lanes_zero() { return Lanes{}; }
 #if defined(__CUDACC__)
 #define ICLCERT_IV_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__) && !defined(__clang__)
+#define ICLCERT_IV_UNROLL _Pragma("GCC unroll 16")
 #else
 #define ICLCERT_IV_UNROLL
 #endif
+
+// ---- Lane values. A panel's W lanes are processed VL at a time as one value of
+// type LaneVec<W>::type: on the host (g++) a GCC vector of VL = min(W, the
+// target's vector width in doubles) lanes, so that every lane operation is one
+// vector instruction whatever the auto-vectoriser decides (8 with AVX-512, 4 with
+// AVX, 2 otherwise: wider generic vectors than the target's are split by g++
+// through memory); on the device and for other compilers a double (VL = 1) in a
+// loop over the lanes. The same source computes the same operations lane by lane
+// either way: comparisons give masks, selects are `mask ? a : b`, and no lane
+// reads another.
+#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
+#define ICLCERT_IV_HOST_VECTORS 1
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#if defined(__AVX512F__)
+inline constexpr int kHostLanes = 8;
+#elif defined(__AVX__)
+inline constexpr int kHostLanes = 4;
+#else
+inline constexpr int kHostLanes = 2;
 #endif
+template <int VL>
+struct HostVec {
+  typedef double type __attribute__((vector_size(8 * VL)));
+  typedef long long index __attribute__((vector_size(8 * VL)));
+};
+template <>
+struct HostVec<1> {
+  using type = double;
+  using index = long long;
+};
+template <int W>
+struct LaneVec {
+  static constexpr int lanes = W < kHostLanes ? W : kHostLanes;
+  using type = typename HostVec<lanes>::type;
+  using index = typename HostVec<lanes>::index;
+};
+#else
+template <int W>
+struct LaneVec {
+  using type = double;
+  using index = long long;
+  static constexpr int lanes = 1;
+};
+#endif
+
+template <class T>
+ICLCERT_HD inline constexpr bool is_scalar_lane() {
+  return std::is_same_v<T, double>;
+}
+// s in every lane (s - 0 = s exactly, -0 and NaN included).
+template <class T>
+ICLCERT_HD inline T vsplat(double s) {
+  if constexpr (is_scalar_lane<T>()) return s;
+  else return s - T{};
+}
+template <class T>
+ICLCERT_HD inline T vload(const double* p) {
+  T r;
+  std::memcpy(&r, p, sizeof r);
+  return r;
+}
+template <class T>
+ICLCERT_HD inline void vstore(double* p, const T& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// a * b + c rounded once (to nearest). Written out, never left to contraction
+// (gpu/ compiles the certifier with -ffp-contract=off), so that every clone and
+// the device compute the same value; the default clone calls libm's correctly
+// rounded fma (slow, but only on CPUs without FMA). The bounds that use it hold
+// with and without fusion (theory/interval_kernel.md).
+ICLCERT_HD inline double lfma(double a, double b, double c) {
+#if defined(__CUDA_ARCH__)
+  return fma(a, b, c);
+#else
+  return __builtin_fma(a, b, c);
+#endif
+}
+template <class T>
+ICLCERT_HD inline T vfma(T a, T b, T c) {
+  if constexpr (is_scalar_lane<T>()) {
+    return lfma(a, b, c);
+  }
+#ifdef ICLCERT_IV_HOST_VECTORS
+  else {
+    T r;  // one vfmadd on AVX2 / AVX-512 (g++ recognises the lane loop)
+    for (int l = 0; l < static_cast<int>(sizeof(T) / sizeof(double)); ++l) r[l] = __builtin_fma(a[l], b[l], c[l]);
+    return r;
+  }
+#endif
+}
+// |x| by clearing the sign bit (one AND on vectors).
+template <class T>
+ICLCERT_HD inline T vabs(T x) {
+  if constexpr (is_scalar_lane<T>()) {
+#if defined(__CUDA_ARCH__)
+    return fabs(x);
+#else
+    return __builtin_fabs(x);
+#endif
+  }
+#ifdef ICLCERT_IV_HOST_VECTORS
+  else {
+    typedef long long Bits __attribute__((vector_size(sizeof(T))));
+    return (T)((Bits)x & 0x7fffffffffffffffLL);
+  }
+#endif
+}
+template <class T>
+ICLCERT_HD inline T vmax2(T a, T b) {
+  return b > a ? b : a;  // as max2: a unless b > a
+}
+template <class T>
+ICLCERT_HD inline T vmin2(T a, T b) {
+  return b < a ? b : a;
+}
 
 // An upper bound of next_up(x) in floating-point operations only, for lane
 // loops (theory/interval_kernel.md, "The lane step"): for every double x,
@@ -81,14 +166,20 @@ ICLCERT_HD inline Lanes lanes_zero() { return Lanes{}; }
 // -DBL_MAX (as next_up), +inf and NaN stay. x + (|x| 2^-52 + eta) in round to
 // nearest: |x| 2^-52 + eta >= the gap from x to its successor, and RN is
 // monotone, so the sum rounds to at least that successor.
-ICLCERT_HD inline double labs(double x) { return x < 0 ? -x : x; }
-ICLCERT_HD inline double step_up(double x) {
-  const double y = x + (labs(x) * 0x1p-52 + kDenormMin);
-  return x == -kInf ? -kMaxDouble : y;
+// The increment is one fused multiply-add, RN(|x| 2^-52 + eta): the proof's
+// bound e >= the gap holds for it as for the two roundings (theory/).
+ICLCERT_HD inline double labs(double x) { return vabs(x); }
+template <class T>
+ICLCERT_HD inline T step_up(T x) {
+  const T y = x + vfma(vabs(x), vsplat<T>(0x1p-52), vsplat<T>(kDenormMin));
+  return x == -kInf ? vsplat<T>(-kMaxDouble) : y;
 }
-ICLCERT_HD inline double step_down(double x) { return -step_up(-x); }
+template <class T>
+ICLCERT_HD inline T step_down(T x) {
+  return -step_up(-x);
+}
 
-// One operation rounded outward, lane-loop friendly. Device: the directed
+// One operation rounded outward, on lane values. Device: the directed
 // intrinsics (interval_kernel.hpp). Host: to nearest, then step_up / step_down.
 // F = kFaultNearest drops the step (tests only).
 #ifdef __CUDA_ARCH__
@@ -99,32 +190,42 @@ template <int F> __device__ inline double lmul_up(double a, double b) { return m
 template <int F> __device__ inline double ldiv_dn(double a, double b) { return div_dn<F>(a, b); }
 template <int F> __device__ inline double ldiv_up(double a, double b) { return div_up<F>(a, b); }
 #else
-#define ICLCERT_IV_LOP(name, op)                                  \
-  template <int F>                                                \
-  inline double name##_dn(double a, double b) {                   \
-    const double r = a op b;                                      \
-    if constexpr ((F & kFaultNearest) != 0) return r;                   \
-    else return step_down(r);                                     \
-  }                                                               \
-  template <int F>                                                \
-  inline double name##_up(double a, double b) {                   \
-    const double r = a op b;                                      \
-    if constexpr ((F & kFaultNearest) != 0) return r;                   \
-    else return step_up(r);                                       \
+#define ICLCERT_IV_LOP(name, op)                 \
+  template <int F, class T>                      \
+  inline T name##_dn(T a, T b) {                 \
+    const T r = a op b;                          \
+    if constexpr ((F & kFaultNearest) != 0)      \
+      return r;                                  \
+    else                                         \
+      return step_down(r);                       \
+  }                                              \
+  template <int F, class T>                      \
+  inline T name##_up(T a, T b) {                 \
+    const T r = a op b;                          \
+    if constexpr ((F & kFaultNearest) != 0)      \
+      return r;                                  \
+    else                                         \
+      return step_up(r);                         \
   }
 ICLCERT_IV_LOP(ladd, +)
 ICLCERT_IV_LOP(lmul, *)
 ICLCERT_IV_LOP(ldiv, /)
 #undef ICLCERT_IV_LOP
 #endif
-template <int F> ICLCERT_HD inline double lsub_dn(double a, double b) { return ladd_dn<F>(a, -b); }
-template <int F> ICLCERT_HD inline double lsub_up(double a, double b) { return ladd_up<F>(a, -b); }
+template <int F, class T>
+ICLCERT_HD inline T lsub_dn(T a, T b) {
+  return ladd_dn<F>(a, -b);
+}
+template <int F, class T>
+ICLCERT_HD inline T lsub_up(T a, T b) {
+  return ladd_up<F>(a, -b);
+}
 
-// Interval operations for lane loops (elementwise parts of a layer). lane_add
+// Interval operations for the elementwise parts of a layer (scalar). lane_add
 // is IvArith's add exactly. lane_mul is IvArith's mul for finite endpoints (the
 // four products to nearest, the extremes stepped outward; an overflow to +-inf
 // is still an enclosure); callers send products with an infinite or NaN endpoint
-// to IvArith<F>::mul in a second pass (fix_products), so that the loop has no call.
+// to IvArith<F>::mul in a second pass, so that the loop has no call.
 template <int F>
 ICLCERT_HD inline Iv lane_add(Iv a, Iv b) {
   return {ladd_dn<F>(a.lo, b.lo), ladd_up<F>(a.hi, b.hi)};
@@ -138,129 +239,272 @@ ICLCERT_HD inline Iv lane_mul(Iv a, Iv b) {
 }
 ICLCERT_HD inline bool finite_iv(Iv a) { return a.lo > -kInf && a.hi < kInf; }  // false for NaN
 
+// Rows of enclosures as interleaved endpoints (lo0, hi0, lo1, hi1, ...): on the
+// host, VL / 2 enclosures per lane vector. The mask of the odd (upper) lanes and
+// the pair swap (lo <-> hi of each enclosure).
+#ifdef ICLCERT_IV_HOST_VECTORS
+template <class T, class I>
+inline I odd_lanes() {
+  I m;
+  for (int l = 0; l < static_cast<int>(sizeof(T) / sizeof(double)); ++l) m[l] = (l & 1) ? -1 : 0;
+  return m;
+}
+template <class T, class I>
+inline I pair_swap() {
+  I m;
+  for (int l = 0; l < static_cast<int>(sizeof(T) / sizeof(double)); ++l) m[l] = l ^ 1;
+  return m;
+}
+#endif
+
+// out[k] = lane_mul(c, z[k]) for k < count. The host takes VL / 2 enclosures at
+// a time: with v the interleaved endpoints, p = v c.lo and q = v c.hi hold the
+// four products of each enclosure in a lane pair, whose min and max (over the
+// pair and its swap) are the product's ends, stepped outward. The same values as
+// lane_mul; endpoints that are infinite or NaN are redone by the caller.
+template <int F>
+ICLCERT_HD inline void scale_row(Iv c, const Iv* z, Iv* out, int count) {
+  int k = 0;
+#ifdef ICLCERT_IV_HOST_VECTORS
+  using T = typename LaneVec<kIvLanes>::type;
+  using I = typename LaneVec<kIvLanes>::index;
+  constexpr int VL = LaneVec<kIvLanes>::lanes;
+  if constexpr (VL >= 2) {
+    const I odd = odd_lanes<T, I>(), swap = pair_swap<T, I>();
+    const T cl = vsplat<T>(c.lo), ch = vsplat<T>(c.hi);
+    for (; k + VL / 2 <= count; k += VL / 2) {
+      const T v = vload<T>(&z[k].lo);
+      const T p = v * cl, q = v * ch;
+      const T mn = vmin2(p, q), mx = vmax2(p, q);
+      const T lo = vmin2(mn, __builtin_shuffle(mn, swap)), hi = vmax2(mx, __builtin_shuffle(mx, swap));
+      T r = odd ? hi : lo;
+      if constexpr ((F & kFaultNearest) == 0) r = odd ? step_up(r) : step_down(r);
+      vstore(&out[k].lo, r);
+    }
+  }
+#endif
+  for (; k < count; ++k) out[k] = lane_mul<F>(c, z[k]);
+}
+
+// o[k] = lane_add(z[k], o[k]) for k < count, VL / 2 enclosures at a time on the host.
+template <int F>
+ICLCERT_HD inline void add_row(const Iv* z, Iv* o, int count) {
+  int k = 0;
+#ifdef ICLCERT_IV_HOST_VECTORS
+  using T = typename LaneVec<kIvLanes>::type;
+  using I = typename LaneVec<kIvLanes>::index;
+  constexpr int VL = LaneVec<kIvLanes>::lanes;
+  if constexpr (VL >= 2) {
+    const I odd = odd_lanes<T, I>();
+    for (; k + VL / 2 <= count; k += VL / 2) {
+      T r = vload<T>(&z[k].lo) + vload<T>(&o[k].lo);
+      if constexpr ((F & kFaultNearest) == 0) r = odd ? step_up(r) : step_down(r);
+      vstore(&o[k].lo, r);
+    }
+  }
+#endif
+  for (; k < count; ++k) o[k] = lane_add<F>(z[k], o[k]);
+}
+
 // ---- Midpoint-radius form (theory/interval_kernel.md, "Midpoint-radius products").
 // An enclosure [lo, hi] becomes a point m and a radius r >= max(m - lo, hi - m)
 // (any m works: r is rounded up). Not finite (or NaN): m = 0, r = +inf.
+template <int F, class T>
+ICLCERT_HD inline void to_midrad(T lo, T hi, T& m, T& r) {
+  const auto finite = (lo > -kInf) & (hi < kInf);
+  const T mid = 0.5 * lo + 0.5 * hi;
+  m = finite ? mid : vsplat<T>(0.0);
+  r = finite ? vmax2(lsub_up<F>(mid, lo), lsub_up<F>(hi, mid)) : vsplat<T>(kInf);
+}
 template <int F>
 ICLCERT_HD inline void to_midrad(Iv x, double& m, double& r) {
-  const bool finite = x.lo > -kInf && x.hi < kInf;
-  const double mid = 0.5 * x.lo + 0.5 * x.hi;
-  m = finite ? mid : 0.0;
-  r = finite ? max2(lsub_up<F>(mid, x.lo), lsub_up<F>(x.hi, mid)) : kInf;
+  to_midrad<F, double>(x.lo, x.hi, m, r);
 }
 
 // The operand on the key (value) side of a product, per element: the midpoint m,
 // A = |m| + r and B = r + g |m| rounded up, g = n 2^-52 >= gamma_n for the n
 // products of one midpoint dot product (the midpoint's rounding error folded in).
+template <int F, class T>
+ICLCERT_HD inline void key_side(T lo, T hi, double g, T& m, T& a, T& b) {
+  T r;
+  to_midrad<F>(lo, hi, m, r);
+  const T am = vabs(m);
+  a = ladd_up<F>(am, r);
+  b = (F & kFaultNoMidpointError) != 0 ? r : ladd_up<F>(r, lmul_up<F>(vsplat<T>(g), am));
+}
 template <int F>
 ICLCERT_HD inline void key_side(Iv x, double g, double& m, double& a, double& b) {
-  double r;
-  to_midrad<F>(x, m, r);
-  a = ladd_up<F>(labs(m), r);
-  b = (F & kFaultNoMidpointError) != 0 ? r : ladd_up<F>(r, lmul_up<F>(g, labs(m)));
+  key_side<F, double>(x.lo, x.hi, g, m, a, b);
 }
 
-// The enclosure of a product x.y from the midpoint sum sm = fl(sum xm ym) (n_mid
-// products) and the radius sum sr = fl(sum of n_rad nonnegative products):
+// The enclosure [lo, hi] of a product x.y from the midpoint sum sm = fl(sum xm ym)
+// (n_mid products) and the radius sum sr = fl(sum of n_rad nonnegative products):
 //   |x.y - sm| <= (1 + n_rad 2^-52) sr + (n_rad + n_mid) eta.
-template <int F>
-ICLCERT_HD inline Iv from_midrad(double sm, double sr, int n_rad, int n_mid) {
-  double U = sr;
+template <int F, class T>
+ICLCERT_HD inline void from_midrad(T sm, T sr, int n_rad, int n_mid, T& lo, T& hi) {
+  T U = sr;
   if constexpr ((F & kFaultNoRadiusFactor) == 0) {
     const double f = 1.0 + static_cast<double>(n_rad) * 0x1p-52;  // exact: 1 + 2 n_rad u
-    U = ladd_up<F>(lmul_up<F>(sr, f), static_cast<double>(n_rad + n_mid) * kDenormMin);
+    U = ladd_up<F>(lmul_up<F>(sr, vsplat<T>(f)), vsplat<T>(static_cast<double>(n_rad + n_mid) * kDenormMin));
   }
-  const bool ok = sm - sm == 0 && U < kInf;  // false for NaN and infinities
-  return ok ? Iv{lsub_dn<F>(sm, U), ladd_up<F>(sm, U)} : Iv{-kInf, kInf};
+  const auto ok = (sm - sm == 0) & (U < kInf);  // false for NaN and infinities
+  lo = ok ? lsub_dn<F>(sm, U) : vsplat<T>(-kInf);
+  hi = ok ? ladd_up<F>(sm, U) : vsplat<T>(kInf);
+}
+template <int F>
+ICLCERT_HD inline Iv from_midrad(double sm, double sr, int n_rad, int n_mid) {
+  Iv r;
+  from_midrad<F, double>(sm, sr, n_rad, n_mid, r.lo, r.hi);
+  return r;
 }
 
 // ---- The lane exp (theory/interval_kernel.md, "The lane exp"): exp over
 // X = [a, b] with n = an integer <= a / ln 2 so that r = x - n ln 2 lies in
-// [0, kLaneRho] for x in X (checked per lane), the degree-17 Taylor polynomial
-// on [0, kLaneRho] with positive coefficients (monotone, no division), and 2^n.
-// Lanes that fail the check (wide X, out of range, NaN) take IvArith<F>::exp.
+// [0, kLaneRho] for x in X and r_lo <= kLaneRhoLo (checked per lane), the
+// degree-17 Taylor polynomial at r_lo with positive coefficients (monotone, no
+// division), the factor exp(r_hi - r_lo), and 2^n. Lanes that fail the check
+// (wide X, out of range, NaN) take IvArith<F>::exp.
 inline constexpr double kLaneRho = 0.703125;       // 45/64 >= ln 2 + the reduction's slack
-inline constexpr double kLaneExpRhoUp = 2.0201;    // >= e^(45/64) = 2.02007...
+inline constexpr double kLaneRhoLo = 0.6932;       // >= ln 2 (1 + 2^-20 + 2e-13) + 2^-51: the largest r_lo
+inline constexpr double kLaneExpRhoLoUp = 2.00011;  // >= e^0.6932 = 2.000106...
 inline constexpr int kLaneExpDegree = 17;
 
+// E_K >= e^rho rho^(K+1) / (K+1)!, rho = kLaneRhoLo: the Taylor remainder at r_lo.
 template <int K>
 constexpr double lane_exp_remainder_bound() {
   static_assert(K >= 2 && K <= 17, "degree 2..17 (the table of 1/k! and the 2^-46 argument)");
-  double v = kLaneExpRhoUp;
-  for (int k = 1; k <= K + 1; ++k) v = v * kLaneRho / k;
+  double v = kLaneExpRhoLoUp;
+  for (int k = 1; k <= K + 1; ++k) v = v * kLaneRhoLo / k;
   return v * (1 + 0x1p-40);
 }
 
-// x[l] <- lower ends and y[l] <- upper ends of exp([x[l], y[l]]) for W lanes.
-template <int F, int W, int K = kLaneExpDegree>
+// 2^n1 and 2^n2 with n1 = trunc(n / 2), n2 = n - n1, for integer-valued n with
+// |n| <= 1076 (both normal powers of two).
+template <class T, class I>
+ICLCERT_HD inline void pow2_halves(T n, T& s1, T& s2) {
+  if constexpr (is_scalar_lane<T>()) {
+    const int ni = static_cast<int>(n), n1 = ni / 2, n2 = ni - n1;
+    s1 = pow2(n1);
+    s2 = pow2(n2);
+  }
+#ifdef ICLCERT_IV_HOST_VECTORS
+  else {
+    const I ni = __builtin_convertvector(n, I), n1 = ni / 2, n2 = ni - n1;
+    s1 = (T)((n1 + 1023) << 52);  // the bits of 2^n1, reinterpreted
+    s2 = (T)((n2 + 1023) << 52);
+  }
+#endif
+}
+
+// x[l] <- lower ends and y[l] <- upper ends of exp([x[l], y[l]]) for U rows of W
+// lanes (U W contiguous doubles). The U rows' lane vectors are independent; every
+// step runs over all of them, so that their operation chains interleave.
+template <int F, int W, int U = 1, int K = kLaneExpDegree>
 ICLCERT_HD inline void lanes_exp(double* x, double* y) {
-  // ok[l] = 1 on the lane path. Selects and non-short-circuit tests only, and
-  // every operation computed unconditionally, so that the loop vectorises.
-  double n[W], rl[W], rh[W], ok[W];
-  for (int l = 0; l < W; ++l) {
-    const double a = x[l], b = y[l];
-    const bool in = (a >= kUnderflowArg) & (b <= kOverflowArg) & (b - a <= 0.0078125);  // false for NaN
-    const double aa = in ? a : 0.0, bb = in ? b : 0.0;
+  using T = typename LaneVec<W>::type;
+  using I = typename LaneVec<W>::index;
+  constexpr int VL = LaneVec<W>::lanes, S = U * W / VL;
+  constexpr double e = (F & kFaultHalfExpBound) != 0 ? lane_exp_remainder_bound<K>() / 2 : lane_exp_remainder_bound<K>();
+  const T zero = vsplat<T>(0.0), one = vsplat<T>(1.0);
+  T nn[S], rl[S], rh[S], good[S], tiny[S];  // good: 1 on the lane path; tiny: 1 where exp(b) < eta
+  ICLCERT_IV_UNROLL
+  for (int j = 0; j < S; ++j) {
+    const T a = vload<T>(x + j * VL), b = vload<T>(y + j * VL);
+    const auto in = (a >= kUnderflowArg) & (b <= kOverflowArg) & (b - a <= 0.0078125);  // false for NaN
+    const T aa = in ? a : zero, bb = in ? b : zero;
     // floor(a log2e - 2^-20) via the 1.5 * 2^52 trick (round to nearest of t - 1/2).
-    const double t = aa * kLog2e - (0.5 + 0x1p-20);
-    const double nn = (t + 6755399441055744.0) - 6755399441055744.0;
-    n[l] = nn;
-    const double nh = nn * kLn2Hi;  // exact
-    const bool neg = nn < 0;
-    const double cl = lmul_dn<F>(nn, neg ? kLn2LoUp : kLn2LoDn), ch = lmul_up<F>(nn, neg ? kLn2LoDn : kLn2LoUp);
-    const double lo = lsub_dn<F>(lsub_dn<F>(aa, nh), ch), hi = lsub_up<F>(lsub_up<F>(bb, nh), cl);
-    const bool good = in & (lo >= 0) & (hi <= kLaneRho);
-    ok[l] = good ? 1.0 : 0.0;
-    rl[l] = good ? lo : 0.0;
-    rh[l] = good ? hi : 0.0;
+    const T t = aa * kLog2e - (0.5 + 0x1p-20);
+    nn[j] = (t + 6755399441055744.0) - 6755399441055744.0;
+    // r = x - n kLn2Hi - n c2, c2 in [kLn2LoDn, kLn2LoUp]: n kLn2Hi is exact, and
+    // on a lane that passes the check below the rest is computed to within
+    // 0.71 2^-52 (theory/interval_kernel.md, "The lane exp"), so 1.5 2^-52 either
+    // side (after a rounding of at most 2^-54) encloses it without outward steps.
+    const T nh = nn[j] * kLn2Hi;
+    const T nc = nn[j] * kLn2LoDn;
+    T lo = (aa - nh) - nc, hi = (bb - nh) - nc;
+    if constexpr ((F & kFaultNearest) == 0) {
+      lo = lo - 0x1.8p-52;
+      hi = hi + 0x1.8p-52;
+    }
+    const auto ok = in & (lo >= 0) & (lo <= kLaneRhoLo) & (hi <= kLaneRho);
+    // b < kUnderflowArg: exp(x) <= e^b < 2^-1075 on the whole interval, so [0, eta]
+    // (the score gaps beyond 745 of a peaked softmax row).
+    tiny[j] = b < kUnderflowArg ? one : zero;
+    rl[j] = ok ? lo : zero;
+    rh[j] = ok ? hi : zero;
+    good[j] = ok ? one : zero;
   }
-  // Horner in round to nearest on both chains, then one relative widening by
-  // 4u = 2^-51 (theory/interval_kernel.md, "The lane exp"): with r in [0, 45/64]
-  // and positive coefficients, |p - P| <= (2r + 1) u P (1 + 2^-40) + 2K eta.
-  double pl[W], ph[W];
-  {
-    const Iv c = inv_factorial(K);
-    for (int l = 0; l < W; ++l) pl[l] = c.lo, ph[l] = c.hi;
-  }
+  // One Horner chain at the lower end, in round to nearest with fused
+  // multiply-adds and the lower coefficients RD(1/k!), then a relative widening
+  // (theory/interval_kernel.md, "The lane exp"): |p - Pc(rl)| <= (2 rl + 1) u Pc
+  // (1 + 2^-40) + 2K eta, so p (1 - 4u) <= Pc(rl) <= exp(rl) and exp(rl) <=
+  // p (1 + 8u) + E. The upper end is exp(rh) = exp(rl) exp(rh - rl) <= (p (1 + 8u)
+  // + E)(1 + delta + delta^2 / 2 + delta^3 / 4) with delta = RU(rh - rl) in [0, 1].
+  T p[S];
+  ICLCERT_IV_UNROLL
+  for (int j = 0; j < S; ++j) p[j] = vsplat<T>(inv_factorial(K).lo);
   ICLCERT_IV_UNROLL
   for (int k = K - 1; k >= 0; --k) {
-    const Iv c = inv_factorial(k);
-    for (int l = 0; l < W; ++l) {
-      pl[l] = pl[l] * rl[l] + c.lo;
-      ph[l] = ph[l] * rh[l] + c.hi;
-    }
+    const T c = vsplat<T>(inv_factorial(k).lo);
+    ICLCERT_IV_UNROLL
+    for (int j = 0; j < S; ++j) p[j] = vfma(p[j], rl[j], c);
   }
-  constexpr double e = (F & kFaultHalfExpBound) != 0 ? lane_exp_remainder_bound<K>() / 2 : lane_exp_remainder_bound<K>();
-  for (int l = 0; l < W; ++l) {
+  ICLCERT_IV_UNROLL
+  for (int j = 0; j < S; ++j) {
+    T pl, ph;
     if constexpr ((F & kFaultNearest) == 0) {
-      pl[l] = lmul_dn<F>(pl[l], 1 - 0x1p-51);
-      ph[l] = ladd_up<F>(lmul_up<F>(ph[l], 1 + 0x1p-51), e);
+      // Every quantity below is >= 1/2 and each is one rounding to nearest of
+      // positive terms, so a-priori factors replace the outward steps
+      // (theory/interval_kernel.md, "The lane exp"): with the 6 roundings the
+      // computed upper end is >= (p (1 + 8u) + E) G (1 - u)^6 (1 + 16u) >= the
+      // exact one, G = 1 + delta (1 + delta (1/2 + delta / 4)). The lower end
+      // RN(p (1 - 8u)) <= p (1 - 8u)(1 + u) < p (1 - 4u).
+      const T delta = lsub_up<F>(rh[j], rl[j]);
+      const T grow = vfma(delta, vfma(delta, vfma(delta, vsplat<T>(0.25), vsplat<T>(0.5)), one), one);
+      ph = (vfma(p[j], vsplat<T>(1 + 0x1p-50), vsplat<T>(e)) * grow) * (1 + 0x1p-49);
+      pl = p[j] * (1 - 0x1p-50);
     } else {
-      ph[l] = ph[l] + e;
+      const T delta = rh[j] - rl[j];
+      ph = (p[j] + e) * (1.0 + delta * (1.0 + delta * (0.5 + delta * 0.25)));
+      pl = p[j];
     }
-    // p 2^n with 2^n = 2^n1 2^n2: p in [1, 2.03] and |n1| <= 539, so p 2^n1 is
-    // normal and exact; the second product is exact when its result is normal and
-    // finite, else it is stepped outward.
-    const int ni = static_cast<int>(n[l]), n1 = ni / 2, n2 = ni - n1;
-    const double s1 = pow2(n1), s2 = pow2(n2);
-    double lo = (pl[l] * s1) * s2, hi = (ph[l] * s1) * s2;
+    // p 2^n with 2^n = 2^n1 2^n2: p in [1/2, 4] and |n1| <= 539, so p 2^n1 is
+    // normal and exact; the second product is exact when its result is normal,
+    // within eta/2 when it is subnormal, and +inf when it overflows. So
+    // [RN - eta, RN + eta] encloses it, with an overflowed lower end at DBL_MAX.
+    T s1, s2;
+    pow2_halves<T, I>(nn[j], s1, s2);
+    T elo = (pl * s1) * s2, ehi = (ph * s1) * s2;
     if constexpr ((F & kFaultNearest) == 0) {
-      lo = lo >= kMinNormal && lo <= kMaxDouble ? lo : step_down(lo);
-      hi = hi >= kMinNormal && hi <= kMaxDouble ? hi : step_up(hi);
+      elo = vmin2(elo - kDenormMin, vsplat<T>(kMaxDouble));
+      ehi = ehi + kDenormMin;
     }
-    pl[l] = max2(lo, 0.0);
-    ph[l] = hi;
+    elo = vmax2(elo, zero);
+    // Lanes off the lane path keep their arguments for the fallback below.
+    const auto ok = good[j] != 0, under = tiny[j] != 0;
+    vstore(x + j * VL, ok ? elo : under ? zero : vload<T>(x + j * VL));
+    vstore(y + j * VL, ok ? ehi : under ? vsplat<T>(kDenormMin) : vload<T>(y + j * VL));
+    good[j] = good[j] + tiny[j];  // 1: done (the two exclude each other: `in` needs b >= a >= kUnderflowArg)
   }
-  for (int l = 0; l < W; ++l) {
-    if (ok[l] != 0) {
-      x[l] = pl[l];
-      y[l] = ph[l];
-    } else {
+  // Every lane done (the usual case): return. Else the others take IvArith's
+  // exp, lane by lane.
+  T all = good[0];
+  ICLCERT_IV_UNROLL
+  for (int j = 1; j < S; ++j) all = all * good[j];
+  double flags[VL];
+  vstore(flags, all);
+  bool every = true;
+  for (int l = 0; l < VL; ++l) every = every & (flags[l] != 0);
+  if (every) return;
+  double lane_ok[U * W];
+  ICLCERT_IV_UNROLL
+  for (int j = 0; j < S; ++j) vstore(lane_ok + j * VL, good[j]);
+  for (int l = 0; l < U * W; ++l)
+    if (lane_ok[l] == 0) {
       const Iv v = IvArith<F>::exp(Iv{x[l], y[l]});
       x[l] = max2(v.lo, 0.0);
       y[l] = v.hi;
     }
-  }
 }
 
 // ---- One panel of W = kIvLanes query columns.
@@ -272,195 +516,308 @@ struct PanelScratch {
   double *sl, *sh;       // n x W: prefix sums
 };
 ICLCERT_HD inline long panel_scratch_doubles(int D, int n) { return 3L * D * kIvLanes + 4L * n * kIvLanes; }
-ICLCERT_HD inline PanelScratch carve_panel(double* p, int D, int n) {
+// W: the panel's lanes (kIvLanes, or fewer for the last columns of a row).
+ICLCERT_HD inline PanelScratch carve_panel(double* p, int D, int n, int W = kIvLanes) {
   PanelScratch s;
   s.qm = p;
-  s.qa = s.qm + static_cast<long>(D) * kIvLanes;
-  s.qr = s.qa + static_cast<long>(D) * kIvLanes;
-  s.tl = s.qr + static_cast<long>(D) * kIvLanes;
-  s.th = s.tl + static_cast<long>(n) * kIvLanes;
-  s.sl = s.th + static_cast<long>(n) * kIvLanes;
-  s.sh = s.sl + static_cast<long>(n) * kIvLanes;
+  s.qa = s.qm + static_cast<long>(D) * W;
+  s.qr = s.qa + static_cast<long>(D) * W;
+  s.tl = s.qr + static_cast<long>(D) * W;
+  s.th = s.tl + static_cast<long>(n) * W;
+  s.sl = s.th + static_cast<long>(n) * W;
+  s.sh = s.sl + static_cast<long>(n) * W;
   return s;
 }
 
-// Keys and values in midpoint-radius form, feature-major with stride P >= n:
-// m[k * P + i], and the A / B sides of key_side.
+// Keys and values in midpoint-radius form: m, and the A / B sides of key_side.
+// Keys are feature-major with stride P >= n (m[k * P + i]: the score loop reads
+// KB consecutive keys of one feature); values are key-major (m[i * D + c]: the
+// aggregate loop reads CB consecutive features of one key).
 struct SideArrays {
   double *m, *a, *b;
 };
 
+// The even and the odd lanes of the 2 VL doubles a, b (Iv pairs to lo and hi).
+template <class T, class I>
+ICLCERT_HD inline void deinterleave(T a, T b, T& even, T& odd) {
+  if constexpr (is_scalar_lane<T>()) {
+    even = a;
+    odd = b;
+  }
+#ifdef ICLCERT_IV_HOST_VECTORS
+  else {
+    constexpr int VL = sizeof(T) / sizeof(double);
+    I ie, io;
+    for (int l = 0; l < VL; ++l) ie[l] = 2 * l, io[l] = 2 * l + 1;
+    even = __builtin_shuffle(a, b, ie);
+    odd = __builtin_shuffle(a, b, io);
+  }
+#endif
+}
+
+// Side arrays of the keys K (n rows of D enclosures, row-major) in feature-major
+// form with stride P: transposed first (lo into m, hi into a), then key_side on
+// whole lane vectors along each feature row.
+template <int F, int W>
+ICLCERT_HD inline void build_key_side(const Iv* K, int n, int D, int P, double g, const SideArrays& ks) {
+  using T = typename LaneVec<W>::type;
+  constexpr int VL = LaneVec<W>::lanes;
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < D; ++k) {
+      ks.m[static_cast<long>(k) * P + i] = K[static_cast<long>(i) * D + k].lo;
+      ks.a[static_cast<long>(k) * P + i] = K[static_cast<long>(i) * D + k].hi;
+    }
+  for (int k = 0; k < D; ++k) {
+    const long row = static_cast<long>(k) * P;
+    int i = 0;
+    for (; i + VL <= n; i += VL) {
+      T m, a, b;
+      key_side<F>(vload<T>(ks.m + row + i), vload<T>(ks.a + row + i), g, m, a, b);
+      vstore(ks.m + row + i, m);
+      vstore(ks.a + row + i, a);
+      vstore(ks.b + row + i, b);
+    }
+    for (; i < n; ++i) key_side<F, double>(ks.m[row + i], ks.a[row + i], g, ks.m[row + i], ks.a[row + i], ks.b[row + i]);
+  }
+}
+
+// Side arrays of the values V (n rows of D enclosures, row-major) in key-major
+// form: element e = i D + c of m, a, b from V's element e, VL at a time.
+template <int F, int W>
+ICLCERT_HD inline void build_value_side(const Iv* V, int n, int D, double g, const SideArrays& vs) {
+  using T = typename LaneVec<W>::type;
+  using I = typename LaneVec<W>::index;
+  constexpr int VL = LaneVec<W>::lanes;
+  const long count = static_cast<long>(n) * D;
+  const double* src = &V[0].lo;  // Iv is two doubles, lo then hi
+  long e = 0;
+  for (; e + VL <= count; e += VL) {
+    T lo, hi, m, a, b;
+    deinterleave<T, I>(vload<T>(src + 2 * e), vload<T>(src + 2 * e + VL), lo, hi);
+    key_side<F>(lo, hi, g, m, a, b);
+    vstore(vs.m + e, m);
+    vstore(vs.a + e, a);
+    vstore(vs.b + e, b);
+  }
+  for (; e < count; ++e) key_side<F>(V[e], g, vs.m[e], vs.a[e], vs.b[e]);
+}
+
 // Scores of the panel: t[i][l] encloses q_l . k_i. Midpoint sum: D products;
 // radius sum: sum_k |qm| B + qr A, 2D nonnegative products.
-template <int F, int KB>
+template <int F, int W, int KB>
 ICLCERT_HD inline void panel_scores(const SideArrays& K, int P, int D, int n, int i0, const PanelScratch& s) {
-  constexpr int W = kIvLanes;
+  using T = typename LaneVec<W>::type;
+  constexpr int VL = LaneVec<W>::lanes, G = W / VL;
   for (; i0 + KB <= n; i0 += KB) {
-    Lanes am[KB], ar[KB];
+    T am[KB][G], ar[KB][G];
     ICLCERT_IV_UNROLL
-    for (int u = 0; u < KB; ++u) am[u] = lanes_zero(), ar[u] = lanes_zero();
+    for (int u = 0; u < KB; ++u)
+      ICLCERT_IV_UNROLL
+      for (int g = 0; g < G; ++g) am[u][g] = ar[u][g] = vsplat<T>(0.0);
     for (int k = 0; k < D; ++k) {
-      const Lanes qm = lanes_load(s.qm + k * W), qa = lanes_load(s.qa + k * W), qr = lanes_load(s.qr + k * W);
       const double* km = K.m + static_cast<long>(k) * P + i0;
       const double* ka = K.a + static_cast<long>(k) * P + i0;
       const double* kb = K.b + static_cast<long>(k) * P + i0;
       ICLCERT_IV_UNROLL
-      for (int u = 0; u < KB; ++u) {
-        am[u] = am[u] + qm * km[u];
-        ar[u] = ar[u] + qa * kb[u] + qr * ka[u];
+      for (int g = 0; g < G; ++g) {
+        const T qm = vload<T>(s.qm + k * W + g * VL), qa = vload<T>(s.qa + k * W + g * VL),
+                qr = vload<T>(s.qr + k * W + g * VL);
+        ICLCERT_IV_UNROLL
+        for (int u = 0; u < KB; ++u) {
+          am[u][g] = vfma(qm, vsplat<T>(km[u]), am[u][g]);
+          ar[u][g] = vfma(qr, vsplat<T>(ka[u]), vfma(qa, vsplat<T>(kb[u]), ar[u][g]));
+        }
       }
     }
     ICLCERT_IV_UNROLL
-    for (int u = 0; u < KB; ++u) {
-      double m[W], r[W];
-      lanes_store(m, am[u]);
-      lanes_store(r, ar[u]);
-      for (int l = 0; l < W; ++l) {
-        const Iv t = from_midrad<F>(m[l], r[l], 2 * D, D);
-        s.tl[(i0 + u) * W + l] = t.lo;
-        s.th[(i0 + u) * W + l] = t.hi;
+    for (int u = 0; u < KB; ++u)
+      for (int g = 0; g < G; ++g) {
+        T lo, hi;
+        from_midrad<F>(am[u][g], ar[u][g], 2 * D, D, lo, hi);
+        vstore(s.tl + (i0 + u) * W + g * VL, lo);
+        vstore(s.th + (i0 + u) * W + g * VL, hi);
       }
-    }
   }
-  if constexpr (KB > 1) panel_scores<F, KB / 2>(K, P, D, n, i0, s);
+  if constexpr (KB > 1) panel_scores<F, W, KB / 2>(K, P, D, n, i0, s);
+}
+
+// Leave-one-out sums with an a-priori bound (theory/interval_kernel.md, "Softmax
+// in lanes"): for nonnegative doubles, o = RN(prefix + suffix) with both partial
+// sums in round to nearest satisfies |o - O| <= gamma_n O for the exact sum O of
+// the other n - 1 terms (no underflow error in additions), so O lies in
+// [o (1 - n 2^-52), o (1 + n 2^-52)], and RN(o (1 -+ (n + 2) 2^-52)) are outside
+// that (when o is subnormal, every partial sum was exact and O = o). An
+// overflowed o gives the lower bound 0 (never used: the lower ends summed here
+// are at most 1 each). factor_dn, factor_up: 1 -+ (n + 2) 2^-52.
+template <int F, class T>
+ICLCERT_HD inline T loo_dn(T o, T factor_dn) {
+  if constexpr ((F & kFaultNearest) != 0) return o;
+  else return o < kInf ? o * factor_dn : vsplat<T>(0.0);
+}
+template <int F, class T>
+ICLCERT_HD inline T loo_up(T o, T factor_up) {
+  if constexpr ((F & kFaultNearest) != 0) return o;
+  else return o * factor_up;
 }
 
 // The softmax enclosure of interval_certify.hpp's softmax_row (theory/
-// softmax_enclosure.md and interval_kernel.md, "Softmax"), for the W lanes at
-// once: scores in s.tl / s.th become weights. Returns false when step 2's
-// intersection was empty in some lane.
-template <int F>
+// softmax_enclosure.md and interval_kernel.md, "Softmax in lanes"), for the W
+// lanes at once: scores in s.tl / s.th become weights. Returns false when step
+// 2's intersection was empty in some lane.
+template <int F, int W>
 ICLCERT_HD inline bool panel_softmax(int n, const PanelScratch& s) {
-  constexpr int W = kIvLanes;
-  // Lane loops with selects only (no short-circuit, every operation computed
-  // unconditionally: a division by 0 gives inf, which the select discards), so
-  // that they vectorise. fin[l] = 1 when every score of lane l is finite.
-  double m[W], fin[W];
-  for (int l = 0; l < W; ++l) m[l] = -kInf, fin[l] = 1;
+  using T = typename LaneVec<W>::type;
+  constexpr int VL = LaneVec<W>::lanes, G = W / VL;
+  const T zero = vsplat<T>(0.0), one = vsplat<T>(1.0);
+  // Selects only, every operation computed unconditionally: a division by 0
+  // gives inf or NaN, which the select discards. fin = 1 in a lane whose scores
+  // are all finite.
+  T m[G], fin[G], rl[G], rh[G];
+  for (int g = 0; g < G; ++g) m[g] = vsplat<T>(-kInf), fin[g] = one;
   for (int i = 0; i < n; ++i)
-    for (int l = 0; l < W; ++l) {
-      const double lo = s.tl[i * W + l], hi = s.th[i * W + l];
-      fin[l] = (lo > -kInf) & (hi < kInf) ? fin[l] : 0.0;  // 0 for NaN too
-      m[l] = max2(m[l], 0.5 * lo + 0.5 * hi);
+    for (int g = 0; g < G; ++g) {
+      const T lo = vload<T>(s.tl + i * W + g * VL), hi = vload<T>(s.th + i * W + g * VL);
+      fin[g] = ((lo > -kInf) & (hi < kInf)) ? fin[g] : zero;  // 0 for NaN too
+      m[g] = vmax2(m[g], 0.5 * lo + 0.5 * hi);
     }
-  // E_i = exp(T_i - m), in place; prefix sums of lo(E) down and hi(E) up.
-  double rl[W], rh[W];
-  for (int l = 0; l < W; ++l) rl[l] = rh[l] = 0, m[l] = fin[l] != 0 ? m[l] : 0.0;
-  for (int i = 0; i < n; ++i) {
-    double* xl = s.tl + i * W;
-    double* xh = s.th + i * W;
-    for (int l = 0; l < W; ++l) {
-      xl[l] = lsub_dn<F>(xl[l], m[l]);
-      xh[l] = lsub_up<F>(xh[l], m[l]);
-    }
-    lanes_exp<F, W>(xl, xh);
-    for (int l = 0; l < W; ++l) {
-      s.sl[i * W + l] = rl[l];
-      s.sh[i * W + l] = rh[l];
-      rl[l] = ladd_dn<F>(rl[l], xl[l]);
-      rh[l] = ladd_up<F>(rh[l], xh[l]);
-    }
-  }
-  // Suffix pass: w_i = 1 / (1 + F_i [SL_i, SH_i]), F_i = 1 / E_i.
-  for (int l = 0; l < W; ++l) rl[l] = rh[l] = 0;
-  for (int i = n - 1; i >= 0; --i)
-    for (int l = 0; l < W; ++l) {
-      const long e = i * W + l;
-      const double el = s.tl[e], eh = s.th[e];
-      const double ol = ladd_dn<F>(s.sl[e], rl[l]), oh = ladd_up<F>(s.sh[e], rh[l]);
-      rl[l] = ladd_dn<F>(rl[l], el);
-      rh[l] = ladd_up<F>(rh[l], eh);
-      const double fl = ldiv_dn<F>(1.0, eh);  // 0 (or -eta, then clamped) when eh = inf
-      const double q = ldiv_up<F>(1.0, el);
-      const double fh = el > 0 ? q : kInf;    // +inf when lo(E) = 0
-      const double pl = max2(lmul_dn<F>(fl, ol), 0.0);  // fl and ol finite
-      const double p = lmul_up<F>(fh, oh);
-      const double ph = oh == 0 ? 0.0 : p;    // 0 * inf counts as 0
-      const double dl = ladd_dn<F>(1.0, pl), dh = ladd_up<F>(1.0, ph);
-      const double wl = max2(ldiv_dn<F>(1.0, dh), 0.0), wh = min2(ldiv_up<F>(1.0, dl), 1.0);
-      s.tl[e] = fin[l] != 0 ? wl : 0.0;
-      s.th[e] = fin[l] != 0 ? wh : 1.0;
-    }
-  // Step 2: the weights sum to 1.
-  for (int l = 0; l < W; ++l) rl[l] = rh[l] = 0;
+  const T f_dn = vsplat<T>(1 - static_cast<double>(n + 2) * 0x1p-52);  // exact
+  const T f_up = vsplat<T>(1 + static_cast<double>(n + 2) * 0x1p-52);
+  // Step 1. E_i = exp(T_i - m), in place (lo(E_i) <= exp(mid_i - m) <= 1); prefix
+  // sums of lo(E) and hi(E) in round to nearest.
+  for (int g = 0; g < G; ++g) rl[g] = rh[g] = zero, m[g] = fin[g] != 0 ? m[g] : zero;
   for (int i = 0; i < n; ++i)
-    for (int l = 0; l < W; ++l) {
-      s.sl[i * W + l] = rl[l];
-      s.sh[i * W + l] = rh[l];
-      rl[l] = ladd_dn<F>(rl[l], s.tl[i * W + l]);
-      rh[l] = ladd_up<F>(rh[l], s.th[i * W + l]);
+    for (int g = 0; g < G; ++g) {
+      const long e = static_cast<long>(i) * W + g * VL;
+      vstore(s.tl + e, lsub_dn<F>(vload<T>(s.tl + e), m[g]));
+      vstore(s.th + e, lsub_up<F>(vload<T>(s.th + e), m[g]));
     }
-  double apart[W];  // 1 once some weight's two enclosures were disjoint
-  for (int l = 0; l < W; ++l) rl[l] = rh[l] = 0, apart[l] = 0;
+  // The rows' exps are independent: kExpRows rows (contiguous in the panel) go
+  // through one lanes_exp, so that their Horner chains interleave.
+  int i = 0;
+  for (; i + kExpRows <= n; i += kExpRows) lanes_exp<F, W, kExpRows>(s.tl + i * W, s.th + i * W);
+  for (; i < n; ++i) lanes_exp<F, W>(s.tl + i * W, s.th + i * W);
+  for (int i = 0; i < n; ++i)
+    for (int g = 0; g < G; ++g) {
+      const long e = static_cast<long>(i) * W + g * VL;
+      vstore(s.sl + e, rl[g]);
+      vstore(s.sh + e, rh[g]);
+      rl[g] = rl[g] + vload<T>(s.tl + e);
+      rh[g] = rh[g] + vload<T>(s.th + e);
+    }
+  // Suffix pass: with O_i the others' sum, w_i = E_i / (E_i + O_i), increasing in
+  // E_i and decreasing in O_i: W_i = [lo(E) / (lo(E) + hi(O)), hi(E) / (hi(E) + lo(O))].
+  // 0/0 and inf/inf (NaN) fall to the trivial ends 0 and 1.
+  for (int g = 0; g < G; ++g) rl[g] = rh[g] = zero;
   for (int i = n - 1; i >= 0; --i)
-    for (int l = 0; l < W; ++l) {
-      const long e = i * W + l;
-      const double ol = ladd_dn<F>(s.sl[e], rl[l]), oh = ladd_up<F>(s.sh[e], rh[l]);
-      const double wl = s.tl[e], wh = s.th[e];
-      rl[l] = ladd_dn<F>(rl[l], wl);
-      rh[l] = ladd_up<F>(rh[l], wh);
-      const double lo = max2(wl, lsub_dn<F>(1.0, oh)), hi = min2(wh, lsub_up<F>(1.0, ol));
-      const bool meet = lo <= hi;
-      apart[l] = meet ? apart[l] : 1.0;
-      s.tl[e] = meet ? lo : wl;
-      s.th[e] = meet ? hi : wh;
+    for (int g = 0; g < G; ++g) {
+      const long e = static_cast<long>(i) * W + g * VL;
+      const T el = vload<T>(s.tl + e), eh = vload<T>(s.th + e);
+      const T ol = loo_dn<F>(vload<T>(s.sl + e) + rl[g], f_dn), oh = loo_up<F>(vload<T>(s.sh + e) + rh[g], f_up);
+      rl[g] = rl[g] + el;
+      rh[g] = rh[g] + eh;
+      const T ql = ldiv_dn<F>(el, ladd_up<F>(el, oh)), qh = ldiv_up<F>(eh, ladd_dn<F>(eh, ol));
+      const T wl = ql >= 0 ? ql : zero, wh = qh <= 1 ? qh : one;
+      vstore(s.tl + e, fin[g] != 0 ? wl : zero);
+      vstore(s.th + e, fin[g] != 0 ? wh : one);
     }
+  // Step 2: the weights sum to 1. W_i meets [1 - hi(others), 1 - lo(others)].
+  for (int g = 0; g < G; ++g) rl[g] = rh[g] = zero;
+  for (int i = 0; i < n; ++i)
+    for (int g = 0; g < G; ++g) {
+      const long e = static_cast<long>(i) * W + g * VL;
+      vstore(s.sl + e, rl[g]);
+      vstore(s.sh + e, rh[g]);
+      rl[g] = rl[g] + vload<T>(s.tl + e);
+      rh[g] = rh[g] + vload<T>(s.th + e);
+    }
+  T apart[G];  // 1 once some weight's two enclosures were disjoint
+  for (int g = 0; g < G; ++g) rl[g] = rh[g] = apart[g] = zero;
+  for (int i = n - 1; i >= 0; --i)
+    for (int g = 0; g < G; ++g) {
+      const long e = static_cast<long>(i) * W + g * VL;
+      const T ol = loo_dn<F>(vload<T>(s.sl + e) + rl[g], f_dn), oh = loo_up<F>(vload<T>(s.sh + e) + rh[g], f_up);
+      const T wl = vload<T>(s.tl + e), wh = vload<T>(s.th + e);
+      rl[g] = rl[g] + wl;
+      rh[g] = rh[g] + wh;
+      const T lo = vmax2(wl, lsub_dn<F>(one, oh)), hi = vmin2(wh, lsub_up<F>(one, ol));
+      const auto meet = lo <= hi;
+      apart[g] = meet ? apart[g] : one;
+      vstore(s.tl + e, meet ? lo : wl);
+      vstore(s.th + e, meet ? hi : wh);
+    }
+  double flags[W];
+  for (int g = 0; g < G; ++g) vstore(flags + g * VL, apart[g]);
   bool ok = true;
-  for (int l = 0; l < W; ++l) ok = ok && apart[l] == 0;
+  for (int l = 0; l < W; ++l) ok = ok && flags[l] == 0;
   return ok;
 }
 
 // Aggregates of the panel: out[l * D + c] encloses sum_i w_li v_ic, the weights
-// as weights_to_midrad leaves them, values V (side arrays, feature-major).
+// as weights_to_midrad leaves them, values V (side arrays, key-major).
 // Midpoint sum: n products; radius sum: sum_i wr A + |wm| B, 2n.
-template <int F, int CB>
-ICLCERT_HD inline void panel_aggregate(const SideArrays& V, int P, int D, int n, int c0, const PanelScratch& s,
+template <int F, int W, int CB>
+ICLCERT_HD inline void panel_aggregate(const SideArrays& V, int D, int n, int c0, const PanelScratch& s,
                                        Iv* out, int lanes) {
-  constexpr int W = kIvLanes;
+  using T = typename LaneVec<W>::type;
+  constexpr int VL = LaneVec<W>::lanes, G = W / VL;
   for (; c0 + CB <= D; c0 += CB) {
-    Lanes am[CB], ar[CB];
+    T am[CB][G], ar[CB][G];
     ICLCERT_IV_UNROLL
-    for (int u = 0; u < CB; ++u) am[u] = lanes_zero(), ar[u] = lanes_zero();
-    for (int i = 0; i < n; ++i) {
-      const Lanes wm = lanes_load(s.tl + i * W), wr = lanes_load(s.th + i * W), wa = lanes_load(s.sl + i * W);
+    for (int u = 0; u < CB; ++u)
       ICLCERT_IV_UNROLL
-      for (int u = 0; u < CB; ++u) {
-        const long e = static_cast<long>(c0 + u) * P + i;
-        am[u] = am[u] + wm * V.m[e];
-        ar[u] = ar[u] + wr * V.a[e] + wa * V.b[e];
+      for (int g = 0; g < G; ++g) am[u][g] = ar[u][g] = vsplat<T>(0.0);
+    for (int i = 0; i < n; ++i) {
+      ICLCERT_IV_UNROLL
+      for (int g = 0; g < G; ++g) {
+        const T wm = vload<T>(s.tl + i * W + g * VL), wr = vload<T>(s.th + i * W + g * VL),
+                wa = vload<T>(s.sl + i * W + g * VL);
+        ICLCERT_IV_UNROLL
+        for (int u = 0; u < CB; ++u) {
+          const long e = static_cast<long>(i) * D + c0 + u;
+          am[u][g] = vfma(wm, vsplat<T>(V.m[e]), am[u][g]);
+          ar[u][g] = vfma(wa, vsplat<T>(V.b[e]), vfma(wr, vsplat<T>(V.a[e]), ar[u][g]));
+        }
       }
     }
     ICLCERT_IV_UNROLL
     for (int u = 0; u < CB; ++u) {
-      double m[W], r[W];
-      lanes_store(m, am[u]);
-      lanes_store(r, ar[u]);
-      for (int l = 0; l < lanes; ++l) out[static_cast<long>(l) * D + c0 + u] = from_midrad<F>(m[l], r[l], 2 * n, n);
+      double lo[W], hi[W];
+      for (int g = 0; g < G; ++g) {
+        T tlo, thi;
+        from_midrad<F>(am[u][g], ar[u][g], 2 * n, n, tlo, thi);
+        vstore(lo + g * VL, tlo);
+        vstore(hi + g * VL, thi);
+      }
+      for (int l = 0; l < lanes; ++l) out[static_cast<long>(l) * D + c0 + u] = Iv{lo[l], hi[l]};
     }
   }
-  if constexpr (CB > 1) panel_aggregate<F, CB / 2>(V, P, D, n, c0, s, out, lanes);
+  if constexpr (CB > 1) panel_aggregate<F, W, CB / 2>(V, D, n, c0, s, out, lanes);
 }
 
 // Weights (lower, upper ends in s.tl / s.th) to midpoint (s.tl), radius (s.th)
 // and |midpoint| (s.sl), in place (the linear kernel's weights have either sign).
-template <int F>
+template <int F, int W>
 ICLCERT_HD inline void weights_to_midrad(int n, const PanelScratch& s) {
-  for (long e = 0; e < static_cast<long>(n) * kIvLanes; ++e) {
-    double m, r;
-    to_midrad<F>(Iv{s.tl[e], s.th[e]}, m, r);
-    s.tl[e] = m;
-    s.th[e] = r;
-    s.sl[e] = labs(m);
+  using T = typename LaneVec<W>::type;
+  constexpr int VL = LaneVec<W>::lanes;
+  for (long e = 0; e < static_cast<long>(n) * W; e += VL) {
+    T m, r;
+    to_midrad<F>(vload<T>(s.tl + e), vload<T>(s.th + e), m, r);
+    vstore(s.tl + e, m);
+    vstore(s.th + e, r);
+    vstore(s.sl + e, vabs(m));
   }
 }
 
-// One panel: queries q (lanes rows of D enclosures, row-major; lanes <= W, the
-// rest padded with zeros), keys K and values V as side arrays with n entries.
+// One panel of W lanes: queries q (lanes rows of D enclosures, row-major; lanes <= W, the
+// rest padded with zeros), keys K (feature-major, stride P) and values V
+// (key-major) as side arrays with n entries.
 // out: lanes rows of D aggregates. Returns false on an empty intersection.
-template <int F>
+template <int F, int W>
 ICLCERT_HD inline bool attend_panel(const Iv* q, int lanes, const SideArrays& K, const SideArrays& V, int P, int D, int n,
                                     int softmax, const PanelScratch& s, Iv* out) {
-  constexpr int W = kIvLanes;
+  using T = typename LaneVec<W>::type;
+  constexpr int VL = LaneVec<W>::lanes;
   for (int k = 0; k < D; ++k)
     for (int l = 0; l < W; ++l) {
       double m = 0, r = 0;
@@ -469,25 +826,26 @@ ICLCERT_HD inline bool attend_panel(const Iv* q, int lanes, const SideArrays& K,
       s.qa[k * W + l] = labs(m);
       s.qr[k * W + l] = r;
     }
-  panel_scores<F, kKeyBlock>(K, P, D, n, 0, s);
+  panel_scores<F, W, kKeyBlock>(K, P, D, n, 0, s);
   bool ok = true;
   if (softmax) {
-    ok = panel_softmax<F>(n, s);
+    ok = panel_softmax<F, W>(n, s);
   } else {
-    const double nk = static_cast<double>(n);
-    for (long e = 0; e < static_cast<long>(n) * W; ++e) {
-      s.tl[e] = ldiv_dn<F>(s.tl[e], nk);
-      s.th[e] = ldiv_up<F>(s.th[e], nk);
+    const T nk = vsplat<T>(static_cast<double>(n));
+    for (long e = 0; e < static_cast<long>(n) * W; e += VL) {
+      vstore(s.tl + e, ldiv_dn<F>(vload<T>(s.tl + e), nk));
+      vstore(s.th + e, ldiv_up<F>(vload<T>(s.th + e), nk));
     }
   }
-  weights_to_midrad<F>(n, s);
-  panel_aggregate<F, kKeyBlock>(V, P, D, n, 0, s, out, lanes);
+  weights_to_midrad<F, W>(n, s);
+  panel_aggregate<F, W, kKeyBlock>(V, D, n, 0, s, out, lanes);
   return ok;
 }
 
-#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
+#ifdef ICLCERT_IV_HOST_VECTORS
 #pragma GCC diagnostic pop
 #endif
 
 }  // namespace iv_attn
+}  // inline namespace ICLCERT_IV_ISA_NS
 }  // namespace iclcert::gpu

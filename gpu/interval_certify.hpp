@@ -43,6 +43,8 @@ struct IntervalOutputs {
   Iv* probe_labels = nullptr;              // C: the final probe label block (every class pair's margin)
 };
 
+inline namespace ICLCERT_IV_ISA_NS {
+
 // Elements of Iv one prompt needs as scratch: state and next state, keys, values,
 // queries and aggregates ((N+1) x D enclosures each), then as doubles the keys'
 // and values' midpoint-radius side arrays (6 x D x (N+1)) and one panel's scratch
@@ -57,7 +59,8 @@ namespace iv_certify {
 
 // One head's attention for the query rows first..R-1 of Q (row-major, D values
 // each): keys K and values V (n rows each, row-major enclosures) go to
-// midpoint-radius side arrays in `side` (6 x D x R doubles), then panels of
+// midpoint-radius side arrays in `side` (6 x D x R doubles; keys feature-major,
+// values key-major), then panels of
 // kIvLanes queries (interval_attention.hpp) write their aggregates to rows
 // first..R-1 of AG. For softmax the keys arrive centred (K_i - c for a point c:
 // the common shift q.c of a row cancels in the softmax and narrows the scores);
@@ -72,18 +75,27 @@ ICLCERT_HD inline bool attend_rows(const Iv* Q, int first, int R, const Iv* K, c
   // g = m 2^-52 >= gamma_m for the m products of a midpoint sum (D for scores, n
   // for aggregates).
   const double gk = static_cast<double>(D) * 0x1p-52, gv = static_cast<double>(n) * 0x1p-52;
-  for (int i = 0; i < n; ++i)
-    for (int k = 0; k < D; ++k) {
-      const long e = static_cast<long>(k) * R + i;
-      iv_attn::key_side<F>(K[static_cast<long>(i) * D + k], gk, ks.m[e], ks.a[e], ks.b[e]);
-      iv_attn::key_side<F>(V[static_cast<long>(i) * D + k], gv, vs.m[e], vs.a[e], vs.b[e]);
-    }
-  const iv_attn::PanelScratch ps = iv_attn::carve_panel(panel, D, R);
+  iv_attn::build_key_side<F, iv_attn::kIvLanes>(K, n, D, R, gk, ks);
+  iv_attn::build_value_side<F, iv_attn::kIvLanes>(V, n, D, gv, vs);
+  // Panels of kIvLanes query columns; a last column alone (the probe's in a
+  // final-only last layer, the 65th of N = 64) in a one-lane panel, so that a
+  // full panel's work is not spent on seven padding lanes. (A four-lane panel
+  // for 2-4 columns would save less than it costs in compile time: every panel
+  // width is compiled three times, once per target clone.)
   bool ok = true;
-  for (int j0 = first; j0 < R; j0 += iv_attn::kIvLanes) {
-    const int lanes = R - j0 < iv_attn::kIvLanes ? R - j0 : iv_attn::kIvLanes;
-    ok = iv_attn::attend_panel<F>(Q + static_cast<long>(j0) * D, lanes, ks, vs, R, D, n, softmax, ps,
-                                  AG + static_cast<long>(j0) * D) && ok;
+  for (int j0 = first; j0 < R;) {
+    const int left = R - j0;
+    const Iv* q = Q + static_cast<long>(j0) * D;
+    Iv* ag = AG + static_cast<long>(j0) * D;
+    if (left > 1) {
+      const int lanes = left < iv_attn::kIvLanes ? left : iv_attn::kIvLanes;
+      ok = iv_attn::attend_panel<F, iv_attn::kIvLanes>(q, lanes, ks, vs, R, D, n, softmax,
+                                                       iv_attn::carve_panel(panel, D, R, iv_attn::kIvLanes), ag) && ok;
+      j0 += lanes;
+    } else {
+      ok = iv_attn::attend_panel<F, 1>(q, 1, ks, vs, R, D, n, softmax, iv_attn::carve_panel(panel, D, R, 1), ag) && ok;
+      j0 += 1;
+    }
   }
   return ok;
 }
@@ -190,7 +202,8 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
         const Iv* c = coef + (j == N ? 4 : 0);
         const Iv* z = Z + static_cast<long>(j) * D;
         Iv* q = Q + static_cast<long>(j) * D;
-        for (int k = 0; k < D; ++k) q[k] = iv_attn::lane_mul<F>(k < d ? c[0] : c[1], z[k]);
+        iv_attn::scale_row<F>(c[0], z, q, d);
+        iv_attn::scale_row<F>(c[1], z + d, q + d, D - d);
         for (int k = 0; k < D; ++k)
           if (!iv_attn::finite_iv(z[k]) || !iv_attn::finite_iv(k < d ? c[0] : c[1])) q[k] = A::mul(k < d ? c[0] : c[1], z[k]);
       }
@@ -200,10 +213,11 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
         const Iv* z = Z + static_cast<long>(j) * D;
         const Iv* agg = AG + static_cast<long>(j) * D;
         Iv* o = next + static_cast<long>(j) * D;
-        for (int k = 0; k < D; ++k) o[k] = iv_attn::lane_mul<F>(k < d ? c[2] : c[3], agg[k]);
+        iv_attn::scale_row<F>(c[2], agg, o, d);
+        iv_attn::scale_row<F>(c[3], agg + d, o + d, D - d);
         for (int k = 0; k < D; ++k)
           if (!iv_attn::finite_iv(agg[k]) || !iv_attn::finite_iv(k < d ? c[2] : c[3])) o[k] = A::mul(k < d ? c[2] : c[3], agg[k]);
-        for (int k = 0; k < D; ++k) o[k] = iv_attn::lane_add<F>(z[k], o[k]);
+        iv_attn::add_row<F>(z, o, D);
       }
     } else {
       // Per head h: keys S_h z_i, values V_h z_i, queries z_j; z_j += sum_h agg_h.
@@ -238,4 +252,5 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
   }
 }
 
+}  // inline namespace ICLCERT_IV_ISA_NS
 }  // namespace iclcert::gpu

@@ -46,6 +46,17 @@ enum IvFault : int {
   kFaultNoRadiusFactor = 8,   // midpoint-radius products without the radius sum's rounding factor
 };
 
+// Every function of the interval tier (this header, interval_attention.hpp and
+// interval_certify.hpp) lives in the inline namespace ICLCERT_IV_ISA_NS. The host
+// compiles certify_prompt once per x86-64 level (gpu/certify_host_*.cpp, each with
+// its own -march and its own name here), and distinct names keep the linker from
+// handing one level's copy of an inline function to another level's callers.
+// Types (Iv, IntervalVerdict, ...) stay outside: they cross those files.
+#ifndef ICLCERT_IV_ISA_NS
+#define ICLCERT_IV_ISA_NS isa_default
+#endif
+inline namespace ICLCERT_IV_ISA_NS {
+
 namespace iv_detail {
 
 inline constexpr double kInf = __builtin_huge_val();
@@ -365,4 +376,5 @@ ICLCERT_HD inline bool certainly_negative(Iv a) { return a.hi < 0; }
 ICLCERT_HD inline bool iv_contains(Iv a, double x) { return a.lo <= x && x <= a.hi; }
 ICLCERT_HD inline double iv_mid(Iv a) { return 0.5 * a.lo + 0.5 * a.hi; }  // a point, no overflow
 
+}  // inline namespace ICLCERT_IV_ISA_NS
 }  // namespace iclcert::gpu
