@@ -3,12 +3,18 @@
 #include "batch_test_support.hpp"
 
 #include "gpu/batch_certify.hpp"
+#include "gpu/certify_host.hpp"
+#include "gpu/interval_certify.hpp"
+#include "gpu/interval_model.hpp"
 #include "numerics/interval_arb.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/recursion.hpp"
 #include "numerics/rigorous.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
 
 namespace iclcert::gpu::testing {
 namespace {
@@ -126,6 +132,68 @@ TEST(BatchCertify, DecimalInputsGoToArb) {
   EXPECT_EQ(r.inputs_not_doubles, 3);
   EXPECT_EQ(r.arb_runs, 3);
   EXPECT_EQ(r.certified, 0);
+}
+
+// gpu/certify_host.hpp: certify_prompt is built once per x86-64 level (lane
+// vectors of 2, 4 and 8 doubles), and certify_on_host runs only the best one the
+// CPU has. Every level this CPU can run must give the same enclosures, bit for
+// bit (every state entry at every depth, every depth's margin, the verdict), on
+// full panels, a five-lane panel and the one-lane panel of the last column.
+TEST(BatchCertify, EveryX86LevelComputesTheSameEnclosures) {
+  using Host = IntervalVerdict (*)(const ModelView<Iv>&, int, const double*, const std::int32_t*, const double*, int,
+                                   Iv*, const IntervalOutputs&);
+  std::vector<std::pair<const char*, Host>> levels{{"base", &certify_host_base}};
+#ifdef ICLCERT_CERTIFY_X86_LEVELS
+  if (__builtin_cpu_supports("x86-64-v3")) levels.emplace_back("x86-64-v3", &certify_host_v3);
+  if (__builtin_cpu_supports("x86-64-v4")) levels.emplace_back("x86-64-v4", &certify_host_v4);
+#endif
+  long compared = 0;
+  struct Case {
+    Model model;
+    int d, C, N;
+  };
+  const std::vector<Case> cases{{mixed_model(Kernel::softmax), 4, 3, 12},
+                                {dense_model(Kernel::linear, 4, 3), 4, 3, 12},
+                                {reduced("4/5", "3/2", "1/2", "1/2", 3, Kernel::softmax), 16, 4, 64}};
+  for (const Case& c : cases) {
+    SamplerOptions o;
+    o.d = c.d;
+    o.C = c.C;
+    o.N = c.N;
+    const auto source = prompts_from_sampler(o, 6, 3);
+    PromptBlock<double> block;
+    source->fill(0, 6, block);
+    const BatchModel<Iv> im = make_interval_model(c.model, c.d, c.C);
+    const ModelView<Iv> view = im.view();
+    const int L1 = view.layers + 1, D = c.d + c.C;
+    const long state_size = static_cast<long>(L1) * (c.N + 1) * D;
+    std::vector<Iv> ws(interval_workspace_size(c.d, c.C, c.N));
+    for (int b = 0; b < 6; ++b) {
+      std::vector<std::vector<Iv>> states, margins;
+      std::vector<IntervalVerdict> verdicts;
+      for (const auto& level : levels) {
+        states.emplace_back(state_size);
+        margins.emplace_back(L1);
+        IntervalOutputs out;
+        out.states = states.back().data();
+        out.depth_margins = margins.back().data();
+        verdicts.push_back(level.second(view, c.N, block.X.data() + static_cast<long>(b) * c.N * c.d,
+                                        block.labels.data() + static_cast<long>(b) * c.N,
+                                        block.probe.data() + static_cast<long>(b) * c.d, block.probe_label[b],
+                                        ws.data(), out));
+      }
+      for (std::size_t k = 1; k < levels.size(); ++k) {
+        EXPECT_EQ(std::memcmp(states[k].data(), states[0].data(), sizeof(Iv) * state_size), 0) << levels[k].first;
+        EXPECT_EQ(std::memcmp(margins[k].data(), margins[0].data(), sizeof(Iv) * L1), 0) << levels[k].first;
+        EXPECT_EQ(verdicts[k].certified, verdicts[0].certified) << levels[k].first;
+        EXPECT_EQ(verdicts[k].prediction, verdicts[0].prediction) << levels[k].first;
+        EXPECT_EQ(std::memcmp(&verdicts[k].margin, &verdicts[0].margin, sizeof(Iv)), 0) << levels[k].first;
+        compared += state_size + L1;
+      }
+    }
+  }
+  std::printf("x86-64 levels run here: %zu; %ld enclosures compared with the baseline level\n", levels.size(),
+              compared);
 }
 
 }  // namespace
