@@ -81,7 +81,7 @@ ICLCERT_HD inline bool attend_rows(const Iv* Q, int first, int R, const Iv* K, c
   // final-only last layer, the 65th of N = 64) in a one-lane panel, so that a
   // full panel's work is not spent on seven padding lanes. (A four-lane panel
   // for 2-4 columns would save less than it costs in compile time: every panel
-  // width is compiled three times, once per target clone.)
+  // width is compiled three times, once per x86-64 level.)
   bool ok = true;
   for (int j0 = first; j0 < R;) {
     const int left = R - j0;
