@@ -372,10 +372,7 @@ inline constexpr int kLaneExpDegree = 17;
 // E_K >= e^rho rho^(K+1) / (K+1)!, rho = kLaneRhoLo: the Taylor remainder at r_lo.
 template <int K>
 constexpr double lane_exp_remainder_bound() {
-  static_assert(K >= 2 && K <= 17, "degree 2..17 (the table of 1/k! and the 2^-46 argument)");
-  double v = kLaneExpRhoLoUp;
-  for (int k = 1; k <= K + 1; ++k) v = v * kLaneRhoLo / k;
-  return v * (1 + 0x1p-40);
+  return exp_remainder_bound_at<K>(kLaneRhoLo, kLaneExpRhoLoUp);
 }
 
 // 2^n1 and 2^n2 with n1 = trunc(n / 2), n2 = n - n1, for integer-valued n with

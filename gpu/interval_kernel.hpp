@@ -199,12 +199,17 @@ ICLCERT_HD inline Iv inv_factorial(int k) {
 // relative 2^-53, so the product is at least (1 - 2^-46) times the exact value
 // (K <= 17), and the final factor (1 + 2^-40), itself rounded, more than makes
 // up for it. (The test compares it with the exact rational.)
+// exp_rho_up >= e^rho; the lane exp (interval_attention.hpp) uses it at its own rho.
+template <int K>
+constexpr double exp_remainder_bound_at(double rho, double exp_rho_up) {
+  static_assert(K >= 2 && K <= 17, "degree 2..17 (the table of 1/k! and the 2^-46 argument)");
+  double v = exp_rho_up;
+  for (int k = 1; k <= K + 1; ++k) v = v * rho / k;
+  return v * (1 + 0x1p-40);
+}
 template <int K>
 constexpr double exp_remainder_bound() {
-  static_assert(K >= 2 && K <= 17, "degree 2..17 (the table of 1/k! and the 2^-46 argument)");
-  double v = kExpRhoUp;
-  for (int k = 1; k <= K + 1; ++k) v = v * kRho / k;
-  return v * (1 + 0x1p-40);
+  return exp_remainder_bound_at<K>(kRho, kExpRhoUp);
 }
 
 }  // namespace iv_detail
