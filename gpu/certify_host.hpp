@@ -8,9 +8,13 @@
 // the baseline, so the clone had to be `flatten`ed, and flattening the whole
 // recursion three times cost minutes of compile time; a whole file per level
 // also lets the lane width follow the level (interval_attention.hpp, LaneVec).
-// Every level computes the same values: the lanes are independent, and the fused
-// multiply-adds are written out (the baseline's are libm's fma, slow but
-// correctly rounded).
+// The baseline and v3 compute the same values: the lanes are independent, and
+// the fused multiply-adds are written out (the baseline's are libm's fma, slow
+// but correctly rounded). v4 rounds its outward operations down or up in the
+// instruction (AVX-512's embedded rounding) where the others round to nearest
+// and step one ulp outward, so its enclosures differ in the last bits (and are
+// mostly narrower); every level's are checked against Arb
+// (tests/gpu/batch_certify_test.cpp).
 #pragma once
 
 #include "gpu/batch_kernel.hpp"

@@ -18,10 +18,17 @@
 //    eta = 2^-1074 (Higham, Accuracy and Stability, Thm 3.1, plus the absolute
 //    error eta/2 of an underflowing product); and for nonnegative terms
 //    sum a_k b_k <= (1 + 2nu) fl(sum a_k b_k) + n eta (proved in theory/).
-//  * the exp enclosure of the lane exp: the Taylor remainder on [0, 45/64].
+//  * the exp enclosure of the lane exp: the Taylor remainder on [0, 45/64];
+//  * on the host's AVX-512 level (x86-64-v4), the embedded rounding modes of
+//    vaddpd / vmulpd / vdivpd ({rd-sae}, {ru-sae}: the one instruction rounded
+//    down or up as IEEE 754 defines it, like the device's __dadd_rd and kin).
 #pragma once
 
 #include <type_traits>
+
+#if (defined(__AVX512F__) || defined(__FMA__)) && !defined(__CUDACC__)
+#include <immintrin.h>
+#endif
 
 #include "gpu/interval_kernel.hpp"
 
@@ -128,7 +135,15 @@ ICLCERT_HD inline T vfma(T a, T b, T c) {
   }
 #ifdef ICLCERT_IV_HOST_VECTORS
   else {
-    T r;  // one vfmadd on AVX2 / AVX-512 (g++ recognises the lane loop)
+    // One vfmadd on AVX-512 and AVX2, by intrinsic: g++ turned the lane loop into
+    // scalar fmas in some unrolled contexts (the lane exp's Horner chains).
+#if defined(__AVX512F__)
+    if constexpr (sizeof(T) == 64) return (T)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#endif
+#if defined(__FMA__)
+    if constexpr (sizeof(T) == 32) return (T)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+#endif
+    T r;  // no FMA in the ISA: libm's, lane by lane
     for (int l = 0; l < static_cast<int>(sizeof(T) / sizeof(double)); ++l) r[l] = __builtin_fma(a[l], b[l], c[l]);
     return r;
   }
@@ -180,8 +195,9 @@ ICLCERT_HD inline T step_down(T x) {
 }
 
 // One operation rounded outward, on lane values. Device: the directed
-// intrinsics (interval_kernel.hpp). Host: to nearest, then step_up / step_down.
-// F = kFaultNearest drops the step (tests only).
+// intrinsics (interval_kernel.hpp). Host with AVX-512: the same directed
+// roundings, embedded in the instruction (below). Other hosts: to nearest, then
+// step_up / step_down. F = kFaultNearest rounds to nearest (tests only).
 #ifdef __CUDA_ARCH__
 template <int F> __device__ inline double ladd_dn(double a, double b) { return add_dn<F>(a, b); }
 template <int F> __device__ inline double ladd_up(double a, double b) { return add_up<F>(a, b); }
@@ -190,26 +206,53 @@ template <int F> __device__ inline double lmul_up(double a, double b) { return m
 template <int F> __device__ inline double ldiv_dn(double a, double b) { return div_dn<F>(a, b); }
 template <int F> __device__ inline double ldiv_up(double a, double b) { return div_up<F>(a, b); }
 #else
-#define ICLCERT_IV_LOP(name, op)                 \
-  template <int F, class T>                      \
-  inline T name##_dn(T a, T b) {                 \
-    const T r = a op b;                          \
-    if constexpr ((F & kFaultNearest) != 0)      \
-      return r;                                  \
-    else                                         \
-      return step_down(r);                       \
-  }                                              \
-  template <int F, class T>                      \
-  inline T name##_up(T a, T b) {                 \
-    const T r = a op b;                          \
-    if constexpr ((F & kFaultNearest) != 0)      \
-      return r;                                  \
-    else                                         \
-      return step_up(r);                         \
+// With AVX-512 (x86-64-v4) the host has directed rounding too: an operation with
+// an embedded rounding mode ({rd-sae} / {ru-sae}) rounds that one instruction as
+// named, without touching MXCSR, so the 8-lane vectors and the scalars take it
+// like the device, and only the narrower levels step.
+#if defined(ICLCERT_IV_HOST_VECTORS) && defined(__AVX512F__)
+#define ICLCERT_IV_EMBEDDED_ROUNDING 1
+#endif
+template <class T>
+inline constexpr bool has_directed() {
+#ifdef ICLCERT_IV_EMBEDDED_ROUNDING
+  return sizeof(T) == 64 || is_scalar_lane<T>();
+#else
+  return false;
+#endif
+}
+#ifdef ICLCERT_IV_EMBEDDED_ROUNDING
+#define ICLCERT_IV_DIRECTED(T, a, b, zop, sop, mode)                                            \
+  if constexpr (sizeof(T) == 64)                                                                \
+    return (T)zop((__m512d)(a), (__mmask8)-1, (__m512d)(a), (__m512d)(b), mode | _MM_FROUND_NO_EXC); \
+  else                                                                                          \
+    return _mm_cvtsd_f64(sop(_mm_set_sd(a), _mm_set_sd(b), mode | _MM_FROUND_NO_EXC));
+#else
+#define ICLCERT_IV_DIRECTED(T, a, b, zop, sop, mode) return a;
+#endif
+#define ICLCERT_IV_LOP(name, op, zop, sop)                                                      \
+  template <int F, class T>                                                                     \
+  inline T name##_dn(T a, T b) {                                                                \
+    if constexpr ((F & kFaultNearest) != 0)                                                     \
+      return a op b;                                                                            \
+    else if constexpr (has_directed<T>()) {                                                     \
+      ICLCERT_IV_DIRECTED(T, a, b, zop, sop, _MM_FROUND_TO_NEG_INF)                             \
+    } else                                                                                      \
+      return step_down(a op b);                                                                 \
+  }                                                                                             \
+  template <int F, class T>                                                                     \
+  inline T name##_up(T a, T b) {                                                                \
+    if constexpr ((F & kFaultNearest) != 0)                                                     \
+      return a op b;                                                                            \
+    else if constexpr (has_directed<T>()) {                                                     \
+      ICLCERT_IV_DIRECTED(T, a, b, zop, sop, _MM_FROUND_TO_POS_INF)                             \
+    } else                                                                                      \
+      return step_up(a op b);                                                                   \
   }
-ICLCERT_IV_LOP(ladd, +)
-ICLCERT_IV_LOP(lmul, *)
-ICLCERT_IV_LOP(ldiv, /)
+ICLCERT_IV_LOP(ladd, +, _mm512_mask_add_round_pd, _mm_add_round_sd)
+ICLCERT_IV_LOP(lmul, *, _mm512_mask_mul_round_pd, _mm_mul_round_sd)
+ICLCERT_IV_LOP(ldiv, /, _mm512_mask_div_round_pd, _mm_div_round_sd)
+#undef ICLCERT_IV_DIRECTED
 #undef ICLCERT_IV_LOP
 #endif
 template <int F, class T>
@@ -260,8 +303,10 @@ inline I pair_swap() {
 // out[k] = lane_mul(c, z[k]) for k < count. The host takes VL / 2 enclosures at
 // a time: with v the interleaved endpoints, p = v c.lo and q = v c.hi hold the
 // four products of each enclosure in a lane pair, whose min and max (over the
-// pair and its swap) are the product's ends, stepped outward. The same values as
-// lane_mul; endpoints that are infinite or NaN are redone by the caller.
+// pair and its swap) are the product's ends, stepped outward: the same values as
+// lane_mul. With AVX-512 the products are rounded down and up in the instruction
+// instead (each end is the extreme of four directed products). Endpoints that
+// are infinite or NaN are redone by the caller.
 template <int F>
 ICLCERT_HD inline void scale_row(Iv c, const Iv* z, Iv* out, int count) {
   int k = 0;
@@ -274,11 +319,18 @@ ICLCERT_HD inline void scale_row(Iv c, const Iv* z, Iv* out, int count) {
     const T cl = vsplat<T>(c.lo), ch = vsplat<T>(c.hi);
     for (; k + VL / 2 <= count; k += VL / 2) {
       const T v = vload<T>(&z[k].lo);
-      const T p = v * cl, q = v * ch;
-      const T mn = vmin2(p, q), mx = vmax2(p, q);
+      T mn, mx;
+      if constexpr (has_directed<T>()) {  // the four products rounded down and up
+        mn = vmin2(lmul_dn<F>(v, cl), lmul_dn<F>(v, ch));
+        mx = vmax2(lmul_up<F>(v, cl), lmul_up<F>(v, ch));
+      } else {  // to nearest, the extremes stepped below (steps are monotone)
+        const T p = v * cl, q = v * ch;
+        mn = vmin2(p, q);
+        mx = vmax2(p, q);
+      }
       const T lo = vmin2(mn, __builtin_shuffle(mn, swap)), hi = vmax2(mx, __builtin_shuffle(mx, swap));
       T r = odd ? hi : lo;
-      if constexpr ((F & kFaultNearest) == 0) r = odd ? step_up(r) : step_down(r);
+      if constexpr ((F & kFaultNearest) == 0 && !has_directed<T>()) r = odd ? step_up(r) : step_down(r);
       vstore(&out[k].lo, r);
     }
   }
@@ -297,13 +349,73 @@ ICLCERT_HD inline void add_row(const Iv* z, Iv* o, int count) {
   if constexpr (VL >= 2) {
     const I odd = odd_lanes<T, I>();
     for (; k + VL / 2 <= count; k += VL / 2) {
-      T r = vload<T>(&z[k].lo) + vload<T>(&o[k].lo);
-      if constexpr ((F & kFaultNearest) == 0) r = odd ? step_up(r) : step_down(r);
-      vstore(&o[k].lo, r);
+      const T a = vload<T>(&z[k].lo), b = vload<T>(&o[k].lo);
+      vstore(&o[k].lo, odd ? ladd_up<F>(a, b) : ladd_dn<F>(a, b));
     }
   }
 #endif
   for (; k < count; ++k) o[k] = lane_add<F>(z[k], o[k]);
+}
+
+// True when every endpoint of z[0..count) is finite (false for NaN): the sum of
+// x - x over the endpoints is 0 exactly then, and NaN otherwise.
+ICLCERT_HD inline bool finite_row(const Iv* z, int count) {
+  const double* p = &z[0].lo;
+  const long m = 2L * count;
+  long e = 0;
+#ifdef ICLCERT_IV_HOST_VECTORS
+  using T = typename LaneVec<kIvLanes>::type;
+  constexpr int VL = LaneVec<kIvLanes>::lanes;
+  if constexpr (VL >= 2) {
+    T acc = vsplat<T>(0.0);
+    for (; e + VL <= m; e += VL) {
+      const T v = vload<T>(p + e);
+      acc = acc + (v - v);
+    }
+    double lanes[VL];
+    vstore(lanes, acc);
+    for (int l = 0; l < VL; ++l)
+      if (lanes[l] != 0) return false;
+  }
+#endif
+  double acc = 0;
+  for (; e < m; ++e) acc = acc + (p[e] - p[e]);
+  return acc == 0;
+}
+
+// K_ic <- K_ic - mean_c for the n rows of D enclosures of K (row-major), each
+// end rounded outward; mean: D doubles, md: 2 D doubles of scratch. mean_c is
+// the mean of column c's midpoints, summed in row order (any point would do:
+// interval_certify.hpp's centre_keys), 0 when not finite.
+template <int F>
+ICLCERT_HD inline void centre_columns(Iv* K, int n, int D, double* mean, double* md) {
+  for (int c = 0; c < D; ++c) mean[c] = 0;
+  for (int i = 0; i < n; ++i) {
+    const Iv* k = K + static_cast<long>(i) * D;
+    for (int c = 0; c < D; ++c) mean[c] += 0.5 * k[c].lo + 0.5 * k[c].hi;
+  }
+  for (int c = 0; c < D; ++c) {
+    double v = mean[c] / n;
+    if (!(v - v == 0)) v = 0;  // not finite: no shift
+    md[2 * c] = md[2 * c + 1] = v;
+  }
+  for (int i = 0; i < n; ++i) {
+    double* k = &K[static_cast<long>(i) * D].lo;
+    int e = 0;
+#ifdef ICLCERT_IV_HOST_VECTORS
+    using T = typename LaneVec<kIvLanes>::type;
+    using I = typename LaneVec<kIvLanes>::index;
+    constexpr int VL = LaneVec<kIvLanes>::lanes;
+    if constexpr (VL >= 2) {
+      const I odd = odd_lanes<T, I>();
+      for (; e + VL <= 2 * D; e += VL) {
+        const T a = vload<T>(k + e), b = vload<T>(md + e);
+        vstore(k + e, odd ? lsub_up<F>(a, b) : lsub_dn<F>(a, b));
+      }
+    }
+#endif
+    for (; e < 2 * D; ++e) k[e] = (e & 1) ? lsub_up<F>(k[e], md[e]) : lsub_dn<F>(k[e], md[e]);
+  }
 }
 
 // ---- Midpoint-radius form (theory/interval_kernel.md, "Midpoint-radius products").
@@ -659,12 +771,21 @@ ICLCERT_HD inline T loo_up(T o, T factor_up) {
 
 // The softmax enclosure of interval_certify.hpp's softmax_row (theory/
 // softmax_enclosure.md and interval_kernel.md, "Softmax in lanes"), for the W
-// lanes at once: scores in s.tl / s.th become weights. Returns false when step
-// 2's intersection was empty in some lane.
-template <int F, int W>
+// lanes at once: scores in s.tl / s.th become the weights, in midpoint-radius
+// form (weights_to_midrad's layout: midpoint in s.tl, radius in s.th, |midpoint|
+// in s.sl), or with kMidrad = false as lower and upper ends. Four passes over the rows: the max; the exps and the prefix sums of
+// their ends; descending, the weights and the suffix sums of theirs; ascending,
+// the sum-to-one intersection. Returns false when step 2's intersection was
+// empty in some lane.
+template <int F, int W, bool kMidrad = true>
 ICLCERT_HD inline bool panel_softmax(int n, const PanelScratch& s) {
   using T = typename LaneVec<W>::type;
   constexpr int VL = LaneVec<W>::lanes, G = W / VL;
+  // Local copies: stores through double* could otherwise alias s's fields.
+  double* const tl = s.tl;
+  double* const th = s.th;
+  double* const sl = s.sl;
+  double* const sh = s.sh;
   const T zero = vsplat<T>(0.0), one = vsplat<T>(1.0);
   // Selects only, every operation computed unconditionally: a division by 0
   // gives inf or NaN, which the select discards. fin = 1 in a lane whose scores
@@ -673,74 +794,84 @@ ICLCERT_HD inline bool panel_softmax(int n, const PanelScratch& s) {
   for (int g = 0; g < G; ++g) m[g] = vsplat<T>(-kInf), fin[g] = one;
   for (int i = 0; i < n; ++i)
     for (int g = 0; g < G; ++g) {
-      const T lo = vload<T>(s.tl + i * W + g * VL), hi = vload<T>(s.th + i * W + g * VL);
+      const T lo = vload<T>(tl + i * W + g * VL), hi = vload<T>(th + i * W + g * VL);
       fin[g] = ((lo > -kInf) & (hi < kInf)) ? fin[g] : zero;  // 0 for NaN too
       m[g] = vmax2(m[g], 0.5 * lo + 0.5 * hi);
     }
   const T f_dn = vsplat<T>(1 - static_cast<double>(n + 2) * 0x1p-52);  // exact
   const T f_up = vsplat<T>(1 + static_cast<double>(n + 2) * 0x1p-52);
-  // Step 1. E_i = exp(T_i - m), in place (lo(E_i) <= exp(mid_i - m) <= 1); prefix
-  // sums of lo(E) and hi(E) in round to nearest.
+  // Step 1. E_i = exp(T_i - m), in place (lo(E_i) <= exp(mid_i - m) <= 1), and
+  // the prefix sums of lo(E) and hi(E) in round to nearest into s.sl / s.sh.
+  // kExpRows rows (contiguous in the panel) go through one lanes_exp, so that
+  // their Horner chains interleave.
   for (int g = 0; g < G; ++g) rl[g] = rh[g] = zero, m[g] = fin[g] != 0 ? m[g] : zero;
-  for (int i = 0; i < n; ++i)
-    for (int g = 0; g < G; ++g) {
-      const long e = static_cast<long>(i) * W + g * VL;
-      vstore(s.tl + e, lsub_dn<F>(vload<T>(s.tl + e), m[g]));
-      vstore(s.th + e, lsub_up<F>(vload<T>(s.th + e), m[g]));
-    }
-  // The rows' exps are independent: kExpRows rows (contiguous in the panel) go
-  // through one lanes_exp, so that their Horner chains interleave.
-  int i = 0;
-  for (; i + kExpRows <= n; i += kExpRows) lanes_exp<F, W, kExpRows>(s.tl + i * W, s.th + i * W);
-  for (; i < n; ++i) lanes_exp<F, W>(s.tl + i * W, s.th + i * W);
-  for (int i = 0; i < n; ++i)
-    for (int g = 0; g < G; ++g) {
-      const long e = static_cast<long>(i) * W + g * VL;
-      vstore(s.sl + e, rl[g]);
-      vstore(s.sh + e, rh[g]);
-      rl[g] = rl[g] + vload<T>(s.tl + e);
-      rh[g] = rh[g] + vload<T>(s.th + e);
-    }
-  // Suffix pass: with O_i the others' sum, w_i = E_i / (E_i + O_i), increasing in
+  for (int i = 0; i < n;) {
+    const int rows = i + kExpRows <= n ? kExpRows : 1;
+    for (int u = 0; u < rows; ++u)
+      for (int g = 0; g < G; ++g) {
+        const long e = static_cast<long>(i + u) * W + g * VL;
+        vstore(tl + e, lsub_dn<F>(vload<T>(tl + e), m[g]));
+        vstore(th + e, lsub_up<F>(vload<T>(th + e), m[g]));
+      }
+    if (rows == kExpRows) lanes_exp<F, W, kExpRows>(tl + i * W, th + i * W);
+    else lanes_exp<F, W>(tl + i * W, th + i * W);
+    for (int u = 0; u < rows; ++u)
+      for (int g = 0; g < G; ++g) {
+        const long e = static_cast<long>(i + u) * W + g * VL;
+        vstore(sl + e, rl[g]);
+        vstore(sh + e, rh[g]);
+        rl[g] = rl[g] + vload<T>(tl + e);
+        rh[g] = rh[g] + vload<T>(th + e);
+      }
+    i += rows;
+  }
+  // Descending: with O_i the others' sum, w_i = E_i / (E_i + O_i), increasing in
   // E_i and decreasing in O_i: W_i = [lo(E) / (lo(E) + hi(O)), hi(E) / (hi(E) + lo(O))].
-  // 0/0 and inf/inf (NaN) fall to the trivial ends 0 and 1.
-  for (int g = 0; g < G; ++g) rl[g] = rh[g] = zero;
+  // 0/0 and inf/inf (NaN) fall to the trivial ends 0 and 1. The suffix sums of
+  // the weights' ends (those after row i) replace E's prefix sums in s.sl / s.sh.
+  T wsl[G], wsh[G];
+  for (int g = 0; g < G; ++g) rl[g] = rh[g] = wsl[g] = wsh[g] = zero;
   for (int i = n - 1; i >= 0; --i)
     for (int g = 0; g < G; ++g) {
       const long e = static_cast<long>(i) * W + g * VL;
-      const T el = vload<T>(s.tl + e), eh = vload<T>(s.th + e);
-      const T ol = loo_dn<F>(vload<T>(s.sl + e) + rl[g], f_dn), oh = loo_up<F>(vload<T>(s.sh + e) + rh[g], f_up);
+      const T el = vload<T>(tl + e), eh = vload<T>(th + e);
+      const T ol = loo_dn<F>(vload<T>(sl + e) + rl[g], f_dn), oh = loo_up<F>(vload<T>(sh + e) + rh[g], f_up);
       rl[g] = rl[g] + el;
       rh[g] = rh[g] + eh;
       const T ql = ldiv_dn<F>(el, ladd_up<F>(el, oh)), qh = ldiv_up<F>(eh, ladd_dn<F>(eh, ol));
-      const T wl = ql >= 0 ? ql : zero, wh = qh <= 1 ? qh : one;
-      vstore(s.tl + e, fin[g] != 0 ? wl : zero);
-      vstore(s.th + e, fin[g] != 0 ? wh : one);
+      const T wl = fin[g] != 0 ? (ql >= 0 ? ql : zero) : zero, wh = fin[g] != 0 ? (qh <= 1 ? qh : one) : one;
+      vstore(tl + e, wl);
+      vstore(th + e, wh);
+      vstore(sl + e, wsl[g]);
+      vstore(sh + e, wsh[g]);
+      wsl[g] = wsl[g] + wl;
+      wsh[g] = wsh[g] + wh;
     }
-  // Step 2: the weights sum to 1. W_i meets [1 - hi(others), 1 - lo(others)].
-  for (int g = 0; g < G; ++g) rl[g] = rh[g] = zero;
+  // Step 2, ascending: the weights sum to 1, so W_i meets [1 - hi(others),
+  // 1 - lo(others)], the others' sums from the prefix (here) and suffix (stored)
+  // sums of the step-1 weights; then midpoint-radius form, in place.
+  T apart[G];  // 1 once some weight's two enclosures were disjoint
+  for (int g = 0; g < G; ++g) rl[g] = rh[g] = apart[g] = zero;
   for (int i = 0; i < n; ++i)
     for (int g = 0; g < G; ++g) {
       const long e = static_cast<long>(i) * W + g * VL;
-      vstore(s.sl + e, rl[g]);
-      vstore(s.sh + e, rh[g]);
-      rl[g] = rl[g] + vload<T>(s.tl + e);
-      rh[g] = rh[g] + vload<T>(s.th + e);
-    }
-  T apart[G];  // 1 once some weight's two enclosures were disjoint
-  for (int g = 0; g < G; ++g) rl[g] = rh[g] = apart[g] = zero;
-  for (int i = n - 1; i >= 0; --i)
-    for (int g = 0; g < G; ++g) {
-      const long e = static_cast<long>(i) * W + g * VL;
-      const T ol = loo_dn<F>(vload<T>(s.sl + e) + rl[g], f_dn), oh = loo_up<F>(vload<T>(s.sh + e) + rh[g], f_up);
-      const T wl = vload<T>(s.tl + e), wh = vload<T>(s.th + e);
+      const T ol = loo_dn<F>(rl[g] + vload<T>(sl + e), f_dn), oh = loo_up<F>(rh[g] + vload<T>(sh + e), f_up);
+      const T wl = vload<T>(tl + e), wh = vload<T>(th + e);
       rl[g] = rl[g] + wl;
       rh[g] = rh[g] + wh;
       const T lo = vmax2(wl, lsub_dn<F>(one, oh)), hi = vmin2(wh, lsub_up<F>(one, ol));
       const auto meet = lo <= hi;
       apart[g] = meet ? apart[g] : one;
-      vstore(s.tl + e, meet ? lo : wl);
-      vstore(s.th + e, meet ? hi : wh);
+      if constexpr (kMidrad) {
+        T mid, rad;
+        to_midrad<F>(meet ? lo : wl, meet ? hi : wh, mid, rad);
+        vstore(tl + e, mid);
+        vstore(th + e, rad);
+        vstore(sl + e, vabs(mid));
+      } else {
+        vstore(tl + e, meet ? lo : wl);
+        vstore(th + e, meet ? hi : wh);
+      }
     }
   double flags[W];
   for (int g = 0; g < G; ++g) vstore(flags + g * VL, apart[g]);
@@ -826,15 +957,15 @@ ICLCERT_HD inline bool attend_panel(const Iv* q, int lanes, const SideArrays& K,
   panel_scores<F, W, kKeyBlock>(K, P, D, n, 0, s);
   bool ok = true;
   if (softmax) {
-    ok = panel_softmax<F, W>(n, s);
+    ok = panel_softmax<F, W>(n, s);  // leaves the weights in midpoint-radius form
   } else {
     const T nk = vsplat<T>(static_cast<double>(n));
     for (long e = 0; e < static_cast<long>(n) * W; e += VL) {
       vstore(s.tl + e, ldiv_dn<F>(vload<T>(s.tl + e), nk));
       vstore(s.th + e, ldiv_up<F>(vload<T>(s.th + e), nk));
     }
+    weights_to_midrad<F, W>(n, s);
   }
-  weights_to_midrad<F, W>(n, s);
   panel_aggregate<F, W, kKeyBlock>(V, D, n, 0, s, out, lanes);
   return ok;
 }

@@ -100,19 +100,11 @@ ICLCERT_HD inline bool attend_rows(const Iv* Q, int first, int R, const Iv* K, c
   return ok;
 }
 
-// Keys K_i - c with c the midpoint of the keys' midpoints' mean (any point would do).
+// Keys K_i - c with c the midpoint of the keys' midpoints' mean (any point would
+// do); scratch: 3 D doubles.
 template <class A>
-ICLCERT_HD inline void centre_keys(Iv* K, int n, int D) {
-  for (int c = 0; c < D; ++c) {
-    double mean = 0;
-    for (int i = 0; i < n; ++i) mean += iv_mid(K[static_cast<long>(i) * D + c]);
-    mean /= n;
-    if (!(mean - mean == 0)) mean = 0;  // not finite: no shift
-    for (int i = 0; i < n; ++i) {  // A::sub with a point, as a lane operation
-      Iv& k = K[static_cast<long>(i) * D + c];
-      k = {iv_attn::lsub_dn<A::kFault>(k.lo, mean), iv_attn::lsub_up<A::kFault>(k.hi, mean)};
-    }
-  }
+ICLCERT_HD inline void centre_keys(Iv* K, int n, int D, double* scratch) {
+  iv_attn::centre_columns<A::kFault>(K, n, D, scratch, scratch + D);
 }
 
 // y[c*] - max_{c != c*} y[c] and c* for the label block y (C values).
@@ -195,17 +187,19 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
       // keys = values = z_i; q_j = (beta_j x_j, gamma_j y_j);
       // x_j += alpha_j (A X)_j, y_j += alpha'_j (A Y)_j (probe overrides in coef[4..7]).
       for (long e = 0; e < static_cast<long>(n_keys) * D; ++e) K[e] = Z[e];
-      if (m.softmax) iv_certify::centre_keys<A>(K, n_keys, D);
+      if (m.softmax) iv_certify::centre_keys<A>(K, n_keys, D, reinterpret_cast<double*>(AG));
       // The elementwise products in lane form; those with an infinite or NaN
       // endpoint are redone by A::mul (0 * inf counts as 0 there).
+      const bool coef_finite = iv_attn::finite_row(coef, 8);
       for (int j = first_query; j < R; ++j) {
         const Iv* c = coef + (j == N ? 4 : 0);
         const Iv* z = Z + static_cast<long>(j) * D;
         Iv* q = Q + static_cast<long>(j) * D;
         iv_attn::scale_row<F>(c[0], z, q, d);
         iv_attn::scale_row<F>(c[1], z + d, q + d, D - d);
-        for (int k = 0; k < D; ++k)
-          if (!iv_attn::finite_iv(z[k]) || !iv_attn::finite_iv(k < d ? c[0] : c[1])) q[k] = A::mul(k < d ? c[0] : c[1], z[k]);
+        if (!coef_finite || !iv_attn::finite_row(z, D))
+          for (int k = 0; k < D; ++k)
+            if (!iv_attn::finite_iv(z[k]) || !iv_attn::finite_iv(k < d ? c[0] : c[1])) q[k] = A::mul(k < d ? c[0] : c[1], z[k]);
       }
       if (!iv_certify::attend_rows<A>(Q, first_query, R, K, Z, D, n_keys, m.softmax, side, panel, AG)) v.error = 1;
       for (int j = first_query; j < R; ++j) {
@@ -215,8 +209,9 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
         Iv* o = next + static_cast<long>(j) * D;
         iv_attn::scale_row<F>(c[2], agg, o, d);
         iv_attn::scale_row<F>(c[3], agg + d, o + d, D - d);
-        for (int k = 0; k < D; ++k)
-          if (!iv_attn::finite_iv(agg[k]) || !iv_attn::finite_iv(k < d ? c[2] : c[3])) o[k] = A::mul(k < d ? c[2] : c[3], agg[k]);
+        if (!coef_finite || !iv_attn::finite_row(agg, D))
+          for (int k = 0; k < D; ++k)
+            if (!iv_attn::finite_iv(agg[k]) || !iv_attn::finite_iv(k < d ? c[2] : c[3])) o[k] = A::mul(k < d ? c[2] : c[3], agg[k]);
         iv_attn::add_row<F>(z, o, D);
       }
     } else {
@@ -237,7 +232,7 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
             V[static_cast<long>(i) * D + r] = vs;
           }
         }
-        if (m.softmax) iv_certify::centre_keys<A>(K, n_keys, D);
+        if (m.softmax) iv_certify::centre_keys<A>(K, n_keys, D, reinterpret_cast<double*>(AG));
         if (!iv_certify::attend_rows<A>(Z, first_query, R, K, V, D, n_keys, m.softmax, side, panel, AG)) v.error = 1;
         for (int j = first_query; j < R; ++j) {
           Iv* o = next + static_cast<long>(j) * D;

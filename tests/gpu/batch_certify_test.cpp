@@ -136,18 +136,23 @@ TEST(BatchCertify, DecimalInputsGoToArb) {
 
 // gpu/certify_host.hpp: certify_prompt is built once per x86-64 level (lane
 // vectors of 2, 4 and 8 doubles), and certify_on_host runs only the best one the
-// CPU has. Every level this CPU can run must give the same enclosures, bit for
-// bit (every state entry at every depth, every depth's margin, the verdict), on
-// full panels, a five-lane panel and the one-lane panel of the last column.
-TEST(BatchCertify, EveryX86LevelComputesTheSameEnclosures) {
+// CPU has. The baseline and v3 round to nearest and step outward: they must give
+// the same enclosures, bit for bit (every state entry at every depth, every
+// depth's margin, the verdict), on full panels, a five-lane panel and the
+// one-lane panel of the last column. v4 rounds in the instruction (AVX-512's
+// embedded rounding), so its bits differ; both contain the exact value (checked
+// against Arb in gpu_interval_kernel), so every v4 enclosure must overlap the
+// baseline's, and the verdicts must agree here (none of these is near a tie).
+TEST(BatchCertify, TheX86LevelsAgree) {
   using Host = IntervalVerdict (*)(const ModelView<Iv>&, int, const double*, const std::int32_t*, const double*, int,
                                    Iv*, const IntervalOutputs&);
   std::vector<std::pair<const char*, Host>> levels{{"base", &certify_host_base}};
+  Host v4 = nullptr;
 #ifdef ICLCERT_CERTIFY_X86_LEVELS
   if (__builtin_cpu_supports("x86-64-v3")) levels.emplace_back("x86-64-v3", &certify_host_v3);
-  if (__builtin_cpu_supports("x86-64-v4")) levels.emplace_back("x86-64-v4", &certify_host_v4);
+  if (__builtin_cpu_supports("x86-64-v4")) v4 = &certify_host_v4;
 #endif
-  long compared = 0;
+  long compared = 0, v4_compared = 0, v4_narrower = 0, v4_wider = 0;
   struct Case {
     Model model;
     int d, C, N;
@@ -171,17 +176,17 @@ TEST(BatchCertify, EveryX86LevelComputesTheSameEnclosures) {
     for (int b = 0; b < 6; ++b) {
       std::vector<std::vector<Iv>> states, margins;
       std::vector<IntervalVerdict> verdicts;
-      for (const auto& level : levels) {
+      auto run = [&](Host host) {
         states.emplace_back(state_size);
         margins.emplace_back(L1);
         IntervalOutputs out;
         out.states = states.back().data();
         out.depth_margins = margins.back().data();
-        verdicts.push_back(level.second(view, c.N, block.X.data() + static_cast<long>(b) * c.N * c.d,
-                                        block.labels.data() + static_cast<long>(b) * c.N,
-                                        block.probe.data() + static_cast<long>(b) * c.d, block.probe_label[b],
-                                        ws.data(), out));
-      }
+        verdicts.push_back(host(view, c.N, block.X.data() + static_cast<long>(b) * c.N * c.d,
+                                block.labels.data() + static_cast<long>(b) * c.N,
+                                block.probe.data() + static_cast<long>(b) * c.d, block.probe_label[b], ws.data(), out));
+      };
+      for (const auto& level : levels) run(level.second);
       for (std::size_t k = 1; k < levels.size(); ++k) {
         EXPECT_EQ(std::memcmp(states[k].data(), states[0].data(), sizeof(Iv) * state_size), 0) << levels[k].first;
         EXPECT_EQ(std::memcmp(margins[k].data(), margins[0].data(), sizeof(Iv) * L1), 0) << levels[k].first;
@@ -190,10 +195,24 @@ TEST(BatchCertify, EveryX86LevelComputesTheSameEnclosures) {
         EXPECT_EQ(std::memcmp(&verdicts[k].margin, &verdicts[0].margin, sizeof(Iv)), 0) << levels[k].first;
         compared += state_size + L1;
       }
+      if (!v4) continue;
+      run(v4);
+      const std::vector<Iv>& s4 = states.back();
+      for (long e = 0; e < state_size; ++e) {
+        const Iv a = s4[e], z = states[0][e];
+        EXPECT_TRUE(a.lo <= z.hi && z.lo <= a.hi) << e;  // overlap
+        v4_narrower += a.hi - a.lo < z.hi - z.lo;
+        v4_wider += a.hi - a.lo > z.hi - z.lo;
+        ++v4_compared;
+      }
+      EXPECT_EQ(verdicts.back().certified, verdicts[0].certified);
+      EXPECT_EQ(verdicts.back().prediction, verdicts[0].prediction);
+      EXPECT_TRUE(verdicts.back().margin.lo <= verdicts[0].margin.hi && verdicts[0].margin.lo <= verdicts.back().margin.hi);
     }
   }
-  std::printf("x86-64 levels run here: %zu; %ld enclosures compared with the baseline level\n", levels.size(),
-              compared);
+  std::printf("x86-64 levels run here: %zu stepping, %s; %ld enclosures compared bit for bit with the baseline; "
+              "v4: %ld overlap the baseline's, %ld narrower, %ld wider\n",
+              levels.size(), v4 ? "and v4" : "no v4", compared, v4_compared, v4_narrower, v4_wider);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 //    remainder bound, each make the containment checks fail.
 // Seeds are fixed and printed; ICLCERT_TEST_SCALE multiplies the counts.
 #include "batch_test_support.hpp"
+#include "gpu/certify_host.hpp"
 #include "gpu/interval_certify.hpp"
 #include "gpu/interval_model.hpp"
 #include "numerics/interval_arb.hpp"
@@ -307,7 +308,7 @@ bool softmax_row(const Iv* t, int n, Iv* w) {
   const iv_attn::PanelScratch ps = iv_attn::carve_panel(buf.data(), 1, n);
   for (int i = 0; i < n; ++i)
     for (int l = 0; l < iv_attn::kIvLanes; ++l) ps.tl[i * iv_attn::kIvLanes + l] = t[i].lo, ps.th[i * iv_attn::kIvLanes + l] = t[i].hi;
-  const bool ok = iv_attn::panel_softmax<kNoFault, iv_attn::kIvLanes>(n, ps);
+  const bool ok = iv_attn::panel_softmax<kNoFault, iv_attn::kIvLanes, false>(n, ps);
   for (int i = 0; i < n; ++i) {
     w[i] = {ps.tl[i * iv_attn::kIvLanes], ps.th[i * iv_attn::kIvLanes]};
     for (int l = 1; l < iv_attn::kIvLanes; ++l) {
@@ -353,63 +354,87 @@ struct PromptCheck {
   long prompts = 0, values = 0, failures = 0, certified = 0, arb_certified = 0, wrong = 0, errors = 0;
 };
 
-// Runs `prompt` in A and in Arb; adds to `c`. The prompt's doubles are its exact values.
+// The host's builds of certify_prompt for each x86-64 level this CPU runs
+// (gpu/certify_host.hpp); the AVX-512 one rounds in the instruction, the others
+// step, so each is checked here on its own.
+using HostCertify = IntervalVerdict (*)(const ModelView<Iv>&, int, const double*, const std::int32_t*, const double*,
+                                        int, Iv*, const IntervalOutputs&);
+std::vector<std::pair<const char*, HostCertify>> host_levels() {
+  std::vector<std::pair<const char*, HostCertify>> levels{{"base", &certify_host_base}};
+#ifdef ICLCERT_CERTIFY_X86_LEVELS
+  if (__builtin_cpu_supports("x86-64-v3")) levels.emplace_back("x86-64-v3", &certify_host_v3);
+  if (__builtin_cpu_supports("x86-64-v4")) levels.emplace_back("x86-64-v4", &certify_host_v4);
+#endif
+  return levels;
+}
+
+// Runs `prompt` in A and in Arb; adds to `c`. The prompt's doubles are its exact
+// values. Without a planted fault, also every host level (host_levels), each a
+// run of its own in `c` against the same Arb trace.
 template <class A = IvArith<>>
 void check_prompt(const Model& model, const DoublePrompt& dp, PromptCheck& c, bool verbose = false) {
   const Prompt p = to_prompt(dp);
   const int d = p.d, C = p.C, N = p.N, D = d + C, R = N + 1;
   const BatchModel<Iv> im = make_interval_model(model, d, C);
   const int L1 = im.layers() + 1;
-  std::vector<Iv> ws(interval_workspace_size(d, C, N)), states(static_cast<std::size_t>(L1) * R * D), margins(L1);
-  std::vector<std::int32_t> labels(dp.labels.begin(), dp.labels.end()), preds(L1);
-  std::vector<Iv> y_final(C);
-  IntervalOutputs out{margins.data(), preds.data(), states.data(), y_final.data()};
-  const IntervalVerdict v = certify_prompt<A>(im.view(), N, dp.X.data(), labels.data(), dp.probe.data(),
-                                              dp.probe_label ? *dp.probe_label : -1, ws.data(), out);
   WorkingPrecision prec(kRefBits);
   const Trace<ArbBall> trace = run_recursion<ArbBall>(p, model);
-  ++c.prompts;
-  c.errors += v.error;
-  for (int t = 0; t < L1; ++t) {
-    const State<ArbBall>& s = trace.entries[t].state;
-    for (int j = 0; j < R; ++j)
-      for (int k = 0; k < D; ++k) {
-        ++c.values;
-        const Iv iv = states[(static_cast<std::size_t>(t) * R + j) * D + k];
-        if (!contains_mid_and_overlaps(iv, s.Z(j, k))) {
-          if (verbose && c.failures < 3)
-            std::printf("  t=%d j=%d k=%d: [%.17g, %.17g] vs %s\n", t, j, k, iv.lo, iv.hi, Tr::to_string(s.Z(j, k)).c_str());
-          ++c.failures;
+  std::vector<std::pair<const char*, HostCertify>> runs{{"certify_prompt", nullptr}};
+  if constexpr (A::kFault == kNoFault)
+    for (const auto& level : host_levels()) runs.push_back(level);
+  for (const auto& [name, host] : runs) {
+    std::vector<Iv> ws(interval_workspace_size(d, C, N)), states(static_cast<std::size_t>(L1) * R * D), margins(L1);
+    std::vector<std::int32_t> labels(dp.labels.begin(), dp.labels.end()), preds(L1);
+    std::vector<Iv> y_final(C);
+    IntervalOutputs out{margins.data(), preds.data(), states.data(), y_final.data()};
+    const int probe_label = dp.probe_label ? *dp.probe_label : -1;
+    const IntervalVerdict v =
+        host ? host(im.view(), N, dp.X.data(), labels.data(), dp.probe.data(), probe_label, ws.data(), out)
+             : certify_prompt<A>(im.view(), N, dp.X.data(), labels.data(), dp.probe.data(), probe_label, ws.data(), out);
+    ++c.prompts;
+    c.errors += v.error;
+    for (int t = 0; t < L1; ++t) {
+      const State<ArbBall>& s = trace.entries[t].state;
+      for (int j = 0; j < R; ++j)
+        for (int k = 0; k < D; ++k) {
+          ++c.values;
+          const Iv iv = states[(static_cast<std::size_t>(t) * R + j) * D + k];
+          if (!contains_mid_and_overlaps(iv, s.Z(j, k))) {
+            if (verbose && c.failures < 3)
+              std::printf("  %s: t=%d j=%d k=%d: [%.17g, %.17g] vs %s\n", name, t, j, k, iv.lo, iv.hi,
+                          Tr::to_string(s.Z(j, k)).c_str());
+            ++c.failures;
+          }
         }
-      }
-    // The margin y[c*] - max_{c != c*} y[c] in Arb with the kernel's c*.
-    const auto y = s.y(s.probe_row());
-    const int best = preds[t];
-    ArbBall other = y[best == 0 ? 1 : 0];
-    for (int k = 0; k < C; ++k)
-      if (k != best) other = Tr::max(other, y[k]);
-    ++c.values;
-    if (!contains_mid_and_overlaps(margins[t], y[best] - other)) ++c.failures;
-  }
-  const auto y = trace.entries.back().state.y(trace.entries.back().state.probe_row());
-  // The final label block (every class pair's margin) and the true label's margin.
-  for (int k = 0; k < C; ++k) {
-    ++c.values;
-    if (!contains_mid_and_overlaps(y_final[k], y[k])) ++c.failures;
-  }
-  if (dp.probe_label) {
-    const int lab = *dp.probe_label;
-    ArbBall other = y[lab == 0 ? 1 : 0];
-    for (int k = 0; k < C; ++k)
-      if (k != lab) other = Tr::max(other, y[k]);
-    ++c.values;
-    if (!contains_mid_and_overlaps(v.label_margin, y[lab] - other)) ++c.failures;
-  }
-  const int arb = certified_prediction<ArbBall>(y);
-  c.arb_certified += arb >= 0;
-  if (v.certified) {
-    ++c.certified;
-    if (arb >= 0 && arb != v.prediction) ++c.wrong;
+      // The margin y[c*] - max_{c != c*} y[c] in Arb with the kernel's c*.
+      const auto y = s.y(s.probe_row());
+      const int best = preds[t];
+      ArbBall other = y[best == 0 ? 1 : 0];
+      for (int k = 0; k < C; ++k)
+        if (k != best) other = Tr::max(other, y[k]);
+      ++c.values;
+      if (!contains_mid_and_overlaps(margins[t], y[best] - other)) ++c.failures;
+    }
+    const auto y = trace.entries.back().state.y(trace.entries.back().state.probe_row());
+    // The final label block (every class pair's margin) and the true label's margin.
+    for (int k = 0; k < C; ++k) {
+      ++c.values;
+      if (!contains_mid_and_overlaps(y_final[k], y[k])) ++c.failures;
+    }
+    if (dp.probe_label) {
+      const int lab = *dp.probe_label;
+      ArbBall other = y[lab == 0 ? 1 : 0];
+      for (int k = 0; k < C; ++k)
+        if (k != lab) other = Tr::max(other, y[k]);
+      ++c.values;
+      if (!contains_mid_and_overlaps(v.label_margin, y[lab] - other)) ++c.failures;
+    }
+    const int arb = certified_prediction<ArbBall>(y);
+    c.arb_certified += arb >= 0;
+    if (v.certified) {
+      ++c.certified;
+      if (arb >= 0 && arb != v.prediction) ++c.wrong;
+    }
   }
 }
 
@@ -489,8 +514,10 @@ TEST(IntervalKernel, PromptEnclosuresContainArbOnRandomModelsOfEveryForm) {
     const Model model = fixture ? fixed[i % fixed.size()] : random_model(rng, d, C);
     check_prompt(model, sampled(d, C, N, kSeed + i), c, true);
   }
-  std::printf("%ld prompts, %ld values: %ld outside; certified %ld (Arb: %ld), wrong %ld, errors %ld\n", c.prompts,
-              c.values, c.failures, c.certified, c.arb_certified, c.wrong, c.errors);
+  std::printf("%ld prompt runs (%d prompts, each in this file's certify_prompt and the %zu host levels here), %ld values: "
+              "%ld outside; certified %ld (Arb: %ld), wrong %ld, errors %ld\n",
+              c.prompts, count, host_levels().size(), c.values, c.failures, c.certified, c.arb_certified, c.wrong,
+              c.errors);
   EXPECT_EQ(c.failures, 0);
   EXPECT_EQ(c.wrong, 0);
   EXPECT_EQ(c.errors, 0);
