@@ -230,29 +230,26 @@ inline constexpr bool has_directed() {
 #else
 #define ICLCERT_IV_DIRECTED(T, a, b, zop, sop, mode) return a;
 #endif
-#define ICLCERT_IV_LOP(name, op, zop, sop)                                                      \
-  template <int F, class T>                                                                     \
-  inline T name##_dn(T a, T b) {                                                                \
-    if constexpr ((F & kFaultNearest) != 0)                                                     \
-      return a op b;                                                                            \
-    else if constexpr (has_directed<T>()) {                                                     \
-      ICLCERT_IV_DIRECTED(T, a, b, zop, sop, _MM_FROUND_TO_NEG_INF)                             \
-    } else                                                                                      \
-      return step_down(a op b);                                                                 \
-  }                                                                                             \
-  template <int F, class T>                                                                     \
-  inline T name##_up(T a, T b) {                                                                \
-    if constexpr ((F & kFaultNearest) != 0)                                                     \
-      return a op b;                                                                            \
-    else if constexpr (has_directed<T>()) {                                                     \
-      ICLCERT_IV_DIRECTED(T, a, b, zop, sop, _MM_FROUND_TO_POS_INF)                             \
-    } else                                                                                      \
-      return step_up(a op b);                                                                   \
+// name##_##dir: a op b rounded in direction dir (dn: mode _MM_FROUND_TO_NEG_INF,
+// step step_down; up: _MM_FROUND_TO_POS_INF, step_up).
+#define ICLCERT_IV_LOP_DIR(name, dir, op, zop, sop, mode, step) \
+  template <int F, class T>                                     \
+  inline T name##_##dir(T a, T b) {                             \
+    if constexpr ((F & kFaultNearest) != 0)                     \
+      return a op b;                                            \
+    else if constexpr (has_directed<T>()) {                     \
+      ICLCERT_IV_DIRECTED(T, a, b, zop, sop, mode)              \
+    } else                                                      \
+      return step(a op b);                                      \
   }
+#define ICLCERT_IV_LOP(name, op, zop, sop)                                    \
+  ICLCERT_IV_LOP_DIR(name, dn, op, zop, sop, _MM_FROUND_TO_NEG_INF, step_down) \
+  ICLCERT_IV_LOP_DIR(name, up, op, zop, sop, _MM_FROUND_TO_POS_INF, step_up)
 ICLCERT_IV_LOP(ladd, +, _mm512_mask_add_round_pd, _mm_add_round_sd)
 ICLCERT_IV_LOP(lmul, *, _mm512_mask_mul_round_pd, _mm_mul_round_sd)
 ICLCERT_IV_LOP(ldiv, /, _mm512_mask_div_round_pd, _mm_div_round_sd)
 #undef ICLCERT_IV_DIRECTED
+#undef ICLCERT_IV_LOP_DIR
 #undef ICLCERT_IV_LOP
 #endif
 template <int F, class T>
@@ -711,6 +708,38 @@ ICLCERT_HD inline void build_value_side(const Iv* V, int n, int D, double g, con
   for (; e < count; ++e) key_side<F>(V[e], g, vs.m[e], vs.a[e], vs.b[e]);
 }
 
+// The register block of both products: for u < KB and the panel's G lane
+// vectors, the midpoint sums am[u] = sum_t vm_t sm_t[u] and the radius sums
+// ar[u] = sum_t (|vm_t| sb_t[u] + vr_t sa_t[u]) over t < len, as fused
+// multiply-adds in round to nearest (theory/interval_kernel.md, "Midpoint-radius
+// products"). The lane side (vm, |vm| in va, vr) holds W doubles per t; the
+// scalar side's element u of step t is at sm[t * stride + u] (and sa, sb).
+template <int W, int KB>
+ICLCERT_HD inline void midrad_block(int len, const double* vm, const double* va, const double* vr, const double* sm,
+                                    const double* sa, const double* sb, long stride,
+                                    typename LaneVec<W>::type (&am)[KB][W / LaneVec<W>::lanes],
+                                    typename LaneVec<W>::type (&ar)[KB][W / LaneVec<W>::lanes]) {
+  using T = typename LaneVec<W>::type;
+  constexpr int VL = LaneVec<W>::lanes, G = W / VL;
+  ICLCERT_IV_UNROLL
+  for (int u = 0; u < KB; ++u)
+    ICLCERT_IV_UNROLL
+    for (int g = 0; g < G; ++g) am[u][g] = ar[u][g] = vsplat<T>(0.0);
+  for (int t = 0; t < len; ++t) {
+    const long e = t * stride;
+    ICLCERT_IV_UNROLL
+    for (int g = 0; g < G; ++g) {
+      const long l = static_cast<long>(t) * W + g * VL;
+      const T m = vload<T>(vm + l), a = vload<T>(va + l), r = vload<T>(vr + l);
+      ICLCERT_IV_UNROLL
+      for (int u = 0; u < KB; ++u) {
+        am[u][g] = vfma(m, vsplat<T>(sm[e + u]), am[u][g]);
+        ar[u][g] = vfma(r, vsplat<T>(sa[e + u]), vfma(a, vsplat<T>(sb[e + u]), ar[u][g]));
+      }
+    }
+  }
+}
+
 // Scores of the panel: t[i][l] encloses q_l . k_i. Midpoint sum: D products;
 // radius sum: sum_k |qm| B + qr A, 2D nonnegative products.
 template <int F, int W, int KB>
@@ -719,25 +748,7 @@ ICLCERT_HD inline void panel_scores(const SideArrays& K, int P, int D, int n, in
   constexpr int VL = LaneVec<W>::lanes, G = W / VL;
   for (; i0 + KB <= n; i0 += KB) {
     T am[KB][G], ar[KB][G];
-    ICLCERT_IV_UNROLL
-    for (int u = 0; u < KB; ++u)
-      ICLCERT_IV_UNROLL
-      for (int g = 0; g < G; ++g) am[u][g] = ar[u][g] = vsplat<T>(0.0);
-    for (int k = 0; k < D; ++k) {
-      const double* km = K.m + static_cast<long>(k) * P + i0;
-      const double* ka = K.a + static_cast<long>(k) * P + i0;
-      const double* kb = K.b + static_cast<long>(k) * P + i0;
-      ICLCERT_IV_UNROLL
-      for (int g = 0; g < G; ++g) {
-        const T qm = vload<T>(s.qm + k * W + g * VL), qa = vload<T>(s.qa + k * W + g * VL),
-                qr = vload<T>(s.qr + k * W + g * VL);
-        ICLCERT_IV_UNROLL
-        for (int u = 0; u < KB; ++u) {
-          am[u][g] = vfma(qm, vsplat<T>(km[u]), am[u][g]);
-          ar[u][g] = vfma(qr, vsplat<T>(ka[u]), vfma(qa, vsplat<T>(kb[u]), ar[u][g]));
-        }
-      }
-    }
+    midrad_block<W, KB>(D, s.qm, s.qa, s.qr, K.m + i0, K.a + i0, K.b + i0, P, am, ar);
     ICLCERT_IV_UNROLL
     for (int u = 0; u < KB; ++u)
       for (int g = 0; g < G; ++g) {
@@ -882,7 +893,7 @@ ICLCERT_HD inline bool panel_softmax(int n, const PanelScratch& s) {
 
 // Aggregates of the panel: out[l * D + c] encloses sum_i w_li v_ic, the weights
 // as weights_to_midrad leaves them, values V (side arrays, key-major).
-// Midpoint sum: n products; radius sum: sum_i wr A + |wm| B, 2n.
+// Midpoint sum: n products; radius sum: sum_i |wm| B + wr A, 2n.
 template <int F, int W, int CB>
 ICLCERT_HD inline void panel_aggregate(const SideArrays& V, int D, int n, int c0, const PanelScratch& s,
                                        Iv* out, int lanes) {
@@ -890,23 +901,7 @@ ICLCERT_HD inline void panel_aggregate(const SideArrays& V, int D, int n, int c0
   constexpr int VL = LaneVec<W>::lanes, G = W / VL;
   for (; c0 + CB <= D; c0 += CB) {
     T am[CB][G], ar[CB][G];
-    ICLCERT_IV_UNROLL
-    for (int u = 0; u < CB; ++u)
-      ICLCERT_IV_UNROLL
-      for (int g = 0; g < G; ++g) am[u][g] = ar[u][g] = vsplat<T>(0.0);
-    for (int i = 0; i < n; ++i) {
-      ICLCERT_IV_UNROLL
-      for (int g = 0; g < G; ++g) {
-        const T wm = vload<T>(s.tl + i * W + g * VL), wr = vload<T>(s.th + i * W + g * VL),
-                wa = vload<T>(s.sl + i * W + g * VL);
-        ICLCERT_IV_UNROLL
-        for (int u = 0; u < CB; ++u) {
-          const long e = static_cast<long>(i) * D + c0 + u;
-          am[u][g] = vfma(wm, vsplat<T>(V.m[e]), am[u][g]);
-          ar[u][g] = vfma(wa, vsplat<T>(V.b[e]), vfma(wr, vsplat<T>(V.a[e]), ar[u][g]));
-        }
-      }
-    }
+    midrad_block<W, CB>(n, s.tl, s.sl, s.th, V.m + c0, V.a + c0, V.b + c0, D, am, ar);
     ICLCERT_IV_UNROLL
     for (int u = 0; u < CB; ++u) {
       double lo[W], hi[W];
