@@ -578,9 +578,21 @@ ICLCERT_HD inline void lanes_exp(double* x, double* y) {
     // normal and exact; the second product is exact when its result is normal,
     // within eta/2 when it is subnormal, and +inf when it overflows. So
     // [RN - eta, RN + eta] encloses it, with an overflowed lower end at DBL_MAX.
-    T s1, s2;
-    pow2_halves<T, I>(nn[j], s1, s2);
-    T elo = (pl * s1) * s2, ehi = (ph * s1) * s2;
+    T elo, ehi;
+#if defined(ICLCERT_IV_EMBEDDED_ROUNDING)
+    if constexpr (sizeof(T) == 64) {
+      // vscalefpd: p 2^n with one rounding to nearest of the exact product, the
+      // value of the two products below (the first is exact).
+      elo = (T)_mm512_mask_scalef_pd((__m512d)pl, (__mmask8)-1, (__m512d)pl, (__m512d)nn[j]);
+      ehi = (T)_mm512_mask_scalef_pd((__m512d)ph, (__mmask8)-1, (__m512d)ph, (__m512d)nn[j]);
+    } else
+#endif
+    {
+      T s1, s2;
+      pow2_halves<T, I>(nn[j], s1, s2);
+      elo = (pl * s1) * s2;
+      ehi = (ph * s1) * s2;
+    }
     if constexpr ((F & kFaultNearest) == 0) {
       elo = vmin2(elo - kDenormMin, vsplat<T>(kMaxDouble));
       ehi = ehi + kDenormMin;
@@ -816,16 +828,33 @@ ICLCERT_HD inline bool panel_softmax(int n, const PanelScratch& s) {
   // kExpRows rows (contiguous in the panel) go through one lanes_exp, so that
   // their Horner chains interleave.
   for (int g = 0; g < G; ++g) rl[g] = rh[g] = zero, m[g] = fin[g] != 0 ? m[g] : zero;
+  // A one-lane panel's rows are contiguous: on the host its exps run with the
+  // rows in the lanes (lanes_exp is lane by lane, so the values are the same).
+#ifdef ICLCERT_IV_HOST_VECTORS
+  constexpr int kRowLanes = W == 1 ? kIvLanes : 1;
+#else
+  constexpr int kRowLanes = 1;
+#endif
   for (int i = 0; i < n;) {
-    const int rows = i + kExpRows <= n ? kExpRows : 1;
+    const int rows = i + kExpRows * kRowLanes <= n ? kExpRows * kRowLanes
+                     : i + kRowLanes <= n         ? kRowLanes
+                     : i + kExpRows <= n          ? kExpRows
+                                                  : 1;
     for (int u = 0; u < rows; ++u)
       for (int g = 0; g < G; ++g) {
         const long e = static_cast<long>(i + u) * W + g * VL;
         vstore(tl + e, lsub_dn<F>(vload<T>(tl + e), m[g]));
         vstore(th + e, lsub_up<F>(vload<T>(th + e), m[g]));
       }
-    if (rows == kExpRows) lanes_exp<F, W, kExpRows>(tl + i * W, th + i * W);
-    else lanes_exp<F, W>(tl + i * W, th + i * W);
+    if constexpr (kRowLanes > 1) {
+      if (rows == kExpRows * kRowLanes) lanes_exp<F, kRowLanes, kExpRows>(tl + i, th + i);
+      else if (rows == kRowLanes) lanes_exp<F, kRowLanes>(tl + i, th + i);
+      else if (rows == kExpRows) lanes_exp<F, W, kExpRows>(tl + i * W, th + i * W);
+      else lanes_exp<F, W>(tl + i * W, th + i * W);
+    } else {
+      if (rows == kExpRows) lanes_exp<F, W, kExpRows>(tl + i * W, th + i * W);
+      else lanes_exp<F, W>(tl + i * W, th + i * W);
+    }
     for (int u = 0; u < rows; ++u)
       for (int g = 0; g < G; ++g) {
         const long e = static_cast<long>(i + u) * W + g * VL;
@@ -932,6 +961,69 @@ ICLCERT_HD inline void weights_to_midrad(int n, const PanelScratch& s) {
   }
 }
 
+#ifdef ICLCERT_IV_HOST_VECTORS
+// A one-lane panel (the last column of a row, the probe's in a final-only last
+// layer) with the vectors along the other side: keys in the scores, features in
+// the aggregates. Each output is the same sum, in the same order, with the same
+// fused multiply-adds as the one-lane midrad_block computes it, so the values do
+// not change; only KB VL outputs run at once instead of one. Return where the
+// scalar path takes over (the last keys, the last features).
+template <int F, int KB>
+inline int column_scores(const SideArrays& K, int P, int D, int n, int i0, const PanelScratch& s) {
+  using T = typename LaneVec<kIvLanes>::type;
+  constexpr int VL = LaneVec<kIvLanes>::lanes;
+  for (; i0 + KB * VL <= n; i0 += KB * VL) {
+    T am[KB], ar[KB];
+    for (int u = 0; u < KB; ++u) am[u] = ar[u] = vsplat<T>(0.0);
+    for (int k = 0; k < D; ++k) {
+      const T qm = vsplat<T>(s.qm[k]), qa = vsplat<T>(s.qa[k]), qr = vsplat<T>(s.qr[k]);
+      const long e = static_cast<long>(k) * P + i0;
+      ICLCERT_IV_UNROLL
+      for (int u = 0; u < KB; ++u) {
+        am[u] = vfma(qm, vload<T>(K.m + e + u * VL), am[u]);
+        ar[u] = vfma(qr, vload<T>(K.a + e + u * VL), vfma(qa, vload<T>(K.b + e + u * VL), ar[u]));
+      }
+    }
+    for (int u = 0; u < KB; ++u) {
+      T lo, hi;
+      from_midrad<F>(am[u], ar[u], 2 * D, D, lo, hi);
+      vstore(s.tl + i0 + u * VL, lo);
+      vstore(s.th + i0 + u * VL, hi);
+    }
+  }
+  if constexpr (KB > 1) return column_scores<F, KB / 2>(K, P, D, n, i0, s);
+  else return i0;
+}
+template <int F, int CB>
+inline int column_aggregate(const SideArrays& V, int D, int n, int c0, const PanelScratch& s, Iv* out) {
+  using T = typename LaneVec<kIvLanes>::type;
+  constexpr int VL = LaneVec<kIvLanes>::lanes;
+  for (; c0 + CB * VL <= D; c0 += CB * VL) {
+    T am[CB], ar[CB];
+    for (int u = 0; u < CB; ++u) am[u] = ar[u] = vsplat<T>(0.0);
+    for (int i = 0; i < n; ++i) {
+      const T wm = vsplat<T>(s.tl[i]), wa = vsplat<T>(s.sl[i]), wr = vsplat<T>(s.th[i]);
+      const long e = static_cast<long>(i) * D + c0;
+      ICLCERT_IV_UNROLL
+      for (int u = 0; u < CB; ++u) {
+        am[u] = vfma(wm, vload<T>(V.m + e + u * VL), am[u]);
+        ar[u] = vfma(wr, vload<T>(V.a + e + u * VL), vfma(wa, vload<T>(V.b + e + u * VL), ar[u]));
+      }
+    }
+    for (int u = 0; u < CB; ++u) {
+      T lo, hi;
+      from_midrad<F>(am[u], ar[u], 2 * n, n, lo, hi);
+      double l[VL], h[VL];
+      vstore(l, lo);
+      vstore(h, hi);
+      for (int c = 0; c < VL; ++c) out[c0 + u * VL + c] = Iv{l[c], h[c]};
+    }
+  }
+  if constexpr (CB > 1) return column_aggregate<F, CB / 2>(V, D, n, c0, s, out);
+  else return c0;
+}
+#endif
+
 // One panel of W lanes: queries q (lanes rows of D enclosures, row-major; lanes <= W, the
 // rest padded with zeros), keys K (feature-major, stride P) and values V
 // (key-major) as side arrays with n entries.
@@ -949,7 +1041,11 @@ ICLCERT_HD inline bool attend_panel(const Iv* q, int lanes, const SideArrays& K,
       s.qa[k * W + l] = labs(m);
       s.qr[k * W + l] = r;
     }
-  panel_scores<F, W, kKeyBlock>(K, P, D, n, 0, s);
+  int i0 = 0, c0 = 0;  // where the one-lane panel's scalar products start
+#ifdef ICLCERT_IV_HOST_VECTORS
+  if constexpr (W == 1 && kHostLanes >= 2) i0 = column_scores<F, kKeyBlock>(K, P, D, n, 0, s);
+#endif
+  panel_scores<F, W, kKeyBlock>(K, P, D, n, i0, s);
   bool ok = true;
   if (softmax) {
     ok = panel_softmax<F, W>(n, s);  // leaves the weights in midpoint-radius form
@@ -961,7 +1057,10 @@ ICLCERT_HD inline bool attend_panel(const Iv* q, int lanes, const SideArrays& K,
     }
     weights_to_midrad<F, W>(n, s);
   }
-  panel_aggregate<F, W, kKeyBlock>(V, D, n, 0, s, out, lanes);
+#ifdef ICLCERT_IV_HOST_VECTORS
+  if constexpr (W == 1 && kHostLanes >= 2) c0 = column_aggregate<F, 2>(V, D, n, 0, s, out);
+#endif
+  panel_aggregate<F, W, kKeyBlock>(V, D, n, c0, s, out, lanes);
   return ok;
 }
 

@@ -767,6 +767,53 @@ TEST(IntervalAttention, TheMidpointErrorIsNeededAndSuffices) {
   EXPECT_GT(planted, 0);
 }
 
+#ifdef ICLCERT_IV_HOST_VECTORS
+// The one-lane panel's vectors along the keys (column_scores), the features
+// (column_aggregate) and the rows (its exps) give the one-lane code's values bit
+// for bit: the same sums, in the same order.
+TEST(IntervalAttention, TheOneLanePanelsVectorsGiveTheScalarValues) {
+  Draw draw(kSeed + 306);
+  const int D = 19, n = 37, P = 40;  // tails on both sides
+  std::vector<double> side(3L * D * P), vside(3L * D * n), buf(iv_attn::panel_scratch_doubles(D, n));
+  for (double& v : side) v = draw.uniform(0, 2);
+  for (double& v : vside) v = draw.uniform(0, 2);
+  const iv_attn::SideArrays ks{side.data(), side.data() + D * P, side.data() + 2 * D * P};
+  const iv_attn::SideArrays vs{vside.data(), vside.data() + D * n, vside.data() + 2 * D * n};
+  const iv_attn::PanelScratch ps = iv_attn::carve_panel(buf.data(), D, n, 1);
+  for (int k = 0; k < D; ++k) ps.qm[k] = draw.uniform(-2, 2), ps.qa[k] = std::fabs(ps.qm[k]), ps.qr[k] = draw.uniform(0, 1e-9);
+  iv_attn::panel_scores<kNoFault, 1, iv_attn::kKeyBlock>(ks, P, D, n, 0, ps);
+  const std::vector<double> scalar_lo(ps.tl, ps.tl + n), scalar_hi(ps.th, ps.th + n);
+  const int i0 = iv_attn::column_scores<kNoFault, iv_attn::kKeyBlock>(ks, P, D, n, 0, ps);
+  EXPECT_GT(i0, n / 2);
+  for (int i = 0; i < i0; ++i) {
+    EXPECT_EQ(ps.tl[i], scalar_lo[i]) << i;
+    EXPECT_EQ(ps.th[i], scalar_hi[i]) << i;
+  }
+  // Weights in midpoint-radius form, then the aggregates both ways.
+  for (int i = 0; i < n; ++i) ps.tl[i] = draw.uniform(-1, 1), ps.sl[i] = std::fabs(ps.tl[i]), ps.th[i] = draw.uniform(0, 1e-9);
+  std::vector<Iv> scalar(D), column(D);
+  iv_attn::panel_aggregate<kNoFault, 1, iv_attn::kKeyBlock>(vs, D, n, 0, ps, scalar.data(), 1);
+  const int c0 = iv_attn::column_aggregate<kNoFault, 2>(vs, D, n, 0, ps, column.data());
+  EXPECT_GT(c0, D / 2);
+  for (int c = 0; c < c0; ++c) {
+    EXPECT_EQ(column[c].lo, scalar[c].lo) << c;
+    EXPECT_EQ(column[c].hi, scalar[c].hi) << c;
+  }
+  // Exps of 32 rows in the lanes against one row at a time.
+  double x[32], y[32], x1[32], y1[32];
+  for (int i = 0; i < 32; ++i) {
+    x[i] = x1[i] = draw.uniform(-800, 0);
+    y[i] = y1[i] = x[i] + (i % 3 ? draw.uniform(0, 1e-9) : 0.0);
+  }
+  iv_attn::lanes_exp<kNoFault, iv_attn::kIvLanes, iv_attn::kExpRows>(x, y);
+  for (int i = 0; i < 32; ++i) {
+    iv_attn::lanes_exp<kNoFault, 1>(x1 + i, y1 + i);
+    EXPECT_EQ(x[i], x1[i]) << i;
+    EXPECT_EQ(y[i], y1[i]) << i;
+  }
+}
+#endif
+
 TEST(IntervalAttention, EverySlackRemovedFailsOnPrompts) {
   // Round to nearest everywhere, no midpoint error, no radius factor: the prompt
   // enclosures lose the true values. (Each fault alone is caught by the tests
