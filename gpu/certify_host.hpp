@@ -13,7 +13,8 @@
 // but correctly rounded). v4 rounds its outward operations down or up in the
 // instruction (AVX-512's embedded rounding) where the others round to nearest
 // and step one ulp outward, so its enclosures differ in the last bits (and are
-// mostly narrower); every level's are checked against Arb
+// mostly narrower). Every level is checked against Arb on its own
+// (tests/gpu/interval_kernel_test.cpp), and against the baseline
 // (tests/gpu/batch_certify_test.cpp).
 #pragma once
 

@@ -796,10 +796,10 @@ ICLCERT_HD inline T loo_up(T o, T factor_up) {
 // softmax_enclosure.md and interval_kernel.md, "Softmax in lanes"), for the W
 // lanes at once: scores in s.tl / s.th become the weights, in midpoint-radius
 // form (weights_to_midrad's layout: midpoint in s.tl, radius in s.th, |midpoint|
-// in s.sl), or with kMidrad = false as lower and upper ends. Four passes over the rows: the max; the exps and the prefix sums of
-// their ends; descending, the weights and the suffix sums of theirs; ascending,
-// the sum-to-one intersection. Returns false when step 2's intersection was
-// empty in some lane.
+// in s.sl), or with kMidrad = false as lower and upper ends. Four passes over
+// the rows: the max; the exps and the prefix sums of their ends; descending, the
+// weights and the suffix sums of theirs; ascending, the sum-to-one
+// intersection. Returns false when step 2's intersection was empty in some lane.
 template <int F, int W, bool kMidrad = true>
 ICLCERT_HD inline bool panel_softmax(int n, const PanelScratch& s) {
   using T = typename LaneVec<W>::type;
@@ -968,22 +968,33 @@ ICLCERT_HD inline void weights_to_midrad(int n, const PanelScratch& s) {
 // fused multiply-adds as the one-lane midrad_block computes it, so the values do
 // not change; only KB VL outputs run at once instead of one. Return where the
 // scalar path takes over (the last keys, the last features).
+// midrad_block turned around: KB vectors of VL outputs along the scalar side,
+// am[u] = sum_t bm_t vm[t stride + u VL ..] and ar[u] = sum_t (ba_t vb[..] +
+// br_t va[..]), with the one-lane side's values bm, ba = |bm|, br at t.
+template <int KB>
+inline void column_block(int len, const double* bm, const double* ba, const double* br, const double* vm,
+                         const double* va, const double* vb, long stride,
+                         typename LaneVec<kIvLanes>::type (&am)[KB], typename LaneVec<kIvLanes>::type (&ar)[KB]) {
+  using T = typename LaneVec<kIvLanes>::type;
+  constexpr int VL = LaneVec<kIvLanes>::lanes;
+  for (int u = 0; u < KB; ++u) am[u] = ar[u] = vsplat<T>(0.0);
+  for (int t = 0; t < len; ++t) {
+    const T m = vsplat<T>(bm[t]), a = vsplat<T>(ba[t]), r = vsplat<T>(br[t]);
+    const long e = t * stride;
+    ICLCERT_IV_UNROLL
+    for (int u = 0; u < KB; ++u) {
+      am[u] = vfma(m, vload<T>(vm + e + u * VL), am[u]);
+      ar[u] = vfma(r, vload<T>(va + e + u * VL), vfma(a, vload<T>(vb + e + u * VL), ar[u]));
+    }
+  }
+}
 template <int F, int KB>
 inline int column_scores(const SideArrays& K, int P, int D, int n, int i0, const PanelScratch& s) {
   using T = typename LaneVec<kIvLanes>::type;
   constexpr int VL = LaneVec<kIvLanes>::lanes;
   for (; i0 + KB * VL <= n; i0 += KB * VL) {
     T am[KB], ar[KB];
-    for (int u = 0; u < KB; ++u) am[u] = ar[u] = vsplat<T>(0.0);
-    for (int k = 0; k < D; ++k) {
-      const T qm = vsplat<T>(s.qm[k]), qa = vsplat<T>(s.qa[k]), qr = vsplat<T>(s.qr[k]);
-      const long e = static_cast<long>(k) * P + i0;
-      ICLCERT_IV_UNROLL
-      for (int u = 0; u < KB; ++u) {
-        am[u] = vfma(qm, vload<T>(K.m + e + u * VL), am[u]);
-        ar[u] = vfma(qr, vload<T>(K.a + e + u * VL), vfma(qa, vload<T>(K.b + e + u * VL), ar[u]));
-      }
-    }
+    column_block<KB>(D, s.qm, s.qa, s.qr, K.m + i0, K.a + i0, K.b + i0, P, am, ar);
     for (int u = 0; u < KB; ++u) {
       T lo, hi;
       from_midrad<F>(am[u], ar[u], 2 * D, D, lo, hi);
@@ -1000,16 +1011,7 @@ inline int column_aggregate(const SideArrays& V, int D, int n, int c0, const Pan
   constexpr int VL = LaneVec<kIvLanes>::lanes;
   for (; c0 + CB * VL <= D; c0 += CB * VL) {
     T am[CB], ar[CB];
-    for (int u = 0; u < CB; ++u) am[u] = ar[u] = vsplat<T>(0.0);
-    for (int i = 0; i < n; ++i) {
-      const T wm = vsplat<T>(s.tl[i]), wa = vsplat<T>(s.sl[i]), wr = vsplat<T>(s.th[i]);
-      const long e = static_cast<long>(i) * D + c0;
-      ICLCERT_IV_UNROLL
-      for (int u = 0; u < CB; ++u) {
-        am[u] = vfma(wm, vload<T>(V.m + e + u * VL), am[u]);
-        ar[u] = vfma(wr, vload<T>(V.a + e + u * VL), vfma(wa, vload<T>(V.b + e + u * VL), ar[u]));
-      }
-    }
+    column_block<CB>(n, s.tl, s.sl, s.th, V.m + c0, V.a + c0, V.b + c0, D, am, ar);
     for (int u = 0; u < CB; ++u) {
       T lo, hi;
       from_midrad<F>(am[u], ar[u], 2 * n, n, lo, hi);
