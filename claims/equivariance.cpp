@@ -138,7 +138,9 @@ Model full_form_of(const Model& reduced, int d, int C) {
     if (!(equivariant_matrix(kappa, d, C) == diagonal(d, C, r->train.beta, r->train.gamma)) ||
         !(equivariant_matrix(nu, d, C) == diagonal(d, C, r->train.alpha, r->train.alpha_label)))
       throw std::logic_error("M(theta) does not reduce to a diagonal at layer " + std::to_string(l + 1));
-    full.layers.push_back(FullLayer<Rational>{{{kappa, nu}}});
+    // In place: moving a FullLayer variant in makes g++ 12 warn (-Wmaybe-uninitialized,
+    // falsely) about the ReducedLayer alternative's optional.
+    full.layers.emplace_back(std::in_place_type<FullLayer<Rational>>, FullLayer<Rational>{{{kappa, nu}}});
   }
   return full;
 }

@@ -94,15 +94,21 @@ Json midpoint_of(const SubBox& b, const std::vector<std::string>& names) {
 }  // namespace
 
 std::string regions_csv(const Paving& p, const std::vector<std::string>& names) {
+  // Cell by cell with append: g++ 12 warns (-Wrestrict, falsely) on inlined
+  // `"," + std::string` chains.
   std::string out = "region,status,volume,volume_exact,depth";
-  for (const auto& n : names) out += "," + n + "_lo," + n + "_hi";
-  out += "\n";
+  auto cell = [&out](const std::string& v) { out.append(",").append(v); };
+  for (const auto& n : names) cell(n + "_lo"), cell(n + "_hi");
+  out.append("\n");
   for (std::size_t i = 0; i < p.regions.size(); ++i) {
     const Region& r = p.regions[i];
-    out += std::to_string(i) + "," + to_string(r.status) + "," + decimal(r.box.volume) + "," + to_string(r.box.volume) +
-           "," + std::to_string(r.box.depth);
-    for (const auto& [lo, hi] : r.box.ranges) out += "," + to_string(lo) + "," + to_string(hi);
-    out += "\n";
+    out.append(std::to_string(i));
+    cell(to_string(r.status));
+    cell(decimal(r.box.volume));
+    cell(to_string(r.box.volume));
+    cell(std::to_string(r.box.depth));
+    for (const auto& [lo, hi] : r.box.ranges) cell(to_string(lo)), cell(to_string(hi));
+    out.append("\n");
   }
   return out;
 }

@@ -1,5 +1,6 @@
 #include "cli/arithmetic.hpp"
 
+#include "io/input_error.hpp"
 #include "io/limits.hpp"
 
 #include <stdexcept>
@@ -19,15 +20,11 @@ std::string Arithmetic::label() const {
 
 namespace {
 
-// The BITS of "PREFIX:BITS", or 0 when they are not a whole number.
+// The BITS of "PREFIX:BITS", or 0 when they are not decimal digits alone ("128abc",
+// " 128" and "+128" are not) or too many of them.
 long parse_bits(const std::string& digits) {
-  try {
-    std::size_t used = 0;
-    const long bits = std::stol(digits, &used);
-    return used == digits.size() ? bits : 0;
-  } catch (const std::exception&) {
-    return 0;
-  }
+  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::stol(digits);
 }
 
 }  // namespace
@@ -41,14 +38,15 @@ Arithmetic parse_arithmetic(const std::string& text) {
     if (text.rfind(prefix, 0) != 0) continue;
     const long bits = parse_bits(text.substr(prefix.size()));
     if (bits < kMinMpfrBits || bits > kMaxMpfrBits)
-      throw std::invalid_argument("--arith " + text + ": expected " + prefix + "BITS with BITS from " +
-                                  std::to_string(kMinMpfrBits) + " to " + std::to_string(kMaxMpfrBits));
+      throw std::invalid_argument("--arith " + iclcert::detail::printable_name(text, 40) + ": expected " + prefix +
+                                  "BITS with BITS from " + std::to_string(kMinMpfrBits) + " to " +
+                                  std::to_string(kMaxMpfrBits));
     // Time and memory grow with the precision: a raisable limit below MPFR's own.
     if (static_cast<std::uint64_t>(bits) > limit(Limit::precision_bits))
       throw std::invalid_argument("--arith " + text + ": the precision " + beyond_limit(Limit::precision_bits, "bits"));
     return {kind, bits};
   }
-  throw std::invalid_argument("--arith " + text +
+  throw std::invalid_argument("--arith " + iclcert::detail::printable_name(text, 40) +
                               ": expected double, rational, mpfr:BITS, interval:BITS or interval-mpfi:BITS "
                               "(for example mpfr:256 or interval:128)");
 }

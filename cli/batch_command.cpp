@@ -118,12 +118,13 @@ CsvTable batch_csv(const gpu::BatchResult& r) {
   return csv;
 }
 
+// null for a prediction that is undefined (its float state overflowed).
 std::string predictions_text(const std::vector<std::uint16_t>& p) {
   std::string s = "[";
   s.reserve(p.size() * 3 + 2);
   for (std::size_t k = 0; k < p.size(); ++k) {
     if (k) s += ',';
-    s += std::to_string(p[k]);
+    s += p[k] == gpu::kUndefinedPrediction ? "null" : std::to_string(p[k]);
   }
   return s + "]";
 }
@@ -157,7 +158,7 @@ BatchRun batch_certify(const BatchOptions& o, const gpu::PromptSource& source, c
   const long B = source.size();
   std::fprintf(log, "iclcert batch --certify: %ld prompts (d = %d, C = %d, N = %d), %zu layers, float predictions in %s\n", B,
                source.d, source.C, source.N, model.layers.size(), o.arith.c_str());
-  print_certify_summary("", r, log);
+  print_certify_summary("", r, log, o.arith);
   {
     Json out = {{"format", 1},
                 {"command", "batch --certify"},
@@ -170,7 +171,7 @@ BatchRun batch_certify(const BatchOptions& o, const gpu::PromptSource& source, c
                 {"N", source.N},
                 {"escalation", o.no_escalate ? Json(nullptr) : Json{{"start_bits", config.start_bits}, {"max_bits", config.max_bits}}},
                 {"certification", certify_json(r)}};
-    return {r.flips > 0 ? 1 : 0, out.dump(1) + "\n", certify_csv(r).text()};
+    return {r.flips > 0 || r.float_undefined > 0 ? 1 : 0, out.dump(1) + "\n", certify_csv(r).text()};
   }
 }
 
@@ -217,9 +218,11 @@ int batch(const BatchOptions& o) {
 BatchRun run_batch_options(const BatchOptions& o, const gpu::PromptSource& source_ref, const Model& model,
                            const Json& source_json, int threads, std::FILE* log) {
   const gpu::PromptSource* source = &source_ref;
-  if (o.certify) return batch_certify(o, *source, model, source_json, threads, log);
   gpu::BatchConfig config;
   set_batch_backend(o.arith, o.device, config);
+  // Before any work and any word on the backend: an input beyond the type's range.
+  source->require_finite(config.arith);
+  if (o.certify) return batch_certify(o, *source, model, source_json, threads, log);
   config.threads = threads;
   config.validate = parse_validate(o.validate, source->size());
   config.chunk = chunk_size(o, bytes_per_prompt(source->d, source->C, source->N, model.layers.size(), config.validate > 0));
@@ -240,6 +243,12 @@ BatchRun run_batch_options(const BatchOptions& o, const gpu::PromptSource& sourc
   std::fprintf(log, "  %.3f s (%.3f s of it validation), %.0f prompts/s without validation, peak memory %.1f MiB\n",
               r.seconds, r.validation_seconds, B / std::max(1e-9, r.seconds - r.validation_seconds),
               r.peak_rss_kib / 1024.0);
+  if (r.undefined > 0)
+    std::fprintf(log, "  the %s state overflowed on %ld of %ld prompts (inf or NaN in the probe's final logits; the "
+                 "first: prompt %ld): their predictions are undefined (null). %siclcert run --arith interval:BITS "
+                 "is sound\n",
+                 o.arith.c_str(), r.undefined, B, r.first_undefined,
+                 o.arith == "float32" ? "Use --arith float64, or " : "");
   if (r.device_sampled > 0)
     std::fprintf(log, "  %ld prompts sampled on the device (%ld redrawn by the host), chunks of %d\n", r.device_sampled,
                 r.device_redrawn, r.chunk);
@@ -302,6 +311,7 @@ BatchRun run_batch_options(const BatchOptions& o, const gpu::PromptSource& sourc
                 {"C", source->C},
                 {"N", source->N},
                 {"predictions", "@PREDICTIONS@"},
+                {"undefined_predictions", r.undefined},
                 {"accuracy", fraction_json(r.correct, r.labelled)},
                 {"labelled", r.labelled},
                 {"correct", r.correct},
@@ -313,8 +323,10 @@ BatchRun run_batch_options(const BatchOptions& o, const gpu::PromptSource& sourc
     std::string text = out.dump(1);
     const std::string placeholder = "\"@PREDICTIONS@\"";
     text.replace(text.find(placeholder), placeholder.size(), predictions_text(r.predictions));
-    // A value beyond its stated bound, or a float overflow (which counts as beyond), is a failed check.
-    return {beyond > 0 || (r.validation && r.validation->non_finite() > 0) ? 1 : 0, text + "\n", batch_csv(r).text()};
+    // A value beyond its stated bound, or a float overflow (which counts as beyond, and
+    // leaves a prediction undefined), is a failed check.
+    const bool overflowed = r.undefined > 0 || (r.validation && r.validation->non_finite() > 0);
+    return {beyond > 0 || overflowed ? 1 : 0, text + "\n", batch_csv(r).text()};
   }
 }
 

@@ -11,11 +11,14 @@
 
 namespace iclcert::cli {
 
-// The summary lines (indented, prefixed by `who`, e.g. "" or "A: ").
-void print_certify_summary(const std::string& who, const gpu::CertifyReport& r, std::FILE* out = stdout);
+// The summary lines (indented, prefixed by `who`, e.g. "" or "A: "); `arith` names
+// the float predictions' type.
+void print_certify_summary(const std::string& who, const gpu::CertifyReport& r, std::FILE* out = stdout,
+                           const std::string& arith = "float32");
 // Counts, per-depth fractions decided at float64, and every prompt's status,
-// certified prediction, float prediction, flip and margin enclosure [lo, hi]
-// (decimal strings that read back as the same doubles).
+// certified prediction, float prediction (null when its state overflowed), flip and
+// margin enclosure [lo, hi] (decimal strings that read back as the same doubles;
+// "-inf" / "+inf" for an end beyond them).
 Json certify_json(const gpu::CertifyReport& r);
 // --csv of `batch --certify`: the per-depth line as a table, one row per depth t:
 // `decided_float64` (prompts whose margin the float64 tier certifies there) and

@@ -247,7 +247,7 @@ std::vector<std::string> check_inputs(const CheckOptions& o) {
 
 void write_verdict(const CheckOptions& o, const Json& verdict) {
   if (o.json_out.empty()) return;
-  write_output(o.json_out, verdict.dump(1) + "\n", check_inputs(o));
+  write_output("--json", o.json_out, verdict.dump(1) + "\n", check_inputs(o));
   std::printf("verdict written to %s\n", o.json_out.c_str());
 }
 
@@ -335,6 +335,9 @@ int replay(CheckOptions o, std::FILE* log) {
   const RecordedResults now = recorded_results(c.verdict["evidence"], c.verdict["counterexample"], o.replay);
   ResultComparison cmp = compare_results(v.recorded, now);
   differences.insert(differences.end(), cmp.differences.begin(), cmp.differences.end());
+  // A refuted file's evidence.instance is not the replay's input: it must be the counterexample's.
+  const std::vector<std::string> instance = instance_differences(v, p, v.model);
+  differences.insert(differences.end(), instance.begin(), instance.end());
   // A recorded enclosure that overlaps the recomputed one without containing it may
   // still hold the value: it does when a thinner enclosure, at more bits, fits inside.
   long bits = c.report.precision_bits;
@@ -358,6 +361,9 @@ int replay(CheckOptions o, std::FILE* log) {
     std::fprintf(log, "replay reproduces the recorded verdict, its %zu recorded numbers (each recorded enclosure "
                 "contains the recomputed one) and its %zu other recorded results\n",
                 v.recorded.enclosures.size(), v.recorded.exact.size());
+    if (!v.refuted_instance.empty())
+      std::fprintf(log, "  and evidence.instance is the counterexample's prompt and model%s\n",
+                   v.claim == "R1" && v.options.box && !v.options.box->empty() ? " (but for the boxed coefficients)" : "");
     if (thinner > 0)
       std::fprintf(log, "  (%zu recorded enclosures were thinner than the recomputation at %ld bits, and contain it at %ld bits)\n",
                   thinner, c.report.precision_bits, bits);
@@ -378,13 +384,14 @@ void refuse_flags_beside_replay(const CLI::App& cmd) {
                                   "from the verdict file, and prints them");
 }
 
-// R1 --map's region list (docs/formats.md, "R1 maps"), after the check.
-void write_map(const CheckOptions& o, const claims::ClaimReport& r) {
+// R1 --map's region list (docs/formats.md, "R1 maps"), after the check: its texts
+// given to `outputs`, which writes them with the verdict, all or none.
+void set_map_outputs(const CheckOptions& o, const claims::ClaimReport& r, Outputs& outputs) {
   if (o.map_csv.empty() && o.map_json.empty()) return;
   std::vector<std::string> names;
   for (const auto& b : o.box) names.push_back(claims::parse_box(b).coefficient);
   const claims::Paving& paving = *o.map_regions;
-  if (!o.map_csv.empty()) write_output(o.map_csv, claims::regions_csv(paving, names), check_inputs(o));
+  if (!o.map_csv.empty()) outputs.set(o.map_csv, claims::regions_csv(paving, names));
   if (!o.map_json.empty()) {
     Json box = Json::array();
     for (const auto& b : o.box) {
@@ -394,7 +401,7 @@ void write_map(const CheckOptions& o, const claims::ClaimReport& r) {
     const Json header = {{"format", 1}, {"command", "check"}, {"claim", "R1"}, {"verdict", claims::to_string(r.verdict)},
                          {"form", o.form}, {"metric", o.metric}, {"layers", o.layers}, {"budget", o.budget},
                          {"precision_bits", r.precision_bits}, {"box", box}, {"ball", o.ball}};
-    write_output(o.map_json, claims::regions_json(paving, names, header).dump(1) + "\n", check_inputs(o));
+    outputs.set(o.map_json, claims::regions_json(paving, names, header).dump(1) + "\n");
   }
 }
 
@@ -405,17 +412,10 @@ void check_map_options(const CheckOptions& o) {
   if ((!o.map_csv.empty() || !o.map_json.empty()) && !o.map)
     throw std::invalid_argument("--map-csv and --map-json write the region list of --map: add --map");
   if (o.map && o.box.empty()) throw std::invalid_argument("--map paves a --box: give one");
-  const std::string outputs[] = {o.json_out, o.map_csv, o.map_json};
-  for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < i; ++j)
-      if (!outputs[i].empty() && outputs[i] == outputs[j])
-        throw std::invalid_argument("--json, --map-csv and --map-json must name different files");
-  check_output_path(o.map_csv, check_inputs(o));
-  check_output_path(o.map_json, check_inputs(o));
 }
 
 int check_command(CheckOptions o, const CLI::App& cmd) {
-  check_output_path(o.json_out, check_inputs(o));  // before any work, not after it
+  check_output_path("--json", o.json_out, check_inputs(o));  // before any work, not after it
   if (!o.replay.empty()) {
     refuse_flags_beside_replay(cmd);
     return replay(o, stdout);
@@ -423,13 +423,21 @@ int check_command(CheckOptions o, const CLI::App& cmd) {
   if (o.claim.empty()) throw std::invalid_argument("--claim is required (A1, A2, E1, E2, C1, R1), or --replay FILE");
   check_limits(o);
   check_map_options(o);
+  // Every output checked before any work (against the inputs and one another, by
+  // file identity), and all written together at the end, or none.
+  Outputs outputs(check_inputs(o));
+  outputs.declare("--json", o.json_out);
+  outputs.declare("--map-csv", o.map_csv);
+  outputs.declare("--map-json", o.map_json);
   if (o.map) o.map_regions = std::make_shared<claims::Paving>();
   Instance in = load_instance(o.instance);
   if (o.claim == "C1") in.prompt_source = std::to_string(o.samples) + " prompts of " + in.prompt_source;
   const Checked c = run_check(o, in.prompt, in.model, in.prompt_source, stdout);
   if (is_root()) {  // under mpiexec every rank has the verdict; rank 0 writes it
-    write_verdict(o, c.verdict);
-    write_map(o, c.report);
+    if (!o.json_out.empty()) outputs.set(o.json_out, c.verdict.dump(1) + "\n");
+    set_map_outputs(o, c.report, outputs);
+    outputs.commit();
+    if (!o.json_out.empty()) std::printf("verdict written to %s\n", o.json_out.c_str());
   }
   return claims::exit_status(c.report.verdict);
 }
@@ -486,14 +494,19 @@ std::function<int()> register_check(CLI::App& app) {
                   "the training rows' coefficient at every reduced layer (a probe row's own coefficients keep their "
                   "values); repeatable for distinct names");
   cmd->add_option("--ball", o->ball, "R1: every prompt within this l_inf distance of the given one");
-  cmd->add_option("--budget", o->budget, "R1: sub-boxes to evaluate at most (1 to 2^20)")->capture_default_str();
+  // Ranges checked on the text as given: CLI11 alone saturates 2^63 to 2^63 - 1 first.
+  cmd->add_option("--budget", o->budget, "R1: sub-boxes to evaluate at most (1 to 2^20)")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, kMaxCheckBudget));
   cmd->add_flag("--map", o->map, "R1: pave the whole box into proved, refuted and undecided regions, to the budget");
   cmd->add_option("--form", o->form, "R1: centred (mean-value form where plain evaluation is undecided) | plain")
       ->check(CLI::IsMember({"centred", "plain"}))
       ->capture_default_str();
   cmd->add_option("--map-csv", o->map_csv, "R1 --map: write the region list as CSV (docs/formats.md)");
   cmd->add_option("--map-json", o->map_json, "R1 --map: write the region list and volume fractions as JSON");
-  cmd->add_option("--samples", o->samples, "C1: prompts to draw (with --sample d,C,N; 1 to 10^7)")->capture_default_str();
+  cmd->add_option("--samples", o->samples, "C1: prompts to draw (with --sample d,C,N; 1 to 10^7)")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, kMaxCheckSamples));
   cmd->add_option("--confidence", o->confidence, "C1: joint confidence level 1 - delta of the bounds")->capture_default_str();
   cmd->add_option("--json", o->json_out, "Write the verdict file (docs/formats.md)");
   cmd->add_option("--replay", o->replay,

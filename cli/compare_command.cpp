@@ -279,8 +279,8 @@ int compare(const CompareOptions& o) {
     }
     std::printf("  certified final predictions (float64 intervals, then Arb up to %ld bits%s):\n", o.max_prec,
                 o.no_escalate ? ", not used: --no-escalate" : "");
-    print_certify_summary("A: ", *cert_a);
-    print_certify_summary("B: ", *cert_b);
+    print_certify_summary("A: ", *cert_a, stdout, o.arith);
+    print_certify_summary("B: ", *cert_b, stdout, o.arith);
     std::printf("  both certified on %ld prompts: equal on %ld, different on %ld\n", agree + disagree, agree, disagree);
     certify_out = {{"a", certify_json(*cert_a)},
                    {"b", certify_json(*cert_b)},
@@ -288,6 +288,13 @@ int compare(const CompareOptions& o) {
                    {"certified_agree", agree},
                    {"certified_disagree", disagree}};
   }
+  // A float state that overflowed has no prediction: its prompts agree with nothing,
+  // and the comparison is a failed check.
+  const bool overflowed = r.undefined_a > 0 || r.undefined_b > 0;
+  if (overflowed)
+    std::printf("  the %s state overflowed (inf or NaN in the probe's final logits) on %ld prompts of A and %ld of B: "
+                "their predictions are undefined and agree with none. %siclcert run --arith interval:BITS is sound\n",
+                o.arith.c_str(), r.undefined_a, r.undefined_b, o.arith == "float32" ? "Use --arith float64, or " : "");
   if (!o.json.empty()) {
     Json out = {{"format", 1},
                 {"command", "compare"},
@@ -301,6 +308,7 @@ int compare(const CompareOptions& o) {
                 {"C", source->C},
                 {"N", source->N},
                 {"agreement", fraction_json(final_agree, B)},
+                {"undefined_predictions", {{"a", r.undefined_a}, {"b", r.undefined_b}}},
                 {"layers", std::move(layers)},
                 {"baselines", o.no_baselines ? Json(nullptr) : std::move(baselines_json)},
                 {"exported_predictions", std::move(exported_json)},
@@ -317,7 +325,7 @@ int compare(const CompareOptions& o) {
     std::printf("  agreement %.4f is below --min-agreement %.4f\n", ratio(final_agree, B), *o.min_agreement);
     return 1;
   }
-  return prediction_mismatch ? 1 : 0;
+  return prediction_mismatch || overflowed ? 1 : 0;
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 // Internal to distribute_*.cpp: one rank's thread pool over the items that a
 // `fetch` callable hands out in chunks (from a local counter, or from MPI's shared
 // one). Each thread keeps its (index, result) pairs; the first error stops the pool.
+// No exception leaves a worker thread (that would be std::terminate): an item's
+// becomes the PoolError, and one of `fetch` or `stop` is rethrown on the calling
+// thread after every worker has joined.
 #pragma once
 
 #include "io/input_error.hpp"
@@ -39,13 +42,29 @@ IndexedResults run_pool(long count, int threads, long chunk, const std::function
                         Fetch fetch, Stop stop, PoolError& error) {
   std::vector<IndexedResults> parts(static_cast<std::size_t>(std::max(1, threads)));
   std::mutex mutex;
+  std::exception_ptr fatal;  // fetch or stop failed (MPI): under `mutex`
+  auto fail = [&](PoolError e) {
+    std::lock_guard lock(mutex);
+    if (error.kind || fatal) return;
+    error = std::move(e);
+    try {
+      stop(chunk);
+    } catch (...) {
+      fatal = std::current_exception();
+    }
+  };
   auto work = [&](std::size_t part) {
     for (;;) {
       long first;
       {
         std::lock_guard lock(mutex);
-        if (error.kind) return;
-        first = fetch(chunk);
+        if (error.kind || fatal) return;
+        try {
+          first = fetch(chunk);
+        } catch (...) {
+          fatal = std::current_exception();
+          return;
+        }
       }
       if (first >= count) return;
       for (long i = first; i < std::min(count, first + chunk); ++i) {
@@ -53,20 +72,22 @@ IndexedResults run_pool(long count, int threads, long chunk, const std::function
           parts[part].emplace_back(i, evaluate(i));
         } catch (const std::exception& e) {
           const bool input = dynamic_cast<const std::invalid_argument*>(&e) || dynamic_cast<const InputError*>(&e);
-          std::lock_guard lock(mutex);
-          if (!error.kind) {
-            error = {input ? 2 : 4, e.what()};
-            stop(chunk);
-          }
-          return;
+          return fail({input ? 2 : 4, e.what()});
+        } catch (...) {
+          return fail({4, "an exception that is not a std::exception"});
         }
       }
     }
   };
   std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < parts.size(); ++t) pool.emplace_back(work, t);
+  try {
+    for (std::size_t t = 1; t < parts.size(); ++t) pool.emplace_back(work, t);
+  } catch (const std::exception& e) {  // a thread could not start: stop the others
+    fail({4, e.what()});
+  }
   work(0);
   for (auto& t : pool) t.join();
+  if (fatal) std::rethrow_exception(fatal);
   IndexedResults all;
   for (auto& p : parts)
     for (auto& r : p) all.push_back(std::move(r));

@@ -1,6 +1,7 @@
 #include "cli/extract_command.hpp"
 
 #include "cli/csv_table.hpp"
+#include "cli/instance.hpp"
 #include "io/json_numbers.hpp"
 #include "io/json_reader.hpp"
 #include "io/model_io.hpp"
@@ -225,7 +226,7 @@ std::function<int()> register_extract(CLI::App& app) {
   cmd->add_option("--out", o->out, "Write the extracted reduced model (model.json format)");
   cmd->add_option("--full-out", o->full_out, "Write the projected full-form model (model.json format)");
   cmd->add_option("--max-residual", o->max_residual, "Exit 1 unless every E3 residual is below this")
-      ->check(CLI::PositiveNumber);
+      ->check(finite_number_check([](double v) { return v > 0; }, "a finite number > 0", "POSITIVE"));
   return [o] { return extract(*o); };
 }
 

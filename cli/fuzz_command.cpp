@@ -1,5 +1,6 @@
 #include "cli/fuzz_command.hpp"
 
+#include "cli/arithmetic.hpp"
 #include "cli/csv_table.hpp"
 #include "cli/instance.hpp"
 #include "io/model_io.hpp"
@@ -20,6 +21,9 @@ namespace {
 using namespace iclcert::properties;
 
 constexpr const char* kEquivarianceId = "equivariance";
+// --cases at most (docs/formats.md, "Limits"): 2 * 10^9 ran out of memory before the
+// first case, and 10^6 already take hours.
+constexpr int kMaxFuzzCases = 1'000'000;
 constexpr const char* kEquivarianceSentence =
     "a user's model (--model) commutes with feature, label and token permutations within the tolerance its "
     "weights warrant; with E3, each dense matrix's distance from span{M(theta)}";
@@ -48,17 +52,33 @@ int list_properties() {
 // The files a fuzz run reads: its counterexample file must not be one of them.
 std::vector<std::string> inputs(const FuzzOptions& o) { return {o.model_file, o.prompt_file, o.replay}; }
 
-// Writes the counterexample where --counterexample says, or prints it: a
-// command writes no file the user did not name.
-void save(const Counterexample& ce, const FuzzOptions& o) {
+// A run's output files, declared before any work (each checked against the
+// inputs and the other by file identity) and written together, or none.
+struct FuzzOutputs {
+  explicit FuzzOutputs(const FuzzOptions& o) : files(inputs(o)) {
+    files.declare("--counterexample", o.counterexample);
+    files.declare("--csv", o.csv);
+  }
+  Outputs files;
+  bool counterexample = false;
+};
+
+// Gives the counterexample to --counterexample's file, or prints it: a command
+// writes no file the user did not name.
+void save(const Counterexample& ce, const FuzzOptions& o, FuzzOutputs& out) {
   const std::string text = counterexample_to_json(ce).dump(1) + "\n";
   if (o.counterexample.empty()) {
     std::printf("counterexample (give --counterexample FILE to save it, then iclcert fuzz --replay FILE):\n%s",
                 text.c_str());
     return;
   }
-  write_output(o.counterexample, text, inputs(o));
-  if (o.counterexample != "-")
+  out.files.set(o.counterexample, text);
+  out.counterexample = true;
+}
+
+void commit(const FuzzOptions& o, FuzzOutputs& out) {
+  out.files.commit();
+  if (out.counterexample && o.counterexample != "-")
     std::printf("counterexample written to %s; re-run it with: iclcert fuzz --replay %s\n", o.counterexample.c_str(),
                 o.counterexample.c_str());
 }
@@ -68,6 +88,7 @@ int run_catalogue_property(const PropertyInfo& p, const FuzzOptions& o, std::uin
   std::printf("property %s: %s\nseed %llu, %d cases, arithmetic %s\n", p.id.c_str(),
               p.sentence.c_str(), static_cast<unsigned long long>(seed), o.cases, arith.c_str());
   std::fflush(stdout);
+  FuzzOutputs files(o);
   const FuzzOutcome out = run_property(p, arith, FuzzParams{seed, o.cases, !o.no_shrink});
   if (!out.held) {
     std::printf("FAILED after %d passing cases: %s\n", out.passed, out.detail.c_str());
@@ -75,9 +96,10 @@ int run_catalogue_property(const PropertyInfo& p, const FuzzOptions& o, std::uin
       std::printf("shrunk in %d steps to d=%d, C=%d, N=%d, %zu layers, %s\n", out.shrink_steps,
                   out.counterexample->prompt.d, out.counterexample->prompt.C, out.counterexample->prompt.N,
                   out.counterexample->model.layers.size(), out.counterexample->g.kind().c_str());
-      save(Counterexample{p.id, arith, out.detail, seed, 0, *out.counterexample}, o);
+      save(Counterexample{p.id, arith, out.detail, seed, 0, *out.counterexample}, o, files);
     }
   }
+  commit(o, files);
   std::printf("summary: %s, %d cases held, %d discarded, %.2f s, seed %llu\n",
               out.held ? (out.gave_up ? "gave up" : "held") : "counterexample found", out.passed, out.discarded,
               out.seconds, static_cast<unsigned long long>(seed));
@@ -102,11 +124,9 @@ int run_all(const FuzzOptions& o, std::uint64_t seed) {
 
 long equivariance_bits(const std::string& arith) {
   if (arith.empty()) return 128;
-  if (arith == "double") return 0;
-  if (arith.rfind("mpfr:", 0) == 0) {
-    const long bits = std::atol(arith.c_str() + 5);
-    if (bits >= 16 && bits <= (1 << 20)) return bits;
-  }
+  const Arithmetic a = parse_arithmetic(arith);  // the syntax and the precision limit of every --arith
+  if (a.kind == Arithmetic::Kind::double_) return 0;
+  if (a.kind == Arithmetic::Kind::mpfr) return a.bits;
   throw std::invalid_argument("--arith " + arith + ": property equivariance runs in double or mpfr:BITS (default mpfr:128)");
 }
 
@@ -134,6 +154,7 @@ void parse_sizes(const std::string& text, UserWeightsOptions& u) {
 int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
   if (o.model_file.empty())
     throw std::invalid_argument("--property equivariance checks a model of yours: give --model M.json");
+  FuzzOutputs files(o);
   Model model = read_model_file(o.model_file);
   UserWeightsOptions u;
   u.seed = seed;
@@ -194,7 +215,7 @@ int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
     csv.integer(static_cast<long long>(p.layer + 1)).integer(static_cast<long long>(p.head)).empty().empty().empty();
     for (const double th : p.theta) csv.number(th);
   }
-  if (!o.csv.empty()) write_output(o.csv, csv.text(), inputs(o));
+  if (!o.csv.empty()) files.files.set(o.csv, csv.text());
 
   std::printf("\nE1: largest violation |layer(g.s) - g.layer(s)| / |layer update|, per kind of permutation\n");
   for (const auto& w : r.worst) {
@@ -226,8 +247,9 @@ int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
                         std::string(to_string(worst.kind)) + " permutation, relative violation " +
                             std::to_string(worst.relative),
                         seed, r.tolerance, FuzzCase{worst.prompt, model, worst.g}},
-         o);
+         o, files);
   }
+  commit(o, files);
   std::printf("summary: %s, %d cases, 0 discarded, %.2f s, seed %llu\n", held ? "held" : "counterexample found",
               r.cases, seconds, static_cast<unsigned long long>(seed));
   return held ? 0 : 1;
@@ -237,6 +259,11 @@ int replay(const FuzzOptions& o) {
   const Counterexample ce = read_counterexample_file(o.replay);
   std::printf("replaying %s: property %s, arithmetic %s, seed %llu\n", o.replay.c_str(), ce.property.c_str(),
               ce.arith.c_str(), static_cast<unsigned long long>(ce.seed));
+  try {
+    parse_arithmetic(ce.arith);  // a file gets the syntax and the precision limit of --arith too
+  } catch (const std::invalid_argument& e) {
+    throw InputError(o.replay, "arith", e.what());
+  }
   if (ce.property == kEquivarianceId) {
     const double tol = o.tolerance > 0 ? o.tolerance : ce.tolerance > 0 ? ce.tolerance : kFloat64Tolerance;
     const double v = measure_case(ce.c.prompt, ce.c.model, ce.c.g, equivariance_bits(ce.arith));
@@ -260,11 +287,10 @@ int run(const FuzzOptions& o) {
   if (o.list) return list_properties();
   if (!o.replay.empty()) return replay(o);
   if (o.property.empty()) throw std::invalid_argument("fuzz: give --property NAME (see iclcert fuzz --list), or --replay FILE");
-  if (o.cases < 1) throw std::invalid_argument("--cases " + std::to_string(o.cases) + ": expected at least 1");
-  check_output_path(o.counterexample, inputs(o));  // before any work, not after it
-  check_output_path(o.csv, inputs(o));
-  if (!o.csv.empty() && o.csv == o.counterexample)
-    throw std::invalid_argument("--csv and --counterexample name the same file " + o.csv + ": give each its own");
+  if (o.cases < 1 || o.cases > kMaxFuzzCases)
+    throw std::invalid_argument("--cases " + std::to_string(o.cases) + ": expected 1 to " + std::to_string(kMaxFuzzCases));
+  if (!o.arith.empty()) parse_arithmetic(o.arith);  // its syntax and the precision limit, before any work
+  { const FuzzOutputs check(o); }  // both outputs checked before any work, and against each other
   if (!o.csv.empty() && o.property != kEquivarianceId)
     throw std::invalid_argument("--csv goes with --property equivariance (the command that prints tables)");
   const std::uint64_t seed = o.seed_given ? o.seed : clock_seed();

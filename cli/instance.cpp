@@ -74,8 +74,10 @@ SamplerOptions sampler_options(const InstanceOptions& o) {
   try {
     s.margin = parse_rational(o.margin);
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument("--margin " + o.margin + ": " + e.what());
+    throw std::invalid_argument("--margin " + iclcert::detail::printable_name(o.margin, 40) + ": " + e.what());
   }
+  if (s.margin < 0)
+    throw std::invalid_argument("--margin " + iclcert::detail::printable_name(o.margin, 40) + ": expected a number >= 0");
   return s;
 }
 

@@ -15,12 +15,15 @@
 #ifdef ICLCERT_HAVE_Z3
 #include "cli/prove_command.hpp"
 #endif
+#include "io/cleanup.hpp"
 #include "io/input_error.hpp"
+#include "numerics/rational.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <map>
+#include <new>
 
 namespace {
 
@@ -74,6 +77,10 @@ int run(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     complain("iclcert: %s\n", e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    complain("iclcert: %s\n", "out of memory: the input or the work it asks for needs more memory than this process "
+                               "may have (see the limits of docs/formats.md)");
+    return 2;
   } catch (const std::exception& e) {
     complain("iclcert: internal error: %s\n", e.what());
     return 4;
@@ -83,8 +90,13 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // GMP and MPFR out of memory: std::bad_alloc, reported below, not an abort.
+  iclcert::install_gmp_allocation();
   // MPI_Init when started by mpiexec (ICLCERT_HAVE_MPI builds); otherwise nothing.
   iclcert::cli::Distribution distribution(argc, argv);
+  // SIGINT, SIGTERM: temporary files and staging folders removed, exit 130 or 143
+  // (after MPI_Init, whose library may install handlers of its own).
+  iclcert::install_signal_cleanup();
   // With CUDA, each rank takes a GPU: device rank modulo the device count.
   iclcert::gpu::cuda_device_preference() = iclcert::cli::rank();
   const int status = run(argc, argv);

@@ -34,8 +34,12 @@ Json verdict_json(const proofs::LemmaResult& r) {
 }
 
 int prove(const ProveOptions& o) {
-  if (!(o.timeout_s > 0) || o.timeout_s > 86400)
-    throw std::invalid_argument("--timeout must be in (0, 86400] seconds");
+  // Whole milliseconds reach Z3, which reads 0 as no limit at all: below 1 ms is refused.
+  if (!(o.timeout_s >= 0.001) || o.timeout_s > 86400) {
+    char given[32];
+    std::snprintf(given, sizeof given, "%g", o.timeout_s);
+    throw std::invalid_argument(std::string("--timeout ") + given + ": expected seconds from 0.001 (1 ms) to 86400");
+  }
   // Every output is checked before the (possibly long) proof, and written only
   // once everything has succeeded: a bad --json leaves no export behind.
   std::optional<proofs::SmtExport> smt_export;

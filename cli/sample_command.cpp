@@ -1,6 +1,7 @@
 #include "cli/sample_command.hpp"
 
 #include "cli/instance.hpp"
+#include "io/input_error.hpp"
 #include "io/limits.hpp"
 #include "io/output_file.hpp"
 #include "io/prompt_io.hpp"
@@ -36,8 +37,10 @@ int sample(const SampleOptions& o) {
   try {
     s.margin = parse_rational(o.margin);
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument("--margin " + o.margin + ": " + e.what());
+    throw std::invalid_argument("--margin " + iclcert::detail::printable_name(o.margin, 40) + ": " + e.what());
   }
+  if (s.margin < 0)
+    throw std::invalid_argument("--margin " + iclcert::detail::printable_name(o.margin, 40) + ": expected a number >= 0");
   const std::string sizes = std::to_string(o.d) + "," + std::to_string(o.C) + "," + std::to_string(o.N);
   check_prompt_sizes("-d, -C, -N", sizes, o.d, o.C, o.N);
   const std::uint64_t entries = static_cast<std::uint64_t>(o.count) * o.N * (o.d + o.C);

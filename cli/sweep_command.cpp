@@ -7,12 +7,16 @@
 #include "cli/instance.hpp"
 #include "gpu/progress.hpp"
 #include "io/input_error.hpp"
+#include "io/limits.hpp"
 #include "io/model_io.hpp"
 #include "io/output_file.hpp"
 #include "io/prompt_io.hpp"
 #include "numerics/recursion.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -261,16 +265,21 @@ std::string csv_text(const Sweep& s, const std::vector<CellResult>& results, con
   for (const auto& a : s.axes) out.append(",").append(a.name);
   for (const auto& a : s.axes) out.append(",").append(a.name).append("_exact");
   out += ",prompts,proved,refuted,undecided,refuting_prompt,counterexample,seconds\n";
+  // Cell by cell with append: g++ 12 warns (-Wstringop-overflow, falsely) on the
+  // inlined `"," + std::string` chains this was written with.
+  auto cell = [&out](const std::string& v) { out.append(",").append(v); };
   for (std::size_t i = 0; i < results.size(); ++i) {
     const CellResult& r = results[i];
-    out += std::to_string(i);
-    for (const auto& v : r.values) out += "," + decimal(v);
-    for (const auto& v : r.values) out += "," + to_string(v);
+    out.append(std::to_string(i));
+    for (const auto& v : r.values) cell(decimal(v));
+    for (const auto& v : r.values) cell(to_string(v));
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.6f", r.seconds);
-    out += "," + std::to_string(s.prompts.size()) + "," + std::to_string(r.proved) + "," + std::to_string(r.refuted) +
-           "," + std::to_string(r.undecided) + "," + (r.refuting_prompt >= 0 ? std::to_string(r.refuting_prompt) : "") +
-           "," + files[i] + "," + secs + "\n";
+    for (const long n : {static_cast<long>(s.prompts.size()), r.proved, r.refuted, r.undecided}) cell(std::to_string(n));
+    cell(r.refuting_prompt >= 0 ? std::to_string(r.refuting_prompt) : "");
+    cell(files[i]);
+    cell(secs);
+    out.append("\n");
   }
   return out;
 }
@@ -315,6 +324,32 @@ Json json_doc(const SweepOptions& o, const Sweep& s, const std::vector<CellResul
           {"cells", cells}};
 }
 
+// --counterexamples DIR: the cells' files (DIR/cell_K.json) are named only once the
+// cells are checked, so the folder is checked up front: writable, and holding none
+// of the command's other outputs or inputs under a cell file's name, however spelt.
+void check_counterexample_folder(const SweepOptions& o) {
+  namespace fs = std::filesystem;
+  if (o.counterexamples.empty()) return;
+  if (::access(o.counterexamples.c_str(), W_OK | X_OK) != 0)
+    throw InputError("--counterexamples " + o.counterexamples, "", std::string("cannot write into it: ") + std::strerror(errno));
+  std::error_code ec;
+  const fs::path folder = fs::canonical(o.counterexamples, ec);
+  if (ec) return;
+  const std::pair<const char*, std::string> others[] = {
+      {"--csv", o.csv}, {"--json", o.json}, {"--prompt-file", o.prompt_file}, {"--model", o.model_file}};
+  for (const auto& [option, path] : others) {
+    if (path.empty() || path == "-") continue;
+    const fs::path p = fs::weakly_canonical(path, ec);
+    if (ec || p.parent_path() != folder) continue;
+    const std::string name = p.filename().string();
+    const bool cell_name = name.size() > 10 && name.starts_with("cell_") && name.ends_with(".json") &&
+                           std::all_of(name.begin() + 5, name.end() - 5, [](char c) { return c >= '0' && c <= '9'; });
+    if (cell_name)
+      throw InputError(std::string(option) + " " + path, "",
+                       "is in the --counterexamples folder under a name that a refuted cell's file takes: write it elsewhere");
+  }
+}
+
 int sweep(const SweepOptions& o) {
   if (o.claim.empty()) throw std::invalid_argument("--claim is required (A2, A1, E1 or margin)");
   if (o.metric != "fisher" && o.claim != "A2")
@@ -342,6 +377,7 @@ int sweep(const SweepOptions& o) {
   outputs.declare("--json", o.json);
   if (!o.counterexamples.empty() && !std::filesystem::is_directory(o.counterexamples))
     throw std::invalid_argument("--counterexamples " + o.counterexamples + ": not an existing directory");
+  check_counterexample_folder(o);
   if (o.claim == "margin" && !o.counterexamples.empty())
     throw std::invalid_argument("--counterexamples: a margin sweep has no check claim to replay (use A2, A1 or E1)");
 
@@ -359,6 +395,14 @@ int sweep(const SweepOptions& o) {
     in.sample = o.sample;
     in.seed = o.seed;
     SamplerOptions base = sampler_options(in);
+    // Before drawing: the prompts are all held in memory, and the checks are the work.
+    if (s.cells * o.prompts > kMaxSweepChecks)
+      throw std::invalid_argument("--prompts " + std::to_string(o.prompts) + ": with the " + std::to_string(s.cells) +
+                                  " cells of --grid, more than " + std::to_string(kMaxSweepChecks) + " checks");
+    const std::uint64_t entries = static_cast<std::uint64_t>(o.prompts) * base.N * (base.d + base.C);
+    if (entries > limit(Limit::sample_entries))
+      throw std::invalid_argument("--prompts " + std::to_string(o.prompts) + ": prompts * N * (d + C) = " +
+                                  std::to_string(entries) + " numbers to hold " + beyond_limit(Limit::sample_entries));
     for (long k = 0; k < o.prompts; ++k) {
       SamplerOptions at = base;
       at.seed = o.seed + static_cast<std::uint64_t>(k);
@@ -413,7 +457,9 @@ std::function<int()> register_sweep(CLI::App& app) {
   cmd->add_option("--grid", o->grid, "NAME=LO:HI:COUNT (NAME: beta, gamma, alpha, alpha_label; 1 to 4 distinct axes): "
                   "the training coefficient NAME at every layer takes LO + (HI - LO) i / (COUNT - 1)");
   cmd->add_option("--sample", o->sample, "Draw prompts d,C,N (prompt k with seed S + k)");
-  cmd->add_option("--prompts", o->prompts, "With --sample: how many prompts")->capture_default_str();
+  cmd->add_option("--prompts", o->prompts, "With --sample: how many prompts")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, kMaxSweepChecks));  // on the text as given: CLI11 saturates 2^63 first
   cmd->add_option("--seed", o->seed, "With --sample: the first prompt's seed")->check(seed_check())->capture_default_str();
   cmd->add_option("--prompt-file", o->prompt_file, "A prompt or batch file instead of --sample");
   cmd->add_option("--csv", o->csv, "Write one row per cell (docs/formats.md)");

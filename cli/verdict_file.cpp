@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 namespace iclcert::cli {
 
@@ -45,6 +46,18 @@ bool circumstance(const std::string& key) {
   return key == "seconds" || key == "precision_escalation" || key == "options" || key == "instance";
 }
 
+// The fields docs/formats.md gives a certified value: an enclosure ["lo", "hi"], an
+// exact number, or (a ratio) "+inf" or null. Only these are read as enclosures,
+// whatever the shape of other values: a prompt row of d = 2 is two numbers, not an
+// interval, and R1's sub_box ranges are exact.
+bool enclosure_field(const std::string& key) {
+  static const std::set<std::string> kFields = {"before",      "after",
+                                                "run_of_moved", "moved_run",
+                                                "mean_alignment_lower_bound", "mean_alignment_upper_bound",
+                                                "accuracy_lower_bound"};
+  return kFields.contains(key);
+}
+
 std::optional<Rational> number_text(const Json& v) {
   if (!v.is_string()) return std::nullopt;
   try {
@@ -54,29 +67,61 @@ std::optional<Rational> number_text(const Json& v) {
   }
 }
 
-void collect(const Json& v, const std::string& path, int depth, RecordedResults& out, const std::string& file) {
-  if (depth > kMaxResultDepth) throw InputError(file, path, "nested deeper than a verdict file is");
+// Every leaf of `v` under `path`, as it is: the exact form of a prompt or model.
+void flatten(const Json& v, const std::string& path, std::map<std::string, Json>& out) {
+  if (v.is_array() && !v.empty()) {
+    for (std::size_t k = 0; k < v.size(); ++k) flatten(v[k], path + "[" + std::to_string(k) + "]", out);
+  } else if (v.is_object() && !v.empty()) {
+    for (const auto& [key, value] : v.items()) flatten(value, path + "." + key, out);
+  } else {
+    out[path] = v;
+  }
+}
+
+Json canonical_prompt(const Json& v, const std::string& path, const std::string& file) {
+  const auto prompts = parse_prompts(v, file + " (" + path + ")");
+  if (prompts.size() != 1) throw InputError(file, path, "expected one prompt, got " + std::to_string(prompts.size()));
+  return prompt_to_json(prompts.front());
+}
+
+Json canonical_model(const Json& v, const std::string& path, const std::string& file) {
+  return model_to_json(parse_model(v, file + " (" + path + ")"));
+}
+
+// An enclosure field's value: ["lo", "hi"] or a number; anything else ("+inf",
+// null) must be equal.
+void collect_enclosure(const Json& v, const std::string& path, RecordedResults& out, const std::string& file) {
   if (v.is_array() && v.size() == 2) {
     const auto lo = number_text(v[0]), hi = number_text(v[1]);
-    if (lo && hi) {
-      if (*lo > *hi) throw InputError(file, path, "an enclosure [lo, hi] with lo > hi");
-      out.enclosures[path] = {*lo, *hi};
-      return;
-    }
-  }
-  if (v.is_array()) {
-    for (std::size_t k = 0; k < v.size(); ++k) collect(v[k], path + "[" + std::to_string(k) + "]", depth + 1, out, file);
-    return;
-  }
-  if (v.is_object()) {
-    for (const auto& [key, value] : v.items()) collect(value, path + "." + key, depth + 1, out, file);
-    return;
-  }
-  if (const auto q = number_text(v)) {
+    if (!lo || !hi) throw InputError(file, path, "an enclosure [\"lo\", \"hi\"] of two numbers");
+    if (*lo > *hi) throw InputError(file, path, "an enclosure [lo, hi] with lo > hi");
+    out.enclosures[path] = {*lo, *hi};
+  } else if (const auto q = number_text(v)) {
     out.enclosures[path] = {*q, *q};
-    return;
+  } else {
+    out.exact[path] = v;
   }
-  out.exact[path] = v;
+}
+
+// `key`: the field `v` is the value of ("" for an array element).
+void collect(const Json& v, const std::string& key, const std::string& path, int depth, RecordedResults& out,
+             const std::string& file) {
+  if (depth > kMaxResultDepth) throw InputError(file, path, "nested deeper than a verdict file is");
+  if (enclosure_field(key)) return collect_enclosure(v, path, out, file);
+  // A prompt or model recorded among the results (R1's refuting points) is read as
+  // one and recorded number by number in its exact form: an edit is a difference.
+  if (key == "prompt") return flatten(canonical_prompt(v, path, file), path, out.exact);
+  if (key == "model") return flatten(canonical_model(v, path, file), path, out.exact);
+  if (v.is_array()) {
+    for (std::size_t k = 0; k < v.size(); ++k)
+      collect(v[k], "", path + "[" + std::to_string(k) + "]", depth + 1, out, file);
+  } else if (v.is_object()) {
+    for (const auto& [name, value] : v.items()) collect(value, name, path + "." + name, depth + 1, out, file);
+  } else if (const auto q = number_text(v)) {
+    out.enclosures[path] = {*q, *q};  // an exact number: equal as a number ("1/2" is "0.5")
+  } else {
+    out.exact[path] = v;
+  }
 }
 
 // Re-raises a flag parser's complaint as one about the file's field.
@@ -211,7 +256,9 @@ ResultComparison compare_results(const RecordedResults& recorded, const Recorded
     if (rec.lo <= now.lo && now.hi <= rec.hi) continue;
     // Disjoint: the recorded interval misses the value the recomputed one holds.
     // Overlapping: a thinner recomputation may fit; a point cannot hold a wider one.
-    if (now.hi < rec.lo || rec.hi < now.lo || rec.lo == rec.hi)
+    if (rec.lo == rec.hi && now.lo == now.hi)  // exact numbers
+      differ(path, "recorded " + shown(rec) + ", recomputed " + shown(now));
+    else if (now.hi < rec.lo || rec.hi < now.lo || rec.lo == rec.hi)
       differ(path, "recorded " + shown(rec) + " does not contain the recomputed " + shown(now));
     else
       out.overlapping.push_back(path);
@@ -226,10 +273,10 @@ RecordedResults recorded_results(const Json& evidence, const Json& counterexampl
   RecordedResults out;
   if (evidence.is_object())
     for (const auto& [key, value] : evidence.items())
-      if (!circumstance(key)) collect(value, "evidence." + key, 1, out, file);
+      if (!circumstance(key)) collect(value, key, "evidence." + key, 1, out, file);
   if (counterexample.is_object()) {
     for (const auto& [key, value] : counterexample.items())
-      if (key != "prompt" && key != "model") collect(value, "counterexample." + key, 1, out, file);
+      if (key != "prompt" && key != "model") collect(value, key, "counterexample." + key, 1, out, file);
   } else {
     out.exact["counterexample"] = counterexample;
   }
@@ -273,7 +320,44 @@ VerdictFile parse_verdict_file(const Json& json, const std::string& file) {
   const JsonReader model = source.field("model");
   v.model = parse_model(model.value(), file + " (" + model.path() + ")");
   v.recorded = recorded_results(evidence.value(), counterexample.value(), file);
+  if (from_counterexample && evidence.has("instance")) {
+    const JsonReader instance = evidence.field("instance");
+    instance.expect_object({"prompt", "model"});
+    const JsonReader p = instance.field("prompt"), m = instance.field("model");
+    flatten(canonical_prompt(p.value(), p.path(), file), p.path(), v.refuted_instance);
+    flatten(canonical_model(m.value(), m.path(), file), m.path(), v.refuted_instance);
+  }
   return v;
+}
+
+std::vector<std::string> instance_differences(const VerdictFile& v, const Prompt& p, const Model& m) {
+  std::vector<std::string> out;
+  if (v.refuted_instance.empty()) return out;
+  std::map<std::string, Json> now;
+  flatten(prompt_to_json(p), "evidence.instance.prompt", now);
+  flatten(model_to_json(m), "evidence.instance.model", now);
+  std::set<std::string> boxed;  // "beta": a reduced layer's training coefficient, "layers[l].beta"
+  if (v.claim == "R1")
+    for (const auto& b : v.options.box.value_or(std::vector<std::string>{})) boxed.insert(claims::parse_box(b).coefficient);
+  auto skipped = [&](const std::string& path) {
+    const std::string layers = "evidence.instance.model.layers[";
+    if (path.rfind(layers, 0) != 0) return false;
+    const auto close = path.find("].", layers.size());
+    return close != std::string::npos && boxed.contains(path.substr(close + 2));
+  };
+  for (const auto& [path, value] : v.refuted_instance) {
+    if (skipped(path)) continue;
+    const auto it = now.find(path);
+    if (it == now.end())
+      out.push_back(path + ": recorded " + shown(value) + ", which the counterexample's instance does not have");
+    else if (it->second != value)
+      out.push_back(path + ": recorded " + shown(value) + ", the counterexample's " + shown(it->second));
+  }
+  for (const auto& [path, value] : now)
+    if (!skipped(path) && !v.refuted_instance.contains(path))
+      out.push_back(path + ": not recorded, the counterexample's " + shown(value));
+  std::stable_sort(out.begin(), out.end(), natural_less);
+  return out;
 }
 
 }  // namespace iclcert::cli

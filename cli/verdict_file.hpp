@@ -48,7 +48,11 @@ struct RecordedEnclosure {
 // What a replay must reproduce, by field path ("evidence.layers[2].after"): every
 // number and text of `evidence` and `counterexample` except the circumstances of
 // the run (evidence.seconds, precision_escalation, options, instance) and the
-// counterexample's prompt and model, which are the replay's input.
+// counterexample's prompt and model, which are the replay's input. Read by the
+// schema of docs/formats.md, not by the shape of a value: only the fields that hold
+// a certified value (before, after, ...) are enclosures; a prompt or model among
+// the results (R1's refuting points) is read as one, and recorded leaf by leaf in
+// its exact form ("...failure.prompt.X[1][0]"), to be equal.
 struct RecordedResults {
   std::map<std::string, RecordedEnclosure> enclosures;  // numbers: must contain the recomputed one
   std::map<std::string, Json> exact;                    // text, counts, +inf, null: must be equal
@@ -73,9 +77,19 @@ struct VerdictFile {
   std::optional<Prompt> prompt;
   Model model;
   RecordedResults recorded;
+  // A refuted file's evidence.instance (the instance the check ran on; the replay
+  // runs on the counterexample's), leaf by leaf in its exact form; empty when the
+  // file has none or is not refuted. instance_differences compares it.
+  std::map<std::string, Json> refuted_instance;
 };
 
 VerdictFile parse_verdict_file(const Json& json, const std::string& file);
+
+// A refuted file's evidence.instance against the instance the replay ran on, the
+// counterexample's prompt `p` and model `m`: they must be equal, except (R1) the
+// training coefficients the box ranges over, which the counterexample sets to its
+// refuting point. One line per difference.
+std::vector<std::string> instance_differences(const VerdictFile& v, const Prompt& p, const Model& m);
 
 // How a replay's results compare with the recorded ones (theory/claims.md,
 // "Replay"): a recorded number is reproduced when its enclosure contains the

@@ -16,7 +16,7 @@ scale=${FUZZ_SCALE:-1}
 # Runs per target, sized for about half a minute each on a 2-core CI machine under
 # ASan + UBSan; -max_total_time caps a slow machine without failing it.
 declare -A runs=([rational]=500000 [prompt]=150000 [model]=150000 [counterexample]=40000
-                 [verdict]=150000 [predictions]=250000)
+                 [verdict]=150000 [predictions]=250000 [batch_prompts]=250000)
 
 findings=$build/fuzz-findings
 mkdir -p "$findings"
@@ -24,7 +24,7 @@ scratch=$(mktemp -d /tmp/iclcert-fuzz.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 echo "fuzz campaign: seed $seed"
 failed=()
-for target in rational prompt model counterexample verdict predictions; do
+for target in rational prompt model counterexample verdict predictions batch_prompts; do
   bin=$build/fuzz/fuzz_$target
   [[ -x $bin ]] || { echo "fuzz campaign: $target: not built, skipped"; continue; }
   n=$((runs[$target] * scale))

@@ -4,6 +4,7 @@
 #include "gpu/certify_host.hpp"
 #include "gpu/interval_certify.hpp"
 #include "gpu/interval_model.hpp"
+#include "gpu/parallel.hpp"
 #include "gpu/progress.hpp"
 #include "gpu/thread_cache.hpp"
 #include "numerics/interval_arb.hpp"
@@ -12,41 +13,62 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 
 namespace iclcert::gpu {
 
+namespace {
+
+// The ball's ends as doubles rounded outward: -inf / +inf where an end is beyond the
+// doubles or the ball is unbounded (Arb's exponents are unbounded; a double's are not).
+Iv outward_doubles(const ArbBall& x) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  if (!arb_is_finite(x.get())) return {-inf, inf};
+  arf_t end;
+  arf_init(end);
+  arb_get_lbound_arf(end, x.get(), 64);
+  const double lo = arf_get_d(end, ARF_RND_FLOOR);
+  arb_get_ubound_arf(end, x.get(), 64);
+  const double hi = arf_get_d(end, ARF_RND_CEIL);
+  arf_clear(end);
+  return {lo, hi};
+}
+
+}  // namespace
+
 ArbMargin certify_with_arb(const Prompt& prompt, const Model& model, long start_bits, long max_bits) {
-  using Tr = ScalarTraits<ArbBall>;
   ArbMargin out;
   for (long bits = start_bits;; bits *= 2) {
     WorkingPrecision scope(bits);
     const Trace<ArbBall> trace = run_recursion<ArbBall>(prompt, model);
     const State<ArbBall>& s = trace.entries.back().state;
     const auto y = s.y(s.probe_row());
+    // The largest midpoint as a double, as certified_prediction (numerics/rigorous.hpp)
+    // chooses it for validation and compare.
     int best = 0;
     for (int c = 1; c < static_cast<int>(y.size()); ++c)
-      if (Tr::to_double(y[c]) > Tr::to_double(y[best])) best = c;
+      if (ScalarTraits<ArbBall>::to_double(y[c]) > ScalarTraits<ArbBall>::to_double(y[best])) best = c;
     // The margin is the smallest gap: its lower end is the smallest of the gaps'
-    // lower ends, its upper end the smallest of their upper ends.
-    bool first = true;
-    Rational lo, hi;
+    // lower ends, its upper end the smallest of their upper ends; certified when
+    // every gap is certainly positive. Ends are never converted to rationals, so a
+    // ball too wide or too large for them (unbounded, or beyond 2^65536) is an
+    // undecided margin at this precision, not an error.
+    out.certified = true;
+    out.lo = out.hi = std::numeric_limits<double>::infinity();
     for (int c = 0; c < static_cast<int>(y.size()); ++c) {
       if (c == best) continue;
       const ArbBall gap = y[best] - y[c];
-      const Rational l = Tr::lower(gap), h = Tr::upper(gap);
-      if (first || l < lo) lo = l;
-      if (first || h < hi) hi = h;
-      first = false;
+      const Iv ends = outward_doubles(gap);
+      out.lo = std::min(out.lo, ends.lo);
+      out.hi = std::min(out.hi, ends.hi);
+      out.certified = out.certified && ScalarTraits<ArbBall>::certainly_positive(gap);
     }
     out.prediction = best;
-    out.lo = enclose(lo).lo;
-    out.hi = enclose(hi).hi;
     out.bits = bits;
-    out.certified = lo > 0;
     // Otherwise more bits may narrow the balls; an exact tie never decides and
     // runs to the cap.
     if (out.certified || bits * 2 > max_bits) return out;
@@ -62,28 +84,32 @@ double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Runs f(i) for i in [0, n) on `threads` threads (contiguous ranges; each thread
-// holds a ThreadCacheRelease since f may run MPFR or Arb).
+// Runs f(t, i) for i in [0, n) on `threads` threads (contiguous ranges; each thread
+// holds a ThreadCacheRelease since f may run MPFR or Arb). The first exception of
+// any thread is rethrown here, after the others have stopped.
 template <class F>
 void parallel_for(int n, int threads, F&& f) {
   threads = std::max(1, std::min(threads, n));
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      const ThreadCacheRelease release;
-      const int begin = static_cast<int>(static_cast<long>(n) * t / threads);
-      const int end = static_cast<int>(static_cast<long>(n) * (t + 1) / threads);
-      for (int i = begin; i < end; ++i) f(t, i);
-    });
-  for (auto& th : pool) th.join();
+  WorkerPool pool;
+  pool.run(
+      threads,
+      [&](int t) {
+        const ThreadCacheRelease release;
+        const int begin = static_cast<int>(static_cast<long>(n) * t / threads);
+        const int end = static_cast<int>(static_cast<long>(n) * (t + 1) / threads);
+        for (int i = begin; i < end && !pool.stopped(); ++i) f(t, i);
+      },
+      false);
+}
+
+bool is_double(const Rational& v) {
+  const double x = nearest_double(v);
+  return std::isfinite(x) && rational_from_double(x) == v;
 }
 
 bool all_doubles(const Prompt& p) {
-  for (const Rational& v : p.X.data())
-    if (rational_from_double(nearest_double(v)) != v) return false;
-  for (const Rational& v : p.probe)
-    if (rational_from_double(nearest_double(v)) != v) return false;
-  return true;
+  return std::all_of(p.X.data().begin(), p.X.data().end(), is_double) &&
+         std::all_of(p.probe.begin(), p.probe.end(), is_double);
 }
 
 template <class T>
@@ -128,6 +154,7 @@ const char* to_string(CertStatus s) {
 
 CertifyReport run_certify(const PromptSource& source, const Model& model, const CertifyConfig& config) {
   if (config.chunk < 1 || config.threads < 1) throw std::invalid_argument("chunk and threads must be >= 1");
+  source.require_finite(config.arith);
   const int d = source.d, C = source.C, N = source.N;
   const BatchModel<Iv> im = make_interval_model(model, d, C);
   const ModelView<Iv> view = im.view();
@@ -227,6 +254,7 @@ CertifyReport run_certify(const PromptSource& source, const Model& model, const 
     r.escalated += c.status == CertStatus::escalated;
     r.undecided += c.status == CertStatus::undecided;
     r.flips += c.flipped();
+    r.float_undefined += c.float_undefined();
   }
   r.seconds = progress.elapsed();
   return r;

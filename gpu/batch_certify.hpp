@@ -78,20 +78,27 @@ struct PromptCertificate {
   CertStatus status = CertStatus::undecided;
   bool tried_arb = false;
   std::int32_t prediction = -1;        // the certified class, or the midpoint's argmax when undecided
-  std::int32_t float_prediction = -1;  // the run's float arithmetic
+  std::int32_t float_prediction = -1;  // the run's float arithmetic; kNoPrediction when its state overflowed
   double lo = 0, hi = 0;               // enclosure of the final margin y[prediction] - max of the others
   long bits = 53;                      // 53: the float64 tier decided; else Arb's precision
-  bool flipped() const { return status != CertStatus::undecided && prediction != float_prediction; }
+  bool float_undefined() const { return float_prediction == kNoPrediction; }
+  // An undefined float prediction is counted apart (float_undefined), not as a flip.
+  bool flipped() const {
+    return status != CertStatus::undecided && !float_undefined() && prediction != float_prediction;
+  }
 };
 
 struct CertifyReport {
   std::vector<PromptCertificate> prompts;
   long certified = 0, escalated = 0, undecided = 0, flips = 0, arb_runs = 0;
+  long float_undefined = 0;                    // float predictions whose state overflowed (inf or NaN)
   long inputs_not_doubles = 0;                 // prompts that skipped the float64 tier
   std::vector<long> decided_float64_by_depth;  // per depth t: margins certified by the float64 tier
   double seconds = 0, interval_seconds = 0, arb_seconds = 0, float_seconds = 0;
 };
 
+// Throws InputError, before any work, for an input number that is not finite in
+// config.arith (PromptSource::require_finite).
 CertifyReport run_certify(const PromptSource& source, const Model& model, const CertifyConfig& config);
 
 // certify_prompt (interval_certify.hpp) as the CPU runs it in run_certify: one

@@ -443,10 +443,7 @@ ICLCERT_UNROLL
       long b;
       if (!where(tid, g, j, b) || j != N) return;
       const T* ZT = sh + lay.zt(g);
-      int best = 0;
-      for (int cc = 1; cc < C; ++cc)
-        if (ZT[static_cast<long>(d + cc) * P + N] > ZT[static_cast<long>(d + best) * P + N]) best = cc;
-      a.predictions[b] = best;
+      a.predictions[b] = probe_prediction(ZT, P, d, C, N);
       const int cq = a.probe_label[b];
       a.margins[b] = cq >= 0 ? label_margin(ZT, d, C, P, N, cq) : quiet_nan<T>();
     });

@@ -34,7 +34,8 @@ void measure_prompt(const PromptBlock<T>& block, const BlockOutput<T>& a, const 
     DepthMeasure& m = out[t];
     m.correct_a = a.records[rec].probe_margin > T(0);
     m.correct_b = b.records[rec].probe_margin > T(0);
-    m.agree = a.records[rec].prediction == b.records[rec].prediction;
+    // An undefined prediction (the float state overflowed) agrees with none.
+    m.agree = a.records[rec].prediction != kNoPrediction && a.records[rec].prediction == b.records[rec].prediction;
     const long probe = static_cast<long>(block.N) * D + d;
     m.dev = centred_deviation(sa + probe, sb + probe, C, &m.scale);
     double xdev = 0, xscale = 1;
@@ -281,8 +282,10 @@ CompareResult run_typed(const PromptSource& source, const Model& a, const Model&
   auto take = [&](long first, int count, Chunk&& c) {
     for (int i = 0; i < count; ++i) {
       fold_prompt(c.measures.data() + static_cast<long>(i) * L1, c.probe_label[i] >= 0, L1, r.layers);
-      r.predictions_a[first + i] = static_cast<std::uint16_t>(c.predictions_a[i]);
-      r.predictions_b[first + i] = static_cast<std::uint16_t>(c.predictions_b[i]);
+      r.predictions_a[first + i] = stored_prediction(c.predictions_a[i]);
+      r.predictions_b[first + i] = stored_prediction(c.predictions_b[i]);
+      r.undefined_a += c.predictions_a[i] == kNoPrediction;
+      r.undefined_b += c.predictions_b[i] == kNoPrediction;
       for (int k = 0; k < C; ++k) r.logits_a[(first + i) * C + k] = c.logits[static_cast<long>(i) * C + k];
     }
     for (auto& m : c.certified) fold_certified(std::move(m), max_deviation, r.certified, r.certified_detail);
@@ -346,6 +349,7 @@ CompareResult compare_models(const PromptSource& source, const Model& a, const M
   if (a.layers.size() != b.layers.size())
     throw std::invalid_argument("the models have " + std::to_string(a.layers.size()) + " and " +
                                 std::to_string(b.layers.size()) + " layers: compare needs the same depth");
+  source.require_finite(config.arith);
   if (config.validate > 0) {
     // Fail before any work when the certified reference cannot run.
     require_runnable<ArbBall>(source.exact(0), a);

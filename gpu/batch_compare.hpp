@@ -51,7 +51,8 @@ struct CertifiedPrompt {
 
 struct CompareResult {
   std::vector<CompareLayer> layers;                      // t = 0..L
-  std::vector<std::uint16_t> predictions_a, predictions_b;  // at depth L
+  std::vector<std::uint16_t> predictions_a, predictions_b;  // at depth L (kUndefinedPrediction: overflowed)
+  long undefined_a = 0, undefined_b = 0;                    // of those, undefined: the float state overflowed
   std::vector<double> logits_a;                          // B x C, depth L, model A
   std::vector<CertifiedLayer> certified;                 // t = 0..L, when validate > 0
   std::vector<CertifiedPrompt> certified_detail;         // the K prompts, in order
@@ -82,7 +83,8 @@ double centred_deviation(const T* a, const U* b, int C, double* scale = nullptr)
 }
 
 // Throws std::invalid_argument when the models' depths differ or a model cannot run
-// on these prompts. config.validate is K; config.detail is ignored (states are kept).
+// on these prompts, and InputError for an input number that is not finite in
+// config.arith. config.validate is K; config.detail is ignored (states are kept).
 CompareResult compare_models(const PromptSource& source, const Model& a, const Model& b, const BatchConfig& config);
 
 }  // namespace iclcert::gpu

@@ -13,10 +13,10 @@
 // one) and fixes the order of every sum, so all clones compute the same values
 // bit for bit (theory/batch_path.md, "Determinism").
 #include "gpu/batch_backend.hpp"
+#include "gpu/parallel.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 
 namespace iclcert::gpu {
 namespace {
@@ -89,9 +89,7 @@ void run_block_cpu(const ModelView<T>& model, const PromptBlock<T>& block, Detai
     run_chunks(job, next);
     return;
   }
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back([&job, &next] { run_chunks(job, next); });
-  for (auto& th : pool) th.join();
+  run_workers(threads, [&job, &next](int) { run_chunks(job, next); }, false);
 }
 
 template void run_block_cpu<float>(const ModelView<float>&, const PromptBlock<float>&, Detail, int,

@@ -54,8 +54,13 @@ struct LayerRecord {
   T fisher, gap_ratio, min_label_margin;
   T probe_margin, probe_alignment;     // NaN without a probe label
   T probe_attention_same_class;        // from layer t + 1; NaN at t = L or without a label
-  std::int32_t prediction;             // argmax of the probe's label block, ties to the smallest class
+  std::int32_t prediction;             // argmax of the probe's label block, ties to the smallest class;
+                                       // kNoPrediction when a logit of it is inf or NaN
 };
+
+// The prediction of a probe whose label block is not finite: the float arithmetic
+// overflowed, and no class of it means anything.
+inline constexpr std::int32_t kNoPrediction = -1;
 
 ICLCERT_HD inline int padded_tokens(int N) { return (N + 1 + kLanes - 1) / kLanes * kLanes; }
 
@@ -821,6 +826,21 @@ ICLCERT_HD inline void distance_row(const T* Z, int d, int P, int i, T* dist) {
   }
 }
 
+// The probe's prediction from the state Z (ZT layout, column stride P): the argmax
+// of its label block (ties to the smallest class), or kNoPrediction when an entry
+// of the block is inf or NaN.
+template <class T>
+ICLCERT_HD inline std::int32_t probe_prediction(const T* Z, int P, int d, int C, int N) {
+  auto y = [&](int c) { return Z[static_cast<long>(d + c) * P + N]; };
+  int best = 0;
+  bool finite = true;
+  for (int c = 0; c < C; ++c) {
+    finite = finite && y(c) - y(c) == T(0);  // y - y is NaN for inf and NaN, else 0
+    if (c > 0 && y(c) > y(best)) best = c;
+  }
+  return finite ? best : kNoPrediction;
+}
+
 // The metrics of spec section 5 but the gap ratio (numerics/metrics.hpp, same order
 // of sums) on the state Z (ZT layout, column stride P); class_mean (C x d) and mean
 // (d) are scratch.
@@ -872,10 +892,7 @@ ICLCERT_HD inline void record_except_gap(const T* Z, int P, int d, int C, int N,
   }
   rec.min_label_margin = min_margin;
   // Probe: prediction, margin, alignment.
-  int best = 0;
-  for (int c = 1; c < C; ++c)
-    if (x(N, d + c) > x(N, d + best)) best = c;
-  rec.prediction = best;
+  rec.prediction = probe_prediction(Z, P, d, C, N);
   if (probe_label >= 0) {
     rec.probe_margin = label_margin(Z, d, C, P, N, probe_label);
     T sum = T(0);
@@ -962,12 +979,8 @@ ICLCERT_HD inline int run_prompt_final(const ModelView<T>& m, int N, const T* X,
     s.Z = s.next;
     s.next = tmp;
   }
-  int best = 0;
-  const int d = m.d;
-  for (int c = 1; c < m.C; ++c)
-    if (s.Z[static_cast<long>(d + c) * P + N] > s.Z[static_cast<long>(d + best) * P + N]) best = c;
-  *probe_margin = probe_label >= 0 ? label_margin(s.Z, d, m.C, P, N, probe_label) : quiet_nan<T>();
-  return best;
+  *probe_margin = probe_label >= 0 ? label_margin(s.Z, m.d, m.C, P, N, probe_label) : quiet_nan<T>();
+  return probe_prediction(s.Z, P, m.d, m.C, N);
 }
 
 #if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)

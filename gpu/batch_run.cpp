@@ -1,6 +1,7 @@
 #include "gpu/batch_run.hpp"
 
 #include "gpu/batch_model.hpp"
+#include "gpu/parallel.hpp"
 #include "gpu/progress.hpp"
 #include "gpu/thread_cache.hpp"
 #include "io/input_error.hpp"
@@ -14,8 +15,8 @@
 #include <cstdlib>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <stdexcept>
-#include <thread>
 
 namespace iclcert::gpu {
 namespace {
@@ -28,19 +29,57 @@ void prepare(PromptBlock<T>& block, int d, int C, int N, int count) {
   block.resize(count);
 }
 
+// The first input number of a list of prompts that rounds to an infinity in each
+// float type, as a field of the batch file ("prompts[3].X[1][0]") and its value.
+struct NonFinite {
+  std::string field;
+  Rational value;
+};
+
 class ListSource : public PromptSource {
  public:
-  explicit ListSource(std::vector<Prompt> prompts) : prompts_(std::move(prompts)) {
+  ListSource(std::vector<Prompt> prompts, std::string file) : prompts_(std::move(prompts)), file_(std::move(file)) {
     d = prompts_[0].d;
     C = prompts_[0].C;
     N = prompts_[0].N;
+    find_non_finite();
   }
   long size() const override { return static_cast<long>(prompts_.size()); }
   void fill(long first, int count, PromptBlock<float>& b) const override { fill_block(first, count, b); }
   void fill(long first, int count, PromptBlock<double>& b) const override { fill_block(first, count, b); }
   Prompt exact(long k) const override { return prompts_[k]; }
+  void require_finite(BatchArith arith) const override {
+    const std::optional<NonFinite>& bad = arith == BatchArith::float32 ? float32_ : float64_;
+    if (bad)
+      throw InputError(file_, bad->field,
+                       describe_rational(bad->value) + " is not a finite " + to_string(arith) +
+                           " (it rounds to infinity); iclcert run --arith interval:BITS takes it");
+  }
 
  private:
+  // One pass at construction. |p/q| < 2^(bits(p) - bits(q) + 1), so a number whose
+  // bits say below 2^127 is finite in both types without rounding it; the others
+  // are rounded to double, and to float where the double is beyond float's largest.
+  void find_non_finite() {
+    auto check = [&](const Rational& v, auto field) {
+      const mpq_srcptr q = v.backend().data();
+      if (static_cast<long>(mpz_sizeinbase(mpq_numref(q), 2)) - static_cast<long>(mpz_sizeinbase(mpq_denref(q), 2)) <
+          127)
+        return;
+      const double x = nearest_double(v);
+      if (std::isfinite(x) && std::abs(x) < std::numeric_limits<float>::max()) return;
+      if (!float32_ && !std::isfinite(nearest_float(v))) float32_ = NonFinite{field(), v};
+      if (!float64_ && !std::isfinite(x)) float64_ = NonFinite{field(), v};
+    };
+    for (std::size_t k = 0; k < prompts_.size() && !float64_; ++k) {
+      const Prompt& p = prompts_[k];
+      const std::string at = "prompts[" + std::to_string(k) + "].";
+      for (int r = 0; r < N; ++r)
+        for (int c = 0; c < d; ++c)
+          check(p.X(r, c), [&] { return at + "X[" + std::to_string(r) + "][" + std::to_string(c) + "]"; });
+      for (int c = 0; c < d; ++c) check(p.probe[c], [&] { return at + "probe[" + std::to_string(c) + "]"; });
+    }
+  }
   template <class T>
   void fill_block(long first, int count, PromptBlock<T>& b) const {
     prepare(b, d, C, N, count);
@@ -55,6 +94,8 @@ class ListSource : public PromptSource {
     }
   }
   std::vector<Prompt> prompts_;
+  std::string file_;
+  std::optional<NonFinite> float32_, float64_;  // a number beyond float64 is beyond float32 too
 };
 
 class SamplerSource : public PromptSource {
@@ -91,17 +132,13 @@ class SamplerSource : public PromptSource {
       }
     };
     const int threads = std::max(1, std::min(threads_, count));
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t)
-      pool.emplace_back(
-          [&work](int begin, int end) {
-            const ThreadCacheRelease release;
-            work(begin, end);
-          },
-          static_cast<int>(static_cast<long>(count) * t / threads),
-          static_cast<int>(static_cast<long>(count) * (t + 1) / threads));
-    work(0, static_cast<int>(static_cast<long>(count) / threads));
-    for (auto& th : pool) th.join();
+    run_workers(threads, [&](int t) {
+      const int begin = static_cast<int>(static_cast<long>(count) * t / threads);
+      const int end = static_cast<int>(static_cast<long>(count) * (t + 1) / threads);
+      if (t == 0) return work(begin, end);  // the calling thread keeps its caches
+      const ThreadCacheRelease release;
+      work(begin, end);
+    });
   }
   SamplerOptions base_;
   long count_;
@@ -125,12 +162,14 @@ ValidationReport validate_block(const PromptSource& source, const Model& model, 
                                   out.states.data() + i * per_state,
                                   out.records.data() + static_cast<long>(i) * L1, parts[part]);
   };
-  std::vector<std::thread> pool;
   const int n = static_cast<int>(parts.size());
-  for (int t = 0; t < n; ++t)
-    pool.emplace_back(work, t, static_cast<int>(static_cast<long>(count) * t / n),
-                      static_cast<int>(static_cast<long>(count) * (t + 1) / n));
-  for (auto& th : pool) th.join();
+  run_workers(
+      n,
+      [&](int t) {
+        const long begin = static_cast<long>(count) * t / n, end = static_cast<long>(count) * (t + 1) / n;
+        work(t, static_cast<int>(begin), static_cast<int>(end));
+      },
+      false);
   ValidationReport merged;
   for (const auto& p : parts) merged.merge(p);
   return merged;
@@ -314,7 +353,8 @@ BatchResult run_typed(const PromptSource& source, const Model& model, const Batc
                   const std::vector<std::int32_t>& probe_label) {
     for (int i = 0; i < count; ++i) {
       const long k = first + i;
-      result.predictions[k] = static_cast<std::uint16_t>(out.predictions[i]);
+      result.predictions[k] = stored_prediction(out.predictions[i]);
+      if (out.predictions[i] == kNoPrediction && result.undefined++ == 0) result.first_undefined = k;
       const bool labelled = probe_label[i] >= 0;
       if (labelled) {
         ++result.labelled;
@@ -372,6 +412,8 @@ BatchResult run_typed(const PromptSource& source, const Model& model, const Batc
 
 }  // namespace
 
+const char* to_string(BatchArith a) { return a == BatchArith::float32 ? "float32" : "float64"; }
+
 void MetricStats::add(double v) {
   if (std::isnan(v)) {
     ++undefined;
@@ -393,7 +435,7 @@ std::unique_ptr<PromptSource> prompts_from_list(std::vector<Prompt> prompts, con
                        "the batch path needs every prompt of a batch to share d, C and N (prompt 0 has d = " +
                            std::to_string(prompts[0].d) + ", C = " + std::to_string(prompts[0].C) +
                            ", N = " + std::to_string(prompts[0].N) + ")");
-  return std::make_unique<ListSource>(std::move(prompts));
+  return std::make_unique<ListSource>(std::move(prompts), file);
 }
 
 std::unique_ptr<PromptSource> prompts_from_sampler(const SamplerOptions& base, long count, int threads) {
@@ -431,6 +473,7 @@ std::pair<bool, std::string> choose_backend(const BatchConfig& config, const cha
 
 BatchResult run_batch(const PromptSource& source, const Model& model, const BatchConfig& config) {
   if (config.chunk < 1 || config.threads < 1) throw std::invalid_argument("chunk and threads must be >= 1");
+  source.require_finite(config.arith);
   const auto [use_cuda, device] = choose_backend(config, "iclcert batch");
   BatchResult r = config.arith == BatchArith::float32 ? run_typed<float>(source, model, config, use_cuda)
                                                       : run_typed<double>(source, model, config, use_cuda);

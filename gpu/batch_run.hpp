@@ -24,6 +24,9 @@
 
 namespace iclcert::gpu {
 
+enum class BatchArith { float32, float64 };
+const char* to_string(BatchArith a);  // "float32", "float64"
+
 // Where the prompts of a batch come from; all share d, C and N.
 class PromptSource {
  public:
@@ -35,6 +38,10 @@ class PromptSource {
   virtual bool inputs_are_doubles() const { return false; }  // every input number is a double
   // The sampler's options when the prompts are sampled (prompt k has seed + k).
   virtual const SamplerOptions* sampler() const { return nullptr; }
+  // Throws InputError naming the file and the first input number that is not
+  // finite in `arith` (it rounds to an infinity): no float run may start from one.
+  // Sampled prompts are finite doubles, well within float32.
+  virtual void require_finite(BatchArith /*arith*/) const {}
   int d = 0, C = 0, N = 0;
 };
 
@@ -45,7 +52,6 @@ std::unique_ptr<PromptSource> prompts_from_list(std::vector<Prompt> prompts, con
 // sampling of a chunk runs on `threads` threads.
 std::unique_ptr<PromptSource> prompts_from_sampler(const SamplerOptions& base, long count, int threads);
 
-enum class BatchArith { float32, float64 };
 enum class DeviceChoice { automatic, cpu, cuda };
 
 // Batch statistics of one metric at one depth: finite values (sum, min, max),
@@ -84,8 +90,17 @@ struct BatchConfig {
   ItemDistributor distribute;          // empty: every chunk in this process
 };
 
+// A prediction of BatchResult (and CompareResult) whose probe's final label block
+// is inf or NaN: the kernel's kNoPrediction (C <= 256 leaves it free).
+inline constexpr std::uint16_t kUndefinedPrediction = 0xFFFF;
+
+inline std::uint16_t stored_prediction(std::int32_t p) {
+  return p == kNoPrediction ? kUndefinedPrediction : static_cast<std::uint16_t>(p);
+}
+
 struct BatchResult {
-  std::vector<std::uint16_t> predictions;  // one per prompt, in order
+  std::vector<std::uint16_t> predictions;  // one per prompt, in order (kUndefinedPrediction: overflowed)
+  long undefined = 0, first_undefined = -1;  // predictions undefined: the float state overflowed
   std::vector<LayerStats> layers;          // depth t = 0..L (per_layer)
   long labelled = 0, correct = 0;          // at the last depth
   std::string device;                      // "cpu (2 threads)", "cuda"
@@ -97,7 +112,8 @@ struct BatchResult {
 };
 
 // Throws std::invalid_argument for a model that cannot run on these prompts, or
-// --device cuda without a usable device.
+// --device cuda without a usable device, and InputError for an input number that
+// is not finite in config.arith (PromptSource::require_finite), before any work.
 BatchResult run_batch(const PromptSource& source, const Model& model, const BatchConfig& config);
 
 // The backend of a run: (true, "cuda") when CUDA is chosen and usable, else

@@ -1,7 +1,10 @@
 #include "io/json_reader.hpp"
 
+#include "io/input_file.hpp"
 #include "io/limits.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <unordered_set>
@@ -36,6 +39,7 @@ std::string read_capped(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw InputError(path, "", "is a directory, expected a JSON file");
+  check_input_file(path);  // a FIFO would block the open below for ever
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "", "cannot open the file (missing or unreadable)");
   const auto size = std::filesystem::is_regular_file(path, ec) ? std::filesystem::file_size(path, ec) : 0;
@@ -54,11 +58,30 @@ std::string read_capped(const std::string& path) {
   return text;
 }
 
+// How far the decimal exponent of a number string ("1.5e-4000") goes beyond
+// +-kFreeDecimalExponent; 0 for a string that is no such number. An exponent of
+// more than 7 digits counts as 10^7 (parse_rational refuses it anyway).
+std::uint64_t exponent_excess(const std::string& text) {
+  const auto e = text.find_last_of("eE");
+  if (e == std::string::npos || e == 0) return 0;
+  std::string_view mantissa(text.data(), e), exponent(text.data() + e + 1, text.size() - e - 1);
+  if (!mantissa.empty() && (mantissa[0] == '-' || mantissa[0] == '+')) mantissa.remove_prefix(1);
+  if (!exponent.empty() && (exponent[0] == '-' || exponent[0] == '+')) exponent.remove_prefix(1);
+  if (mantissa.empty() || exponent.empty() || mantissa.find_first_not_of("0123456789.") != std::string_view::npos ||
+      exponent.find_first_not_of("0123456789") != std::string_view::npos)
+    return 0;
+  std::uint64_t size = 0;
+  for (const char c : exponent)
+    size = std::min<std::uint64_t>(size * 10 + static_cast<std::uint64_t>(c - '0'), 10'000'000);
+  return size > kFreeDecimalExponent ? size - kFreeDecimalExponent : 0;
+}
+
 }  // namespace
 
 Json parse_json_text(std::string_view text, const std::string& file) {
   const std::uint64_t max_values = limit(Limit::json_values);
-  std::uint64_t values = 0;
+  const std::uint64_t max_excess = limit(Limit::large_exponents);
+  std::uint64_t values = 0, excess = 0;
   std::vector<OpenContainer> open;
   using Event = Json::parse_event_t;
   // Checks as the parser goes: depth and size before the value is built, keys
@@ -91,6 +114,12 @@ Json parse_json_text(std::string_view text, const std::string& file) {
       }
       case Event::value:
         count();
+        // Before any digit is converted: the memory and time of exact values.
+        if (parsed.is_string() && (excess += exponent_excess(parsed.get_ref<const std::string&>())) > max_excess)
+          throw InputError(file, path_of(open), "the decimal exponents of the file's number strings, counted beyond +-" +
+                                                    std::to_string(kFreeDecimalExponent) + ", add up to more than " +
+                                                    std::to_string(max_excess) + " (raise it with " +
+                                                    limit_variable(Limit::large_exponents) + " if you mean it)");
         element_done();
         break;
       case Event::object_end:
@@ -192,8 +221,10 @@ std::size_t JsonReader::expect_array_of_size(std::size_t size) const {
 Rational JsonReader::number() const {
   try {
     if (value_.is_string()) return parse_rational(value_.get<std::string>());
-    if (value_.is_number_integer()) return Rational(value_.get<long long>());
+    // Unsigned first: nlohmann's is_number_integer() holds for it too, and 2^63 as a
+    // long long would wrap to -2^63.
     if (value_.is_number_unsigned()) return Rational(value_.get<unsigned long long>());
+    if (value_.is_number_integer()) return Rational(value_.get<long long>());
     if (value_.is_number_float()) return rational_from_double(value_.get<double>());
   } catch (const std::invalid_argument& e) {
     fail(std::string("expected a finite number (a decimal or p/q string, or a JSON number), got ") +
@@ -203,12 +234,18 @@ Rational JsonReader::number() const {
 }
 
 long JsonReader::integer(long min, long max) const {
+  const std::string range = "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got ";
+  // A whole number beyond 2^64 arrives as a double: too large, not "not an integer".
+  if (value_.is_number_float() && std::fabs(value_.get<double>()) >= 0x1p63)
+    fail(range + describe_json(value_) + " (too large)");
   if (!value_.is_number_integer()) fail("expected an integer, got " + describe_json(value_));
-  long long v = value_.get<long long>();
-  if (v < min || v > max)
-    fail("expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
-         std::to_string(v));
-  return static_cast<long>(v);
+  // Unsigned above 2^63 - 1 would wrap to a negative long long: compare it as it is.
+  const bool in_range = value_.is_number_unsigned()
+                            ? max >= 0 && value_.get<unsigned long long>() <= static_cast<unsigned long long>(max) &&
+                                  (min <= 0 || value_.get<unsigned long long>() >= static_cast<unsigned long long>(min))
+                            : value_.get<long long>() >= min && value_.get<long long>() <= max;
+  if (!in_range) fail(range + describe_json(value_));
+  return static_cast<long>(value_.get<long long>());
 }
 
 bool JsonReader::boolean() const {

@@ -19,6 +19,7 @@ LimitInfo info(Limit which) {
     case Limit::precision_bits: return {"ICLCERT_MAX_PRECISION_BITS", 65536};
     case Limit::sample_entries: return {"ICLCERT_MAX_SAMPLE_ENTRIES", 100'000'000};
     case Limit::chunk_bytes: return {"ICLCERT_MAX_CHUNK_BYTES", 2ull << 30};
+    case Limit::large_exponents: return {"ICLCERT_MAX_LARGE_EXPONENTS", 1'000'000};
   }
   return {"?", 0};
 }

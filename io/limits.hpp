@@ -33,7 +33,14 @@ enum class Limit {
   precision_bits,  // ICLCERT_MAX_PRECISION_BITS: BITS of --arith mpfr/interval (65536)
   sample_entries,  // ICLCERT_MAX_SAMPLE_ENTRIES: count * N * (d + C) written by `sample` (10^8)
   chunk_bytes,     // ICLCERT_MAX_CHUNK_BYTES: memory of one chunk of `batch` (2 GiB)
+  large_exponents, // ICLCERT_MAX_LARGE_EXPONENTS: decimal exponents of one file beyond +-kFreeDecimalExponent (10^6)
 };
+
+// A number string's decimal exponent up to this size costs no more than a double
+// read exactly (about 1100 bits); beyond it, each unit of exponent adds 3.3 bits
+// to the exact value, so one file's excess is bounded (Limit::large_exponents):
+// "1e4000" is 6 characters of text and 13,000 bits of rational.
+inline constexpr long kFreeDecimalExponent = 400;
 
 // The limit in force: the environment variable when set, else the default.
 // A variable that is not a positive whole number is a usage error (InputError).

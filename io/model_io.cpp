@@ -1,5 +1,6 @@
 #include "io/model_io.hpp"
 
+#include "io/input_file.hpp"
 #include "io/limits.hpp"
 
 #include <fstream>
@@ -154,6 +155,7 @@ bool weight_file_name(const std::string& path) {
 // file, since a weight file of a gigabyte would otherwise be refused for its size,
 // which says nothing of the cause.
 std::string weight_file_kind(const std::string& path) {
+  check_input_file(path);  // a FIFO would block the open below for ever
   std::ifstream in(path, std::ios::binary);
   char bytes[16] = {};
   in.read(bytes, sizeof bytes);

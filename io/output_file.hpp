@@ -6,13 +6,17 @@
 //  - "-" (or /dev/stdout): standard output, written at commit; from the moment
 //    such an output is declared or checked, what the command prints as its report
 //    goes to standard error, so that standard output carries the data alone;
-//  - an existing file that is not a regular file (a device such as /dev/null or
-//    /dev/full, a fifo), or anything under /dev or /proc: written in place, since
-//    renaming over it would replace the device node or the link;
-//  - anything else: written to a temporary file beside it and renamed over it
-//    (over the target of a symbolic link, which stays a link).
-// A directory, a path whose directory does not exist, and a path that is the
-// same file as one of the command's inputs are refused (InputError, exit 2).
+//  - a character device (/dev/null, /dev/full, a terminal), or a path under /dev
+//    or /proc that does not exist: written in place, never replaced;
+//  - a regular file or a new name: written to a temporary file beside it and
+//    renamed over it. A symbolic link (a chain of them, a dangling one) is
+//    followed to its end, which is written; the links stay links.
+// Refused (InputError, exit 2) when declared, before any work: a directory, a FIFO,
+// a socket or a block device; a loop of links; a path whose directory does not
+// exist or cannot be written; a path that is the same file as one of the command's
+// inputs or as another output, however spelt (compared by device and inode, and by
+// the canonical directory plus the name, so ./a, a, a hard link and a link to a
+// are one file).
 #pragma once
 
 #include <fstream>
@@ -44,13 +48,16 @@ class Outputs {
   // goes to the temporary file (renamed at commit) or, for "-", straight out.
   std::ostream& stream(const std::string& path);
 
-  // Writes every output. Regular files are written to temporary files first and
-  // renamed only when all are written. Throws InputError.
+  // Writes every output, or none: regular files go to temporary files first
+  // (flushed, fsync'd), devices and standard output next, and the renames come
+  // last, undone if one of them fails. Throws InputError; an uncommitted or failed
+  // command leaves every existing file byte for byte as it was.
   void commit();
 
  private:
   struct Output;
   Output& find(const std::string& path);
+  void rename_into_place();
   std::vector<std::string> inputs_;
   std::vector<std::unique_ptr<Output>> outputs_;
   bool committed_ = false;
@@ -59,8 +66,13 @@ class Outputs {
 // Checks that `path` may be written by a command reading `inputs` (see above).
 // Throws InputError.
 void check_output_path(const std::string& path, const std::vector<std::string>& inputs = {});
+// The same, with errors naming `option` ("--json out.json: ...").
+void check_output_path(const std::string& option, const std::string& path, const std::vector<std::string>& inputs);
 
 // One output, checked against `inputs` and written as above.
 void write_output(const std::string& path, const std::string& text, const std::vector<std::string>& inputs = {});
+void write_output(const std::string& option, const std::string& path, const std::string& text,
+                  const std::vector<std::string>& inputs);
+
 
 }  // namespace iclcert

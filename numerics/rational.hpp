@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace iclcert {
 
@@ -34,5 +35,29 @@ std::string to_string(const Rational& value);
 
 // Nearest double (ties to even), as GMP's mpq_get_d truncates instead.
 double nearest_double(const Rational& value);
+
+// The value for a one-line message: to_string when at most `max_chars` long,
+// else "about " and 6 significant digits ("about 1e+4000"): a number of
+// thousands of digits must not make a message span screens.
+std::string describe_rational(const Rational& value, std::size_t max_chars = 40);
+
+// Its size: the bits of the numerator plus those of the denominator.
+std::size_t size_in_bits(const Rational& value);
+
+// Exact rationals grow about threefold in size per layer of the recursion, and
+// the time of a layer about fivefold: a state whose numbers pass this size is
+// refused (docs/formats.md, "Limits"). 2^16 bits is about 20,000 decimal digits:
+// a linear model on the default prompt reaches it at layer 6, in about a second,
+// where layer 9 would take a minute and layer 12 hours.
+inline constexpr std::size_t kMaxRationalBits = std::size_t{1} << 16;
+
+// Throws std::invalid_argument, naming `layer`, when a number of `state` is larger
+// than kMaxRationalBits.
+void require_bounded_size(const std::vector<Rational>& state, std::size_t layer);
+
+// Makes GMP (and MPFR, which allocates through it) throw std::bad_alloc when
+// memory runs out, where GMP's own functions print a line and abort. Installed
+// only over GMP's defaults (never over a host's own, as in a Python process).
+void install_gmp_allocation();
 
 }  // namespace iclcert

@@ -2,6 +2,7 @@
 
 #include <mpfr.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -18,9 +19,56 @@ std::uint64_t splitmix64(std::uint64_t& x) {
 
 std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-// Draws points until one passes the margin; a cap turns an impossible margin
-// into an error instead of a hang.
-constexpr int kMaxRejections = 200'000;
+// Rejection sampling draws points until one passes the margin (and, with
+// --balanced, falls in a class that still needs points). Two caps turn an
+// impossible request into an error instead of a hang: the draws for one point,
+// and the draws for the whole prompt, kMinDrawnCoordinates / d or kDrawsPerPoint
+// per point, whichever is more. A draw costs d normals (about 1 us each) and,
+// when certainly_rejected() cannot tell, C d exact products (ms for d = 256,
+// C = 64), so a hopeless margin stops in about a second while a large prompt may
+// still draw more.
+constexpr long kMaxRejections = 200'000;
+constexpr long kMinDrawnCoordinates = 1L << 20;
+constexpr long kDrawsPerPoint = 16;
+
+// |fl(s) - s| for a score s = <w, x> summed in doubles, `abs_sum` = sum_k |w_k x_k|:
+// gamma_d = d u / (1 - d u) of it, generously inflated (and the rounding of the
+// bound itself), plus an absolute term for underflow.
+double score_error(double abs_sum, int d) { return (d + 2) * 0x1p-52 * abs_sum + 0x1p-1000; }
+
+// A draw that the exact classify() would certainly reject, decided in doubles:
+// every exact score lies in [s_c - err_c, s_c + err_c], so the exact gap between
+// the top two scores is at most (largest upper end) - (second largest lower end);
+// with --balanced (`budget` not null), a class decided in doubles that is full.
+// False when the doubles cannot tell: classify() decides.
+bool certainly_rejected(const std::vector<double>& W, const std::vector<double>& x, int C, double margin_below,
+                        const std::vector<int>* budget) {
+  const int d = static_cast<int>(x.size());
+  std::vector<double> score(C), err(C);
+  for (int c = 0; c < C; ++c) {
+    double s = 0, a = 0;
+    for (int k = 0; k < d; ++k) {
+      s += W[c * d + k] * x[k];
+      a += std::fabs(W[c * d + k] * x[k]);
+    }
+    score[c] = s;
+    err[c] = score_error(a, d);
+  }
+  double top_upper = -INFINITY, lower1 = -INFINITY, lower2 = -INFINITY;
+  int best = 0;
+  for (int c = 0; c < C; ++c) {
+    top_upper = std::max(top_upper, score[c] + err[c]);
+    const double lower = score[c] - err[c];
+    if (lower > lower1) lower2 = lower1, lower1 = lower;
+    else lower2 = std::max(lower2, lower);
+    if (score[c] > score[best]) best = c;
+  }
+  if (margin_below > 0 && (top_upper - lower2) * (1 + 0x1p-40) < margin_below) return true;
+  if (budget == nullptr || (*budget)[best] != 0) return false;
+  for (int c = 0; c < C; ++c)
+    if (c != best && !(score[best] - score[c] > (err[best] + err[c]) * (1 + 0x1p-40))) return false;
+  return true;
+}
 
 }  // namespace
 
@@ -90,28 +138,44 @@ Prompt sample_prompt(const SamplerOptions& o) {
   if (o.balanced && o.N % o.C != 0)
     throw std::invalid_argument("--balanced needs C to divide N (N = " + std::to_string(o.N) +
                                 ", C = " + std::to_string(o.C) + ")");
-  if (o.margin < 0) throw std::invalid_argument("the margin must be >= 0");
+  if (o.margin < 0) throw std::invalid_argument("the margin must be >= 0, got " + describe_rational(o.margin));
   Xoshiro256 rng(o.seed);
   Matrix<Rational> W(o.C, o.d);
+  std::vector<double> W_doubles;  // the same numbers, for certainly_rejected()
   for (int c = 0; c < o.C; ++c)
-    for (int k = 0; k < o.d; ++k) W(c, k) = rational_from_double(rng.normal());
+    for (int k = 0; k < o.d; ++k) {
+      W_doubles.push_back(rng.normal());
+      W(c, k) = rational_from_double(W_doubles.back());
+    }
+  // A double no larger than the margin: nearest_double may round up.
+  const double margin_below = o.margin > 0 ? std::nextafter(nearest_double(o.margin), 0.0) : 0.0;
+  const long max_draws = std::max(kMinDrawnCoordinates / o.d, kDrawsPerPoint * (static_cast<long>(o.N) + 1));
+  long draws = 0;
 
   auto draw = [&](int wanted_class, const std::vector<int>& class_budget) {
-    for (int attempt = 0; attempt < kMaxRejections; ++attempt) {
+    for (long attempt = 0; attempt < kMaxRejections && draws < max_draws; ++attempt) {
+      ++draws;
+      std::vector<double> xd(o.d);
+      for (auto& v : xd) v = rng.normal();
+      if (certainly_rejected(W_doubles, xd, o.C, margin_below, wanted_class >= 0 ? &class_budget : nullptr)) continue;
       std::vector<Rational> x(o.d);
-      for (auto& v : x) v = rational_from_double(rng.normal());
+      for (int k = 0; k < o.d; ++k) x[k] = rational_from_double(xd[k]);
       Classification cl = classify(W, x);
       if (cl.gap < o.margin) continue;
       if (wanted_class >= 0 && class_budget[cl.label] == 0) continue;
       return std::pair{x, cl.label};
     }
+    const std::string cap = draws < max_draws
+                                ? std::to_string(kMaxRejections) + " draws for one point"
+                                : std::to_string(max_draws) + " draws, the sampler's cap on its work for d = " +
+                                      std::to_string(o.d) + " and N = " + std::to_string(o.N);
     throw std::invalid_argument(
-        "no acceptable point in " + std::to_string(kMaxRejections) + " draws: " +
+        "no acceptable point in " + cap + ": " +
         (wanted_class >= 0 ? "with --balanced every class needs points, but this task (seed " +
                                  std::to_string(o.seed) +
                                  ") gives some class an empty or tiny region (a class c wins only where "
                                  "<w_c, x> is largest, and some w_c may never be); try another --seed"
-                           : "the margin " + to_string(o.margin) + " is too large for this task") );
+                           : "--margin " + describe_rational(o.margin) + " is too large for this task"));
   };
 
   Prompt p;
@@ -196,7 +260,7 @@ int classify_fast(const std::vector<double>& W, const double* x, int C, int d) {
       a += std::fabs(W[c * d + k] * x[k]);
     }
     score[c] = s;
-    err[c] = (d + 2) * 0x1p-52 * a + 0x1p-1000;
+    err[c] = score_error(a, d);
   }
   int best = 0;
   for (int c = 1; c < C; ++c)

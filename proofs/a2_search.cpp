@@ -206,10 +206,11 @@ LemmaResult search_a2(const LemmaOptions& options) {
     z3::expr consistency = ctx.bool_val(true);
     const Query q = a2_instance_query(ctx, first->prompt, first->model, &consistency);
     if (options.export_smtlib) r.smtlib.push_back({q.name, to_smtlib(q)});
-    const QueryOutcome o = solve(q, options.timeout_ms);
-    r.steps.push_back({q.name, q.encodes, "nlsat", o.answer, o.seconds, o.reason});
+    const QueryOutcome o = solve(q, options.timeout_ms, options.rlimit);
+    r.steps.push_back({q.name, q.encodes, "nlsat", o.answer, o.seconds, o.reason, o.rlimit_used});
     // Guard against a vacuous unsat: the constraints alone must be satisfiable.
-    const QueryOutcome guard = solve({"A2.constraints_consistent", "", consistency, Method::nlsat}, options.timeout_ms);
+    const QueryOutcome guard =
+        solve({"A2.constraints_consistent", "", consistency, Method::nlsat}, options.timeout_ms, options.rlimit);
     const bool second = o.answer == Answer::unsat && guard.answer == Answer::sat;
     r.counterexample["z3_check"] = std::string(answer_name(o.answer)) +
                                    (second ? " (a second certificate: F^1 < F^0 for every exp value "

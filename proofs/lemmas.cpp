@@ -18,9 +18,9 @@ class Proof {
 
   Answer run(const Query& q, std::optional<z3::model>* model = nullptr) {
     if (options_.export_smtlib) result_.smtlib.push_back({q.name, to_smtlib(q)});
-    QueryOutcome o = solve(q, options_.timeout_ms);
+    QueryOutcome o = solve(q, options_.timeout_ms, options_.rlimit);
     result_.steps.push_back({q.name, q.encodes, q.method == Method::normalise ? "normalise" : "nlsat", o.answer,
-                             o.seconds, o.reason});
+                             o.seconds, o.reason, o.rlimit_used});
     if (model) *model = o.model;
     return o.answer;
   }

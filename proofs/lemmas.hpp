@@ -34,11 +34,13 @@ struct StepResult {
   Answer answer = Answer::unknown;
   double seconds = 0;
   std::string reason;
+  std::uint64_t rlimit_used = 0;  // Z3's resource count of the query (QueryOutcome)
 };
 
 struct LemmaOptions {
   int classes = 3;               // A1 only
-  unsigned timeout_ms = 30000;   // per query
+  unsigned timeout_ms = 30000;   // per query, wall clock (0: none)
+  unsigned rlimit = 0;           // per query, Z3's deterministic resource limit (0: none; query.hpp)
   bool export_smtlib = false;    // keep every query as SMT-LIB2 text (LemmaResult::smtlib)
 };
 

@@ -16,6 +16,15 @@ z3::tactic tactic_for(z3::context& ctx, Method m) {
   return z3::with(z3::tactic(ctx, "simplify"), p) & z3::tactic(ctx, "smt");
 }
 
+// Z3's resource count so far in the solver's context (cumulative over its checks).
+std::uint64_t rlimit_count(const z3::solver& s) {
+  const z3::stats st = s.statistics();
+  for (unsigned i = 0; i < st.size(); ++i)
+    if (st.key(i) == "rlimit count")
+      return st.is_uint(i) ? st.uint_value(i) : static_cast<std::uint64_t>(st.double_value(i));
+  return 0;
+}
+
 }  // namespace
 
 const char* answer_name(Answer a) {
@@ -27,19 +36,28 @@ const char* answer_name(Answer a) {
   return "unknown";
 }
 
-QueryOutcome solve(const Query& q, unsigned timeout_ms) {
+QueryOutcome solve(const Query& q, unsigned timeout_ms, unsigned rlimit) {
   z3::context& ctx = q.formula.ctx();
-  z3::solver s = z3::try_for(tactic_for(ctx, q.method), timeout_ms).mk_solver();
+  const z3::tactic t = tactic_for(ctx, q.method);
+  z3::solver s = (timeout_ms > 0 ? z3::try_for(t, timeout_ms) : t).mk_solver();
+  z3::params p(ctx);
+  // Z3 takes SIGINT for itself during a check (it cancels the query and the
+  // command went on): the command's own handler (io/cleanup.hpp) must see it.
+  p.set("ctrl_c", false);
+  if (rlimit > 0) p.set("rlimit", rlimit);  // counted from this check on (Z3_solver_check's scoped limit)
+  s.set(p);
   s.add(q.formula);
   QueryOutcome out;
+  const std::uint64_t count_before = rlimit_count(s);
   const auto start = std::chrono::steady_clock::now();
   z3::check_result r = z3::unknown;
   try {
     r = s.check();
   } catch (const z3::exception& e) {
-    out.reason = e.msg();  // a timeout inside try_for surfaces as an exception or as unknown
+    out.reason = e.msg();  // a limit reached inside try_for surfaces as an exception or as unknown
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.rlimit_used = rlimit_count(s) - count_before;
   if (r == z3::unsat) out.answer = Answer::unsat;
   else if (r == z3::sat) {
     out.answer = Answer::sat;

@@ -16,6 +16,7 @@
 
 #include <z3++.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -36,11 +37,15 @@ struct Query {
 struct QueryOutcome {
   Answer answer = Answer::unknown;
   double seconds = 0;
+  std::uint64_t rlimit_used = 0;     // Z3's resource count of this check (what `rlimit` bounds)
   std::string reason;                // Z3's reason for unknown
   std::optional<z3::model> model;    // when sat
 };
 
-QueryOutcome solve(const Query& q, unsigned timeout_ms);
+// `timeout_ms`: a wall-clock limit (0: none), whose answer depends on the machine's
+// speed and load. `rlimit`: Z3's resource limit (0: none), a count of its own steps:
+// the same answer on any machine, so the tests bound their queries with it.
+QueryOutcome solve(const Query& q, unsigned timeout_ms, unsigned rlimit = 0);
 
 // The query as a self-contained SMT-LIB2 text with a header comment saying what
 // it encodes and which answer means what. Throws std::logic_error when a symbol

@@ -1,5 +1,6 @@
 #include "proofs/smt_export.hpp"
 
+#include "io/cleanup.hpp"
 #include "io/input_error.hpp"
 
 #include <cerrno>
@@ -30,6 +31,7 @@ SmtExport::SmtExport(const std::string& dir) : option_("--export " + dir), dir_(
   const std::string leaf = dir_ == dir_.root_path() ? "root" : dir_.filename().string();
   staging_ = parent / ("." + leaf + ".iclcert-export." + std::to_string(::getpid()));
   fs::remove_all(staging_, ec);
+  cleanup_slot_ = register_cleanup(staging_.string());  // before it exists: no moment without it
   if (!fs::create_directory(staging_, ec) || ec)
     throw InputError(option_, "", "cannot create a directory beside it (" + staging_.string() + "): " +
                                       (ec ? ec.message() : std::string("it exists")));
@@ -39,6 +41,7 @@ SmtExport::~SmtExport() {
   if (committed_ || staging_.empty()) return;
   std::error_code ec;
   fs::remove_all(staging_, ec);
+  unregister_cleanup(cleanup_slot_);
 }
 
 void SmtExport::stage(const std::vector<SmtFile>& files) {
@@ -57,6 +60,7 @@ void SmtExport::commit() {
   if (!dir_existed_) {
     fs::rename(staging_, dir_, ec);
     if (ec) throw InputError(option_, "", "cannot move the export into place: " + ec.message());
+    unregister_cleanup(cleanup_slot_);
     committed_ = true;
     return;
   }
@@ -65,6 +69,7 @@ void SmtExport::commit() {
     if (ec) throw InputError(option_, "", "cannot move " + entry.path().filename().string() + " into place: " + ec.message());
   }
   fs::remove(staging_, ec);
+  unregister_cleanup(cleanup_slot_);
   committed_ = true;
 }
 

@@ -33,6 +33,7 @@ class SmtExport {
   std::string option_;  // "--export DIR", for messages
   std::filesystem::path dir_, staging_;
   bool dir_existed_ = false, committed_ = false;
+  int cleanup_slot_ = -1;  // io/cleanup.hpp: the staging directory goes on SIGINT/SIGTERM
 };
 
 }  // namespace iclcert::proofs

@@ -22,6 +22,7 @@
 #include "gpu/batch_run.hpp"
 #include "io/input_error.hpp"
 #include "io/json_reader.hpp"
+#include "io/limits.hpp"
 #include "io/model_io.hpp"
 #include "io/prompt_io.hpp"
 #include "io/trace_io.hpp"
@@ -246,33 +247,58 @@ py::tuple replay(const std::string& verdict_file) {
   return py::make_tuple(status, log.text());
 }
 
+// The limits a batch file's prompts are read under (io/limits.hpp, docs/formats.md
+// "Limits"), for arrays: B prompts of N training points, d features, C classes.
+void require_batch_sizes(py::ssize_t B, py::ssize_t N, py::ssize_t d, long long C) {
+  auto in = [](const char* what, long long v, long long lo, long long hi) {
+    if (v < lo || v > hi)
+      throw std::invalid_argument(std::string("batch: ") + what + " = " + std::to_string(v) + ": expected " +
+                                  std::to_string(lo) + " to " + std::to_string(hi));
+  };
+  in("B (prompts, X.shape[0])", B, 1, kMaxBatchPrompts);
+  in("N (training points, labels.shape[1])", N, 1, kMaxTrainingPoints);
+  in("d (features, X.shape[2])", d, 1, kMaxFeatures);
+  in("C (classes)", C, 2, kMaxClasses);
+  if (N * (d + C) > kMaxPromptEntries)
+    throw std::invalid_argument("batch: N * (d + C) = " + std::to_string(N * (d + C)) + " exceeds the limit of " +
+                                std::to_string(kMaxPromptEntries));
+}
+
 // `iclcert batch` over prompts given as arrays (X[B, N+1, d]: rows 0..N-1 the
 // training points, row N the probe; labels[B, N]; probe_labels[B] or none), or
 // sampled (`sample` "d,C,N" with count and seed, as `batch --sample`).
-py::tuple batch(std::optional<F64Array> X, std::optional<I64Array> labels, std::optional<I64Array> probe_labels, int C,
-                const std::string& model_text, const py::dict& options) {
+py::tuple batch(std::optional<F64Array> X, std::optional<I64Array> labels, std::optional<I64Array> probe_labels,
+                long long C, const std::string& model_text, const py::dict& options) {
   cli::BatchOptions o;
   o.no_progress = true;
   o.model_file = "Python Model";
   for (const auto& [key_obj, value] : options) {
     const std::string key = py::str(key_obj);
-    if (key == "arith") o.arith = value.cast<std::string>();
-    else if (key == "device") o.device = value.cast<std::string>();
-    else if (key == "validate") o.validate = value.cast<std::string>();
-    else if (key == "certify") o.certify = value.cast<bool>();
-    else if (key == "escalate") o.no_escalate = !value.cast<bool>();
-    else if (key == "max_prec") o.max_prec = value.cast<long>();
-    else if (key == "threads") o.threads = value.cast<int>();
-    else if (key == "final_only") o.final_only = value.cast<bool>();
-    else if (key == "sample") o.sample = value.cast<std::string>();
-    else if (key == "prompts") o.prompts = value.cast<long>();
-    else if (key == "seed") o.seed = value.cast<std::uint64_t>();
-    else if (key == "balanced") o.balanced = value.cast<bool>();
-    else if (key == "margin") o.margin = value.cast<std::string>();
-    else if (key == "chunk") o.chunk = value.cast<int>(), o.chunk_given = true;
-    else throw std::invalid_argument("batch: unknown option " + key);
+    try {
+      if (key == "arith") o.arith = value.cast<std::string>();
+      else if (key == "device") o.device = value.cast<std::string>();
+      else if (key == "validate") o.validate = value.cast<std::string>();
+      else if (key == "certify") o.certify = value.cast<bool>();
+      else if (key == "escalate") o.no_escalate = !value.cast<bool>();
+      else if (key == "max_prec") o.max_prec = value.cast<long>();
+      else if (key == "threads") o.threads = value.cast<int>();
+      else if (key == "final_only") o.final_only = value.cast<bool>();
+      else if (key == "sample") o.sample = value.cast<std::string>();
+      else if (key == "prompts") o.prompts = value.cast<long>();
+      else if (key == "seed") o.seed = value.cast<std::uint64_t>();
+      else if (key == "balanced") o.balanced = value.cast<bool>();
+      else if (key == "margin") o.margin = value.cast<std::string>();
+      else if (key == "chunk") o.chunk = value.cast<int>(), o.chunk_given = true;
+      else throw std::invalid_argument("batch: unknown option " + key);
+    } catch (const py::cast_error&) {  // a value of another type, or an integer beyond the C++ type
+      throw py::type_error("batch: " + key + ": " + std::string(py::str(py::repr(value))).substr(0, 40) +
+                           " is not of the expected type or range");
+    }
   }
   if (o.max_prec < 64 || o.max_prec > 65536) throw std::invalid_argument("max_prec: expected 64 to 65536 bits");
+  // The command line's ranges (cli/batch_command.cpp): --threads 0..1024, --chunk 1..2^20.
+  if (o.threads < 0 || o.threads > 1024) throw std::invalid_argument("threads: expected 0 (every core) to 1024");
+  if (o.chunk < 1 || o.chunk > (1 << 20)) throw std::invalid_argument("chunk: expected 1 to 2^20 prompts");
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::unique_ptr<gpu::PromptSource> source;
   Json source_json;
@@ -287,19 +313,19 @@ py::tuple batch(std::optional<F64Array> X, std::optional<I64Array> labels, std::
     if (!X || !labels) throw std::invalid_argument("batch: give X[B, N+1, d] and labels[B, N], or sample");
     if (X->ndim() != 3 || labels->ndim() != 2 || X->shape(0) != labels->shape(0) || X->shape(1) != labels->shape(1) + 1)
       throw std::invalid_argument("batch: expected X of shape (B, N+1, d) and labels of shape (B, N)");
+    require_batch_sizes(X->shape(0), labels->shape(1), X->shape(2), C);
     const long B = static_cast<long>(X->shape(0));
     const int N = static_cast<int>(labels->shape(1)), d = static_cast<int>(X->shape(2));
-    if (B < 1) throw std::invalid_argument("batch: no prompts (B = 0)");
     if (probe_labels && (probe_labels->ndim() != 1 || probe_labels->shape(0) != B))
       throw std::invalid_argument("batch: probe_labels must have shape (B,)");
     std::vector<Prompt> prompts;
     prompts.reserve(B);
     for (long b = 0; b < B; ++b) {
       const double* x = X->data() + static_cast<std::size_t>(b) * (N + 1) * d;
-      std::optional<long long> pl;
-      if (probe_labels) pl = probe_labels->data()[b];
+      std::optional<long long> pl;  // -1: this prompt has none (as in Samples)
+      if (probe_labels && probe_labels->data()[b] != -1) pl = probe_labels->data()[b];
       prompts.push_back(prompt_of(x, labels->data() + static_cast<std::size_t>(b) * N, x + static_cast<std::size_t>(N) * d,
-                                  pl, N, d, C, "prompt " + std::to_string(b)));
+                                  pl, N, d, static_cast<int>(C), "prompt " + std::to_string(b)));
     }
     source = gpu::prompts_from_list(std::move(prompts), "prompts");
     source_json = {{"prompt_file", "Python arrays"}};
@@ -393,6 +419,7 @@ int command(const std::vector<std::string>& args) {
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "iclcert's C++ library (see the iclcert package for the Python interface)";
+  install_gmp_allocation();  // GMP out of memory: MemoryError, not an abort of the interpreter
   static py::exception<InputError> input_error(m, "InputError", PyExc_ValueError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {

@@ -17,6 +17,7 @@ value; every result keeps the library's exact text in `.raw`.
     v = iclcert.check("A2", p)                     # v.status: proved / refuted / undecided
 """
 import json
+import operator
 import os
 import tempfile
 
@@ -73,12 +74,14 @@ class Prompt(_Document):
         """X (N, d), labels (N,), probe (d,), the optional true class of the probe, and
         C (default: the largest label + 1). Each float enters as its exact rational
         value."""
-        labels = np.asarray(labels, dtype=np.int64)
+        labels = _classes(labels, "Prompt.from_arrays: labels")
+        probe_label = None if probe_label is None else _whole(probe_label, "Prompt.from_arrays: probe_label")
         if C is None:
             C = int(max(labels.max(initial=0), -1 if probe_label is None else probe_label)) + 1
             C = max(C, 2)
-        text = _core.prompt_from_arrays(np.asarray(X, dtype=np.float64), labels, np.asarray(probe, dtype=np.float64),
-                                        None if probe_label is None else int(probe_label), int(C))
+        text = _core.prompt_from_arrays(_reals(X, "Prompt.from_arrays: X"), labels,
+                                        _reals(probe, "Prompt.from_arrays: probe"), probe_label,
+                                        _whole(C, "Prompt.from_arrays: C"))
         return cls(text)
 
     @classmethod
@@ -141,6 +144,38 @@ class Model(_Document):
         return f"Model({len(self.layers)} layers, {self.kernel}, d={self.d}, C={self.C}, probe_is_key={self.probe_is_key})"
 
 
+# --- arguments: a wrong type is a TypeError, a wrong size a ValueError (before any work)
+
+def _whole(value, name):
+    """value as a Python int: an int or NumPy integer (never a bool, nor a float
+    that int() would truncate)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected a whole number, got a bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected a whole number, got {type(value).__name__} {value!r:.40}") from None
+
+
+def _reals(value, name):
+    """value as a float64 array: real numbers only (not strings, booleans, complex
+    numbers or objects)."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: expected an array of real numbers, got dtype {a.dtype}")
+    return a.astype(np.float64)
+
+
+def _classes(value, name):
+    """value as an int64 array: integers, or floats that are whole numbers."""
+    a = np.asarray(value)
+    if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.trunc(a)):
+        return a.astype(np.int64)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected an array of whole numbers (classes), got dtype {a.dtype}")
+    return a.astype(np.int64)
+
+
 def _prompt(p):
     if p is None:
         return Prompt.default()
@@ -159,13 +194,21 @@ class Samples:
     `batch` and `compare` take."""
 
     def __init__(self, X, labels, probe_labels=None, C=None):
-        self.X = np.asarray(X, dtype=np.float64)
-        self.labels = np.asarray(labels, dtype=np.int64)
-        self.probe_labels = None if probe_labels is None else np.asarray(probe_labels, dtype=np.int64)
-        self.C = int(C) if C is not None else int(max(self.labels.max(), -1 if self.probe_labels is None
-                                                        else self.probe_labels.max())) + 1
+        self.X = _reals(X, "Samples: X")
+        self.labels = _classes(labels, "Samples: labels")
+        self.probe_labels = None if probe_labels is None else _classes(probe_labels, "Samples: probe_labels")
         if self.X.ndim != 3 or self.labels.shape != (self.X.shape[0], self.X.shape[1] - 1):
-            raise ValueError("Samples: expected X of shape (B, N+1, d) and labels of shape (B, N)")
+            raise ValueError(f"Samples: expected X of shape (B, N+1, d) and labels of shape (B, N), got "
+                             f"{self.X.shape} and {self.labels.shape}")
+        if self.probe_labels is not None and self.probe_labels.shape != (self.X.shape[0],):
+            raise ValueError(f"Samples: expected probe_labels of shape (B,) = ({self.X.shape[0]},), got "
+                             f"{self.probe_labels.shape}")
+        if C is None:  # the largest class seen + 1, at least 2 (as Prompt.from_arrays)
+            seen = self.labels.max(initial=-1)
+            if self.probe_labels is not None:
+                seen = max(seen, self.probe_labels.max(initial=-1))
+            C = max(int(seen) + 1, 2)
+        self.C = _whole(C, "Samples: C")
 
     def __len__(self):
         return self.X.shape[0]
@@ -188,8 +231,9 @@ def sample(d, C, N, count=1, seed=1, balanced=False, margin="0"):
     """Prompts drawn by iclcert's sampler, prompt k with seed seed + k: the very
     numbers `iclcert sample -d d -C C -N N --count count --seed seed` writes
     (every one a double, so the arrays hold them exactly). Returns Samples."""
-    X, labels, probe_labels = call(_core.sample, int(d), int(C), int(N), int(count), int(seed), bool(balanced),
-                                   str(margin))
+    sizes = [_whole(v, f"sample: {name}")
+             for v, name in [(d, "d"), (C, "C"), (N, "N"), (count, "count"), (seed, "seed")]]
+    X, labels, probe_labels = call(_core.sample, *sizes, bool(balanced), str(margin))
     return Samples(X, labels, probe_labels, C)
 
 
@@ -330,8 +374,8 @@ class BatchResult:
         self.exit_status, self.raw, self.log = exit_status, out, log
         self.layers = self.validation = self.certification = None
         self.predictions = None
-        if "predictions" in out:
-            self.predictions = np.array(out["predictions"], dtype=np.int64)
+        if "predictions" in out:  # -1: undefined, the float state overflowed (null in the file)
+            self.predictions = np.array([-1 if p is None else p for p in out["predictions"]], dtype=np.int64)
             self.accuracy = nearest(out["accuracy"])
             rows = []
             for layer in out["layers"]:
@@ -353,7 +397,8 @@ class BatchResult:
         if "certification" in out:
             per = out["certification"]["per_prompt"]
             self.certification = pd.DataFrame(
-                [{"status": c["status"], "prediction": c["prediction"], "float_prediction": c["float_prediction"],
+                [{"status": c["status"], "prediction": c["prediction"],
+                  "float_prediction": -1 if c["float_prediction"] is None else c["float_prediction"],
                   "flipped": c["flipped"], "margin_lo": down(c["margin"][0]), "margin_hi": up(c["margin"][1]),
                   "bits": c["bits"]} for c in per])
             self.predictions = self.certification["prediction"].to_numpy()
@@ -370,29 +415,29 @@ def batch(prompts=None, model=None, arith="float32", device="auto", validate=0, 
     float of X enters exactly. Returns a BatchResult."""
     if validate and certify:
         raise ValueError("batch: validate and certify: choose one (certify certifies every prompt's prediction)")
+    if not isinstance(validate, str):
+        validate = _whole(validate, "batch: validate")
     options = {"arith": arith, "device": device, "validate": str(validate), "certify": bool(certify),
-               "escalate": bool(escalate), "max_prec": int(max_prec), "threads": int(threads),
-               "final_only": bool(final_only), "seed": int(seed), "balanced": bool(balanced), "margin": str(margin)}
+               "escalate": bool(escalate), "max_prec": _whole(max_prec, "batch: max_prec"),
+               "threads": _whole(threads, "batch: threads"), "final_only": bool(final_only),
+               "seed": _whole(seed, "batch: seed"), "balanced": bool(balanced), "margin": str(margin)}
     X = pl = None
     if sample is not None:
-        options["sample"] = sample if isinstance(sample, str) else ",".join(str(int(v)) for v in sample)
-        options["prompts"] = int(count)
-        C = int(options["sample"].split(",")[1])
-    elif isinstance(prompts, Samples):
-        X, labels, pl, C = prompts.X, prompts.labels, prompts.probe_labels, prompts.C
+        options["sample"] = (sample if isinstance(sample, str)
+                             else ",".join(str(_whole(v, "batch: sample")) for v in sample))
+        options["prompts"] = _whole(count, "batch: count")
+        C = 0  # the sampler's, from options["sample"] (checked there)
     elif prompts is not None:
-        X, pl = np.asarray(prompts, dtype=np.float64), probe_labels
-        if labels is None:
-            raise ValueError("batch: an array X needs labels[B, N]")
-        if C is None:
-            C = Samples(X, labels, pl).C
+        if not isinstance(prompts, Samples):
+            if labels is None:
+                raise ValueError("batch: an array X needs labels[B, N]")
+            prompts = Samples(prompts, labels, probe_labels, C)
+        X, labels, pl, C = prompts.X, prompts.labels, prompts.probe_labels, prompts.C
     else:
         raise ValueError("batch: give prompts (Samples or X with labels) or sample='d,C,N'")
-    if pl is not None and np.any(np.asarray(pl) < 0):
-        pl = None if np.all(np.asarray(pl) < 0) else pl
-    labels = None if labels is None else np.asarray(labels, dtype=np.int64)
-    pl = None if pl is None else np.asarray(pl, dtype=np.int64)
-    status, text, log = call(_core.batch, X, labels, pl, int(C), _model(model).to_json(), options)
+    if pl is not None and np.any(pl < 0):
+        pl = None if np.all(pl < 0) else pl
+    status, text, log = call(_core.batch, X, labels, pl, C, _model(model).to_json(), options)
     return BatchResult(status, json.loads(text), log)
 
 

@@ -142,18 +142,22 @@ TEST(CentredForm, EnclosesTheChangeAtRandomPointsOfTheSubBox) {
         const auto& before = plain.entries[t].metrics;
         const ArbBall plain_change = metric == SeparationMetric::fisher ? after.fisher.value - before.fisher.value
                                                                         : after.gap_ratio.value - before.gap_ratio.value;
-        if (t > 0) EXPECT_LT(Tr::width(*c), Tr::width(plain_change)) << dims[0] << " layer " << t + 1;
+        if (t > 0) {
+          EXPECT_LT(Tr::width(*c), Tr::width(plain_change)) << dims[0] << " layer " << t + 1;
+        }
       }
       EXPECT_GE(finite, 2) << dims[0];
       for (int s = 0; s < 12; ++s) {
         std::vector<Rational> at;
         for (const auto& [lo, hi] : b.ranges) at.push_back(draw(rng, lo, hi));
         const std::vector<Rational> changes = mpfr_changes(p, m, box, at, metric);
-        for (int t = 0; t < 3; ++t)
-          if (enclosures[t])
+        for (int t = 0; t < 3; ++t) {
+          if (enclosures[t]) {  // braces: EXPECT_* expands to an if/else
             EXPECT_TRUE(Tr::contains(*enclosures[t], changes[t]))
-              << dims[0] << " layer " << t + 1 << " at " << to_string(at[0]) << ": " << Tr::to_string(*enclosures[t])
-              << " misses " << nearest_double(changes[t]);
+                << dims[0] << " layer " << t + 1 << " at " << to_string(at[0]) << ": " << Tr::to_string(*enclosures[t])
+                << " misses " << nearest_double(changes[t]);
+          }
+        }
       }
     }
   }

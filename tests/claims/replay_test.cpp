@@ -2,6 +2,8 @@
 // "Replay"): exit 0 only when the recorded verdict and every recorded number are
 // reproduced, 1 otherwise, 2 for a malformed file or one beyond the limits of the
 // flags. Tampered files from issue 16 must exit 1; headlines say what was checked.
+// Issue 23: files are read by their schema (a prompt row is not an enclosure), and a
+// refuted file's evidence.instance is checked.
 #include "support/cli_runner.hpp"
 
 #include <nlohmann/json.hpp>
@@ -131,6 +133,117 @@ TEST_F(Replay, RefutedVerdictsAndTheirTampers) {
   Json moved = v;
   moved["counterexample"]["after"] = {"100", "101"};
   EXPECT_EQ(replay(moved).status, 1);
+}
+
+// Issue 23: a verdict file is read by its schema, not by the shape of a value. The
+// reproduction: an R1 refutation whose prompt (d = 2) has a row with x1 > x2.
+class R1Replay : public Replay {
+ protected:
+  Json refuted() {
+    const std::string prompt = write("p.json", R"({"format":1,"d":2,"C":2,"N":4,
+      "X":[["1","0"],["2","1"],["0","1"],["1","3"]],"labels":[0,0,1,1],"probe":["1","1"],"probe_label":0})");
+    const std::string model = write("m.json", R"({"format":1,"layers":[
+      {"beta":"1","gamma":"1","alpha":"1/2","alpha_label":"1"}]})");
+    Json v = verdict_of("--claim R1 --prompt " + prompt + " --model " + model + " --box alpha=-1:-1/2", 1);
+    EXPECT_EQ(v["verdict"], "refuted");
+    return v;
+  }
+  Json& failure(Json& v) { return v["evidence"]["refuting_points"][0]["failure"]; }
+};
+
+// Before the fix the row ["2", "1"] was read as an enclosure with lo > hi: exit 2.
+TEST_F(R1Replay, APromptRowIsNotAnEnclosure) {
+  Json v = refuted();
+  ASSERT_EQ(failure(v)["prompt"]["X"][1], Json::array({"2", "1"}));
+  const CliResult r = replay(v);
+  EXPECT_EQ(r.status, 0) << r.output;  // reproduced (docs/formats.md: 0 reproduced, 1 not)
+  EXPECT_TRUE(has(r, "replay reproduces the recorded verdict")) << r.output;
+  EXPECT_TRUE(has(r, "evidence.instance is the counterexample's prompt and model (but for the boxed coefficients)"))
+      << r.output;
+  EXPECT_FALSE(has(r, "lo > hi")) << r.output;
+}
+
+// The embedded prompt is a prompt: widening a row to [-100, 100] is a difference,
+// number by number (before the fix, the widened row "contained" the recomputed one).
+TEST_F(R1Replay, AWidenedEmbeddedPromptIsADifference) {
+  Json v = refuted();
+  failure(v)["prompt"]["X"][1] = {"-100", "100"};
+  const CliResult r = replay(v);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(has(r, "DOES NOT reproduce")) << r.output;
+  EXPECT_TRUE(has(r, "evidence.refuting_points[0].failure.prompt.X[1][0]: recorded \"-100\", recomputed \"2\""))
+      << r.output;
+  EXPECT_TRUE(has(r, "evidence.refuting_points[0].failure.prompt.X[1][1]: recorded \"100\", recomputed \"1\""))
+      << r.output;
+
+  // The same number written otherwise is the same prompt; a sub-box range is exact.
+  Json same = refuted();
+  failure(same)["prompt"]["X"][3] = {"1.0", "6/2"};
+  EXPECT_EQ(replay(same).status, 0);
+  Json wider_box = refuted();
+  wider_box["evidence"]["refuting_points"][0]["sub_box"]["alpha"] = {"-2", "0"};
+  const CliResult b = replay(wider_box);
+  EXPECT_EQ(b.status, 1) << b.output;
+  EXPECT_TRUE(has(b, "evidence.refuting_points[0].sub_box.alpha[0]: recorded -2, recomputed -1")) << b.output;
+
+  // A malformed embedded prompt or model is malformed input: exit 2 naming the field.
+  Json ragged = refuted();
+  failure(ragged)["prompt"]["X"][1] = {"1", "2", "3"};
+  const CliResult g = replay(ragged);
+  EXPECT_EQ(g.status, 2) << g.output;
+  EXPECT_TRUE(has(g, "evidence.refuting_points[0].failure.prompt")) << g.output;
+  Json no_model = refuted();
+  failure(no_model)["model"] = "none";
+  const CliResult m = replay(no_model);
+  EXPECT_EQ(m.status, 2) << m.output;
+  EXPECT_TRUE(has(m, "evidence.refuting_points[0].failure.model")) << m.output;
+  // A field that holds a certified value is still an enclosure: lo > hi is malformed.
+  Json reversed = refuted();
+  failure(reversed)["before"] = {"1", "0"};
+  const CliResult e = replay(reversed);
+  EXPECT_EQ(e.status, 2) << e.output;
+  EXPECT_TRUE(has(e, "evidence.refuting_points[0].failure.before: an enclosure [lo, hi] with lo > hi")) << e.output;
+}
+
+// A refuted file's evidence.instance is compared with the counterexample's instance
+// (before the fix it was not compared at all: each tamper below replayed with exit 0).
+TEST_F(R1Replay, TheInstanceOfARefutedFileIsChecked) {
+  Json gamma = refuted();
+  gamma["evidence"]["instance"]["model"]["layers"][0]["gamma"] = "2";
+  const CliResult r = replay(gamma);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(has(r, "evidence.instance.model.layers[0].gamma: recorded \"2\", the counterexample's \"1\"")) << r.output;
+  Json moved = refuted();
+  moved["evidence"]["instance"]["prompt"]["probe"] = {"1", "2"};
+  const CliResult p = replay(moved);
+  EXPECT_EQ(p.status, 1) << p.output;
+  EXPECT_TRUE(has(p, "evidence.instance.prompt.probe[1]: recorded \"2\", the counterexample's \"1\"")) << p.output;
+  Json unlabelled = refuted();
+  unlabelled["evidence"]["instance"]["prompt"].erase("probe_label");
+  const CliResult u = replay(unlabelled);
+  EXPECT_EQ(u.status, 1) << u.output;
+  EXPECT_TRUE(has(u, "evidence.instance.prompt.probe_label: not recorded, the counterexample's 0")) << u.output;
+  // alpha is boxed: R1 ranges over it, and the counterexample sets it to the refuting point.
+  Json boxed = refuted();
+  boxed["evidence"]["instance"]["model"]["layers"][0]["alpha"] = "7";
+  EXPECT_EQ(replay(boxed).status, 0);
+  // A malformed instance is malformed input.
+  Json broken = refuted();
+  broken["evidence"]["instance"]["model"] = Json::array();
+  const CliResult b = replay(broken);
+  EXPECT_EQ(b.status, 2) << b.output;
+  EXPECT_TRUE(has(b, "evidence.instance.model")) << b.output;
+}
+
+// The same for A2: the instance is the counterexample's, every coefficient of it.
+TEST_F(Replay, TheInstanceOfARefutedA2FileIsChecked) {
+  Json v = verdict_of("--claim A2 --model " + deep, 1);
+  ASSERT_EQ(v["verdict"], "refuted");
+  EXPECT_EQ(replay(v).status, 0);
+  v["evidence"]["instance"]["model"]["layers"][3]["alpha"] = "1/3";
+  const CliResult r = replay(v);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(has(r, "evidence.instance.model.layers[3].alpha: recorded \"1/3\", the counterexample's")) << r.output;
 }
 
 // The headline is built from the options: a check of layer 1 only says so, in the

@@ -8,6 +8,8 @@
 #include "proofs/lemmas.hpp"
 #include "proofs/smt_symbol.hpp"
 
+#include "solver_limits.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -36,8 +38,9 @@ struct Solver {
 #define ICLCERT_CVC5_BINARY ""
 #endif
 
-const Solver kZ3{"z3", ICLCERT_Z3_BINARY, "-T:120"};
-const Solver kCvc5{"cvc5", ICLCERT_CVC5_BINARY, "--tlimit=120000"};
+// Resource limits, not time limits (solver_limits.hpp): the same answer on a busy machine.
+const Solver kZ3{"z3", ICLCERT_Z3_BINARY, test_limits::kZ3BinaryLimit};
+const Solver kCvc5{"cvc5", ICLCERT_CVC5_BINARY, test_limits::kCvc5BinaryLimit};
 
 // Everything the solver printed (stdout and stderr), trailing newlines dropped.
 std::string run(const Solver& s, const fs::path& file) {
@@ -67,6 +70,8 @@ const LemmaResult& exported(const std::string& lemma, int classes = 3) {
     LemmaOptions o;
     o.classes = classes;
     o.export_smtlib = true;
+    o.timeout_ms = 0;  // no wall clock: the resource limit alone
+    o.rlimit = test_limits::kInProcessRlimit;
     cache[key] = prove_lemma(lemma, o);
   }
   return cache.at(key);

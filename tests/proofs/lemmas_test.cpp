@@ -9,6 +9,8 @@
 #include "proofs/rational_function.hpp"
 #include "proofs/symbolic_layer.hpp"
 
+#include "solver_limits.hpp"
+
 #include <gtest/gtest.h>
 
 namespace iclcert::proofs {
@@ -17,9 +19,12 @@ namespace {
 LemmaOptions options(int classes = 3) {
   LemmaOptions o;
   o.classes = classes;
-  o.timeout_ms = 50000;
+  o.timeout_ms = 0;  // no wall clock: the resource limit alone (solver_limits.hpp)
+  o.rlimit = test_limits::kInProcessRlimit;
   return o;
 }
+
+QueryOutcome solved(const Query& q) { return solve(q, 0, test_limits::kInProcessRlimit); }
 
 void expect_all_unsat(const LemmaResult& r) {
   EXPECT_FALSE(r.steps.empty());
@@ -65,13 +70,12 @@ TEST(Lemmas, NormalisationDoesNotProveAFalseIdentity) {
   const z3::expr x = ctx.real_const("x"), y = ctx.real_const("y");
   // (x + y)^2 = x^2 + y^2 is false: the query must not be unsat.
   const RatFn lhs = RatFn::of((x + y) * (x + y)), rhs = RatFn::of(x * x + y * y);
-  const QueryOutcome o = solve({"false_identity", "(x+y)^2 = x^2 + y^2", cleared_difference(lhs, rhs) != 0,
-                                Method::normalise},
-                               10000);
+  const QueryOutcome o =
+      solved({"false_identity", "(x+y)^2 = x^2 + y^2", cleared_difference(lhs, rhs) != 0, Method::normalise});
   EXPECT_EQ(o.answer, Answer::sat);
   // And a true one is.
   const RatFn l2 = RatFn::of((x + y) * (x - y)), r2 = RatFn::of(x * x - y * y);
-  EXPECT_EQ(solve({"true_identity", "(x+y)(x-y) = x^2 - y^2", cleared_difference(l2, r2) != 0, Method::normalise}, 10000)
+  EXPECT_EQ(solved({"true_identity", "(x+y)(x-y) = x^2 - y^2", cleared_difference(l2, r2) != 0, Method::normalise})
                 .answer,
             Answer::unsat);
 }
@@ -87,7 +91,7 @@ TEST(Lemmas, E1QueriesAreNotVacuous) {
   const SymbolicState a = apply_symbolic_layer(swapped, c, ExpForm::linear()), b = apply_symbolic_layer(s, c, ExpForm::linear());
   z3::expr_vector parts(ctx);
   for (std::size_t k = 0; k < a.Z.size(); ++k) parts.push_back(cleared_difference(a.Z[k], b.Z[k]) != 0);
-  EXPECT_NE(solve({"broken_e1", "layer(g z) = layer(z)", z3::mk_or(parts), Method::normalise}, 10000).answer,
+  EXPECT_NE(solved({"broken_e1", "layer(g z) = layer(z)", z3::mk_or(parts), Method::normalise}).answer,
             Answer::unsat);
 }
 
@@ -107,11 +111,11 @@ TEST(Lemmas, A2FindsACertifiedDecrease) {
   Model m = parse_model(c["model"], "counterexample");
   z3::context ctx;
   z3::expr consistency = ctx.bool_val(true);
-  EXPECT_EQ(solve(a2_instance_query(ctx, p, m, &consistency), 20000).answer, Answer::unsat);
-  EXPECT_EQ(solve({"consistent", "", consistency, Method::nlsat}, 20000).answer, Answer::sat);
+  EXPECT_EQ(solved(a2_instance_query(ctx, p, m, &consistency)).answer, Answer::unsat);
+  EXPECT_EQ(solved({"consistent", "", consistency, Method::nlsat}).answer, Answer::sat);
   std::get<ReducedLayer<Rational>>(m.layers[0]).train.beta = 0;
   std::get<ReducedLayer<Rational>>(m.layers[0]).train.gamma = 2;
-  EXPECT_EQ(solve(a2_instance_query(ctx, p, m), 20000).answer, Answer::sat);
+  EXPECT_EQ(solved(a2_instance_query(ctx, p, m)).answer, Answer::sat);
 }
 
 TEST(Lemmas, A1uOverSeveralLayersHasACertifiedDecrease) {
