@@ -34,6 +34,8 @@
 #include "claims/robustness_box.hpp"
 #include "numerics/dual.hpp"
 
+#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -79,11 +81,38 @@ class CentredDifferences {
   // finite on it (at t or t+1): the centred form of the difference itself, which is
   // tighter than the difference of the two metrics' enclosures.
   std::optional<T> operator()(int t) const {
+    const std::optional<Dual<T>> d = change(t);
+    if (!d) return std::nullopt;
+    return d->value;
+  }
+
+  // D_t = M^{t+1} - M^t as one quantity of the centred run, or nullopt where M is
+  // not finite on the sub-box: its value encloses D_t over X, its gradient the
+  // partial derivatives of D_t over X (where D_t is differentiable; D_t is
+  // Lipschitz on X where M is finite there, dual.hpp), its `mid` D_t at the midpoint.
+  std::optional<Dual<T>> change(int t) const {
     using KD = typename Ratio<Dual<T>>::Kind;
     const Ratio<Dual<T>>& before = metric(t);
     const Ratio<Dual<T>>& after = metric(t + 1);
     if (before.kind != KD::finite || after.kind != KD::finite) return std::nullopt;
-    return (after.value - before.value).value;
+    return after.value - before.value;
+  }
+
+  // Whether the centred run certifies the claim at the sub-box's midpoint, at every
+  // transition of the range (from the enclosures of the midpoint's values that it
+  // carries): then no point check there can refute it.
+  bool certifies_midpoint(const SeparationOptions& o) const {
+    using Tr = ScalarTraits<T>;
+    const LayerRange range = resolve(o.layers, dual_.entries.size() - 1);
+    for (int t = range.first; t < range.last; ++t) {
+      const std::optional<Dual<T>> d = change(t);
+      if (!d) return false;
+      const bool holds = o.strict ? Tr::certainly_positive(d->mid) : certainly_nonnegative(d->mid);
+      // A1 (strict, Fisher) also needs 0 < between at t (claims/separation.hpp).
+      if (!holds || (o.strict && o.metric == SeparationMetric::fisher && !Tr::certainly_positive(metric(t).value.mid)))
+        return false;
+    }
+    return true;
   }
 
   // The centred run (its values enclose each quantity over the whole sub-box).
@@ -113,6 +142,97 @@ class CentredDifferences {
   SeparationMetric metric_;
   std::unique_ptr<typename Dual<T>::Offsets> offsets_;  // X - m; the run's quantities point to it
   Trace<Dual<T>> dual_;
+};
+
+// The monotonicity test (theory/claims.md, "The monotonicity test"): where the
+// derivative of D_t = M^{t+1} - M^t in coordinate k has one sign over the whole
+// sub-box X, D_t is monotone along every segment of X parallel to axis k (it is
+// Lipschitz there, and its derivative, where it exists, lies in the enclosure:
+// dual.hpp), so its least value over X is taken on the face where x_k is at the
+// deciding end (lo_k where D_t grows with x_k, hi_k where it falls), and its
+// greatest on the opposite face. Fixing every coordinate of certain sign gives two
+// faces of X, points when every sign is certain; D_t is enclosed on each by the
+// plain and centred runs over the face (a degenerate interval in each fixed
+// coordinate), which are far tighter than over X. Then
+//   D_t(X)  subset of  [lower(D_t on the least face), upper(D_t on the greatest face)].
+// Faces are evaluated once per sub-box, whatever the transitions that share them.
+template <RigorousScalar T>
+class MonotoneChanges {
+ public:
+  // `start`: the initial state of the plain run (the ball's widening included).
+  MonotoneChanges(const Prompt& p, const Model& model, const State<T>& start, const std::vector<BoxDimension>& box,
+                  const SubBox& b, SeparationMetric metric)
+      : p_(p), model_(model), start_(start), box_(box), b_(b), metric_(metric) {}
+
+  // An enclosure of D_t over X from its faces, given `change`, D_t of the centred
+  // run over X (claims: CentredDifferences::change); nullopt when no coordinate's
+  // derivative has a certain sign, or D_t is finite on neither face.
+  std::optional<T> operator()(int t, const Dual<T>& change) {
+    using Tr = ScalarTraits<T>;
+    SubBox least = b_, greatest = b_;
+    bool fixed = false;
+    for (std::size_t k = 0; k < b_.ranges.size(); ++k) {
+      const T& g = change.gradient[k];  // 0 beyond change.dims: D_t does not depend on x_k
+      const bool grows = certainly_nonnegative(g), falls = certainly_nonpositive(g);
+      if (!grows && !falls) continue;
+      const auto& [lo, hi] = b_.ranges[k];
+      least.ranges[k] = grows ? std::pair{lo, lo} : std::pair{hi, hi};
+      greatest.ranges[k] = grows ? std::pair{hi, hi} : std::pair{lo, lo};
+      fixed = true;
+    }
+    if (!fixed) return std::nullopt;
+    const std::optional<T>& low = on(least)[static_cast<std::size_t>(t)];
+    const std::optional<T>& high = on(greatest)[static_cast<std::size_t>(t)];
+    auto finite = [](const std::optional<T>& x) { return x && Tr::width(*x) < std::numeric_limits<double>::infinity(); };
+    if (!finite(low) && !finite(high)) return std::nullopt;
+    if (!finite(change.value)) return std::nullopt;
+    // Each end from its face, the other from the centred run over X where a face's
+    // D_t is not finite.
+    const Rational lower = finite(low) ? Tr::lower(*low) : Tr::lower(change.value);
+    const Rational upper = finite(high) ? Tr::upper(*high) : Tr::upper(change.value);
+    return Tr::hull(from_rational<T>(lower), from_rational<T>(upper));
+  }
+
+  int faces_evaluated() const { return static_cast<int>(faces_.size()); }
+
+ private:
+  // D_t on a face, for every t (nullopt where M is not finite there): the plain
+  // run, intersected with the centred one unless the face is a point.
+  const std::vector<std::optional<T>>& on(const SubBox& face) {
+    using Tr = ScalarTraits<T>;
+    using K = typename Ratio<T>::Kind;
+    if (const auto it = faces_.find(face.ranges); it != faces_.end()) return it->second;
+    const BasicModel<T> boxed = substitute<T>(model_, box_, [&](std::size_t k) {
+      return Tr::hull(from_rational<T>(face.ranges[k].first), from_rational<T>(face.ranges[k].second));
+    });
+    Trace<T> trace = run_recursion_from<T>(p_, start_, boxed);
+    bool point = true;
+    for (const auto& [lo, hi] : face.ranges) point = point && lo == hi;
+    std::optional<CentredDifferences<T>> centred;
+    if (!point) {
+      centred.emplace(p_, model_, start_, box_, face, metric_);
+      trace = centred->tightened(std::move(trace));
+    }
+    std::vector<std::optional<T>> changes(trace.entries.size() - 1);
+    for (std::size_t t = 0; t + 1 < trace.entries.size(); ++t) {
+      const auto& before = metric_ == SeparationMetric::fisher ? trace.entries[t].metrics.fisher : trace.entries[t].metrics.gap_ratio;
+      const auto& after = metric_ == SeparationMetric::fisher ? trace.entries[t + 1].metrics.fisher : trace.entries[t + 1].metrics.gap_ratio;
+      if (before.kind != K::finite || after.kind != K::finite) continue;
+      T d = after.value - before.value;
+      if (centred)
+        if (const std::optional<T> c = (*centred)(static_cast<int>(t))) d = Tr::intersect(d, *c);
+      changes[t] = std::move(d);
+    }
+    return faces_.emplace(face.ranges, std::move(changes)).first->second;
+  }
+
+  const Prompt& p_;
+  const Model& model_;
+  const State<T>& start_;
+  const std::vector<BoxDimension>& box_;
+  const SubBox& b_;
+  SeparationMetric metric_;
+  std::map<std::vector<std::pair<Rational, Rational>>, std::vector<std::optional<T>>> faces_;
 };
 
 }  // namespace iclcert::claims

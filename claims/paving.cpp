@@ -1,8 +1,12 @@
 #include "claims/paving.hpp"
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
-#include <deque>
+#include <limits>
+#include <map>
 #include <stdexcept>
+#include <tuple>
 
 namespace iclcert::claims {
 
@@ -16,61 +20,113 @@ int split_dimension(const SubBox& b, const std::vector<std::pair<Rational, Ratio
   return widest;
 }
 
+namespace {
+
+// A pending sub-box and its place in the order: the distance its parent's
+// evaluation reported, its depth, and when it was queued (all 0 but `seq` in
+// breadth-first order, which makes the order FIFO).
+struct Pending {
+  double distance;
+  int depth;
+  long seq;
+  bool operator<(const Pending& b) const {
+    return std::tie(distance, depth, seq) < std::tie(b.distance, b.depth, b.seq);
+  }
+};
+
+// Where to split b after its evaluation: the evaluation's hint when it names a
+// dimension of positive width, else the widest relative to the whole box.
+int split_of(const SubBox& b, const BoxResult& r, const std::vector<std::pair<Rational, Rational>>& whole,
+             bool breadth_first) {
+  const bool hinted = !breadth_first && r.split >= 0 && static_cast<std::size_t>(r.split) < whole.size() &&
+                      b.ranges[static_cast<std::size_t>(r.split)].first < b.ranges[static_cast<std::size_t>(r.split)].second;
+  return hinted ? r.split : split_dimension(b, whole);
+}
+
+}  // namespace
+
 Paving pave(const std::vector<std::pair<Rational, Rational>>& whole, const PavingOptions& o,
             const BoxEvaluator& evaluate, const std::function<void(const PavingProgress&)>& progress) {
   if (o.budget < 1 || o.batch < 1) throw std::invalid_argument("pave: budget and batch must be >= 1");
+  const auto start = std::chrono::steady_clock::now();
+  auto out_of_time = [&] {
+    return o.time_limit > 0 &&
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= o.time_limit;
+  };
   Paving out;
-  std::deque<SubBox> queue{SubBox{whole, 1, 0}};
+  std::map<Pending, SubBox> pending{{Pending{0, 0, 0}, SubBox{whole, 1, 0}}};
+  long seq = 1;
+  auto queue = [&](SubBox b, double distance) {
+    if (std::isnan(distance)) distance = std::numeric_limits<double>::infinity();  // a strict weak order
+    const Pending key = o.breadth_first ? Pending{0, 0, seq++} : Pending{distance, b.depth, seq++};
+    pending.emplace(key, std::move(b));
+  };
   bool stop = false;
-  while (!queue.empty() && out.evaluated < o.budget && !stop) {
-    const std::size_t n = std::min<std::size_t>({queue.size(), static_cast<std::size_t>(o.batch),
-                                                 static_cast<std::size_t>(o.budget - out.evaluated)});
-    std::vector<SubBox> batch(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
-    const std::vector<BoxResult> results = evaluate(batch);
-    if (results.size() != n) throw std::logic_error("pave: the evaluator returned a result count unlike its batch's");
-    // Merge in queue order; a stop discards the rest of the batch, as if it had
-    // never been evaluated (so the batch size cannot show in the output).
-    std::size_t used = 0;
-    for (; used < n && !stop; ++used) {
-      const SubBox& b = batch[used];
-      const BoxResult& r = results[used];
-      ++out.evaluated;
-      if (!r.refuting_point.is_null()) out.refuting_points.push_back(r.refuting_point);
-      const bool stopping = o.stop_at_first_refutation && !r.refuting_point.is_null();
-      if (r.verdict == Verdict::proved) {
-        out.proved += b.volume;
-        out.regions.push_back({b, Verdict::proved});
-      } else if (r.verdict == Verdict::refuted && !r.refuting_point.is_null()) {
-        out.refuted += b.volume;
-        out.regions.push_back({b, Verdict::refuted});
-      } else if (stopping) {
-        // R1 without --map stops here: the refuting point decides the claim, and
-        // its undecided sub-box is not split (nor counted as pending).
-        out.undecided += b.volume;
-        out.regions.push_back({b, Verdict::undecided});
-      } else if (const int k = split_dimension(b, whole); k < 0) {
-        queue.push_back(b);  // a ball alone: nothing to bisect
-        stop = true;
-      } else {
-        SubBox left = b, right = b;
-        const Rational m = (b.ranges[k].first + b.ranges[k].second) / 2;
-        left.ranges[k].second = m;
-        right.ranges[k].first = m;
-        left.volume = right.volume = b.volume / 2;
-        left.depth = right.depth = b.depth + 1;
-        queue.push_back(std::move(left));
-        queue.push_back(std::move(right));
-      }
-      if (stopping) stop = out.stopped_at_refutation = true;
+  // One evaluated sub-box: decided, or split (its halves queued), or, R1 without
+  // --map at its first refuting point, the end.
+  auto settle = [&](const SubBox& b, const BoxResult& r) {
+    ++out.evaluated;
+    if (!r.refuting_point.is_null()) out.refuting_points.push_back(r.refuting_point);
+    const bool stopping = o.stop_at_first_refutation && !r.refuting_point.is_null();
+    if (r.verdict == Verdict::proved) {
+      out.proved += b.volume;
+      out.regions.push_back({b, Verdict::proved});
+    } else if (r.verdict == Verdict::refuted && !r.refuting_point.is_null()) {
+      out.refuted += b.volume;
+      out.regions.push_back({b, Verdict::refuted});
+    } else if (stopping) {
+      // R1 without --map stops here: the refuting point decides the claim, and
+      // its undecided sub-box is not split (nor counted as pending).
+      out.undecided += b.volume;
+      out.regions.push_back({b, Verdict::undecided});
+    } else if (const int k = split_of(b, r, whole, o.breadth_first); k < 0) {
+      queue(b, r.distance);  // a ball alone: nothing to bisect
+      stop = true;
+    } else {
+      SubBox left = b, right = b;
+      const Rational mid = (b.ranges[k].first + b.ranges[k].second) / 2;
+      left.ranges[k].second = mid;
+      right.ranges[k].first = mid;
+      left.volume = right.volume = b.volume / 2;
+      left.depth = right.depth = b.depth + 1;
+      queue(std::move(left), r.distance);
+      queue(std::move(right), r.distance);
     }
-    queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(used));
-    if (progress) progress({out.evaluated, o.budget, out.proved, out.refuted, 1 - out.proved - out.refuted});
+    if (stopping) stop = out.stopped_at_refutation = true;
+  };
+  while (!pending.empty() && out.evaluated < o.budget && !stop) {
+    // One round: the first sub-boxes in the order, merged before the next round is formed.
+    const std::size_t n = std::min<std::size_t>({pending.size(), static_cast<std::size_t>(kPavingRound),
+                                                 static_cast<std::size_t>(o.budget - out.evaluated)});
+    std::vector<std::pair<Pending, SubBox>> round;
+    for (std::size_t k = 0; k < n; ++k) {
+      auto node = pending.extract(pending.begin());
+      round.emplace_back(node.key(), std::move(node.mapped()));
+    }
+    std::size_t next = 0;  // the first of the round not settled
+    while (next < n && !stop) {
+      if (out.evaluated > 0 && out_of_time()) {
+        out.stopped_at_time_limit = true;
+        break;
+      }
+      const std::size_t m = std::min<std::size_t>(n - next, static_cast<std::size_t>(o.batch));
+      std::vector<SubBox> batch;
+      for (std::size_t k = next; k < next + m; ++k) batch.push_back(round[k].second);
+      const std::vector<BoxResult> results = evaluate(batch);
+      if (results.size() != m) throw std::logic_error("pave: the evaluator returned a result count unlike its batch's");
+      // Settle in order; a stop leaves the rest of the round pending, as if it had
+      // never been evaluated (so the batch size cannot show in the output).
+      for (std::size_t k = 0; k < m && !stop; ++k, ++next) settle(batch[k], results[k]);
+      if (progress) progress({out.evaluated, o.budget, out.proved, out.refuted, 1 - out.proved - out.refuted});
+    }
+    for (std::size_t k = next; k < n; ++k) pending.emplace(round[k].first, std::move(round[k].second));
+    if (out.stopped_at_time_limit) break;
   }
-  for (const SubBox& b : queue) {
+  for (const auto& [key, b] : pending) {
     out.undecided += b.volume;
     out.regions.push_back({b, Verdict::undecided});
   }
-  out.pending = queue.size();
+  out.pending = pending.size();
   return out;
 }
 
@@ -96,9 +152,12 @@ Json midpoint_of(const SubBox& b, const std::vector<std::string>& names) {
 std::string regions_csv(const Paving& p, const std::vector<std::string>& names) {
   // Cell by cell with append: g++ 12 warns (-Wrestrict, falsely) on inlined
   // `"," + std::string` chains.
+  // The ranges exact (NAME_lo, NAME_hi), then as the nearest doubles, for a reader
+  // that plots (NAME_lo_float, NAME_hi_float; as the sweep CSV's decimal columns).
   std::string out = "region,status,volume,volume_exact,depth";
   auto cell = [&out](const std::string& v) { out.append(",").append(v); };
   for (const auto& n : names) cell(n + "_lo"), cell(n + "_hi");
+  for (const auto& n : names) cell(n + "_lo_float"), cell(n + "_hi_float");
   out.append("\n");
   for (std::size_t i = 0; i < p.regions.size(); ++i) {
     const Region& r = p.regions[i];
@@ -108,6 +167,7 @@ std::string regions_csv(const Paving& p, const std::vector<std::string>& names) 
     cell(to_string(r.box.volume));
     cell(std::to_string(r.box.depth));
     for (const auto& [lo, hi] : r.box.ranges) cell(to_string(lo)), cell(to_string(hi));
+    for (const auto& [lo, hi] : r.box.ranges) cell(decimal(lo)), cell(decimal(hi));
     out.append("\n");
   }
   return out;

@@ -65,6 +65,10 @@ ClaimReport robustness_report(const Model& model, const RobustnessOptions& o, co
   if (!refuting.empty()) first.push_back(refuting[0]);
   r.lines.push_back(std::to_string(paving.evaluated) + " sub-boxes evaluated (budget " + std::to_string(o.budget) +
                     ", " + (o.form == EnclosureForm::centred ? "centred form" : "plain evaluation") + ")");
+  if (paving.stopped_at_time_limit)
+    r.lines.push_back("stopped at the time limit (" + Json(o.time_limit).dump() + " s) after " +
+                      std::to_string(paving.evaluated) + " sub-boxes; --budget " + std::to_string(paving.evaluated) +
+                      " reproduces this paving");
   r.lines.push_back(fraction_line("proved", paving.proved));
   if (o.map) {
     r.lines.push_back(fraction_line("refuted", paving.refuted));

@@ -7,10 +7,14 @@
 // coordinate, training points and probe, is widened by [-eps, eps]); where that
 // plain evaluation leaves the sub-box undecided, the centred form
 // (claims/centred_form.hpp, unless `form` is plain) encloses the states, the
-// metrics and their changes again, and the decision is taken on the intersections. If the enclosures
+// metrics and their changes D_t = M^{t+1} - M^t (each one quantity) again, and
+// where a D_t is still undecided, the monotonicity test encloses it from the faces
+// of the sub-box where the signs of its derivatives put its extremes. The decision
+// is taken on the intersections. If the enclosures
 // certify the claim at every layer, the whole sub-box is proved; if they certify
 // its failure, every point of it refutes. A sub-box not proved has its midpoint
-// (with the prompt at the ball's centre) checked as a point; a certified failure
+// (with the prompt at the ball's centre) checked as a point, unless the centred
+// run certifies the claim there; a certified failure
 // there is a refuting point. Undecided sub-boxes are bisected. The ball is enclosed
 // whole, never subdivided (its dimension is N d + d). Runs at one precision.
 //
@@ -28,6 +32,9 @@
 #include "claims/robustness_box.hpp"
 #include "claims/separation.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <optional>
 
 namespace iclcert::claims {
@@ -41,7 +48,10 @@ struct RobustnessOptions {
   int budget = 256;  // sub-boxes evaluated at most
   EnclosureForm form = EnclosureForm::centred;
   bool map = false;  // pave the whole box rather than stop at the first refuting point
-  int batch = 0;     // sub-boxes per evaluator call; 0: 64 with `map`, else 1 (no wasted work)
+  int batch = 0;     // sub-boxes per evaluator call; 0: 64 with `map` (8 with a time limit), else 1 (no wasted work)
+  bool monotone = true;        // the centred form's monotonicity test (claims/centred_form.hpp)
+  bool breadth_first = false;  // the paving's order before issue 26 (claims/paving.hpp), for comparisons
+  double time_limit = 0;       // seconds, 0 for none: stop paving, the rest undecided (claims/paving.hpp)
   std::function<void(const PavingProgress&)> progress;  // after each batch
   Paving* paving = nullptr;  // when set, receives the paving (the region list of --map)
 };
@@ -59,26 +69,104 @@ State<T> robustness_start(const Prompt& p, const Model& model, const RobustnessO
   return start;
 }
 
+// The paving's hints (claims/paving.hpp) from an evaluation that left the sub-box
+// undecided. `layers`: the assessment's outcome per transition of the range,
+// `changes[t]`: the enclosure of D_t it decided on (where M was finite), `slopes[t]`:
+// D_t's gradient over the sub-box (the centred run's, where it ran).
+//   distance: the sum, over the transitions not yet certified, of the fraction of
+//     D_t's enclosure on the failing side of 0 (1 where M is not finite), or, when
+//     smaller, the number of transitions times the least fraction on the holding
+//     side (close to a refutation). A heuristic for the order only.
+//   split: for the transition farthest from holding among those with a gradient,
+//     the coordinate k of largest |dD_t/dx_k| (X_k's width): the one that
+//     contributes most width to D_t's enclosure.
+template <RigorousScalar T>
+void paving_hints(const Json& layers, int first, const std::vector<std::optional<T>>& changes,
+                  const std::vector<std::optional<Dual<T>>>& slopes, const SubBox& b, BoxResult& r) {
+  using Tr = ScalarTraits<T>;
+  double prove = 0, refute = 1, worst = -1;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i]["outcome"] != "undecided") continue;
+    const auto t = static_cast<std::size_t>(first) + i;
+    const std::optional<T>& c = changes[t];
+    const double w = c ? Tr::width(*c) : std::numeric_limits<double>::infinity();
+    double below = 1;  // the fraction of the enclosure below 0
+    if (w > 0 && w < std::numeric_limits<double>::infinity()) {
+      const double lo = Tr::to_double(*c) - w / 2;
+      below = std::clamp(-lo / w, 0.0, 1.0);
+      refute = std::min(refute, 1 - below);
+    }
+    prove += below;
+    if (!slopes[t] || below <= worst) continue;
+    worst = below;
+    double most = 0;
+    for (std::size_t k = 0; k < b.ranges.size(); ++k) {
+      const T& g = slopes[t]->gradient[k];
+      const double width = nearest_double(b.ranges[k].second - b.ranges[k].first);
+      double contribution = width > 0 ? (std::abs(Tr::to_double(g)) + Tr::width(g) / 2) * width : 0;
+      if (std::isnan(contribution)) contribution = std::numeric_limits<double>::infinity();
+      if (contribution > most) most = contribution, r.split = static_cast<int>(k);
+    }
+  }
+  r.distance = std::min(prove, refute * static_cast<double>(layers.size()));
+}
+
 // One sub-box, a pure function of its arguments and the working precision (the
-// paving's seam, claims/paving.hpp): its verdict as a whole, and the midpoint as a
-// refuting point {"coefficients", "sub_box", "failure"} when it fails there.
+// paving's seam, claims/paving.hpp): its verdict as a whole, the midpoint as a
+// refuting point {"coefficients", "sub_box", "failure"} when it fails there, and
+// the paving's hints.
+//
+// The plain run first; where it leaves the sub-box undecided, the centred form,
+// whose D_t = M^{t+1} - M^t is one quantity (CentredDifferences::change); where that
+// is still undecided, the monotonicity test (MonotoneChanges) on the transitions
+// left, until one of them is certified failing. The midpoint is checked as a point
+// unless the centred run certifies the claim there.
 template <RigorousScalar T>
 BoxResult evaluate_sub_box(const Prompt& p, const Model& model, const State<T>& start, const RobustnessOptions& o,
                            const SubBox& b) {
   using Tr = ScalarTraits<T>;
+  using K = typename Ratio<T>::Kind;
   const BasicModel<T> boxed = substitute<T>(model, o.box, [&](std::size_t k) {
     return Tr::hull(from_rational<T>(b.ranges[k].first), from_rational<T>(b.ranges[k].second));
   });
-  const Trace<T> plain = run_recursion_from<T>(p, start, boxed);
-  Verdict verdict = assess_separation<T>("R1", plain, o.separation).verdict;
-  if (verdict == Verdict::undecided && o.form == EnclosureForm::centred && !o.box.empty()) {
-    const CentredDifferences<T> centred(p, model, start, o.box, b, o.separation.metric);
-    verdict = assess_separation<T>("R1", centred.tightened(plain), o.separation, [&](int t) { return centred(t); })
-                  .verdict;
+  Trace<T> trace = run_recursion_from<T>(p, start, boxed);
+  const std::size_t transitions = trace.entries.size() - 1;
+  std::vector<std::optional<T>> changes(transitions);
+  std::vector<std::optional<Dual<T>>> slopes(transitions);
+  std::optional<CentredDifferences<T>> centred;
+  std::optional<MonotoneChanges<T>> monotone;
+  bool failed = false;  // a transition certified failing: the sub-box is refuted, no more faces
+  // The enclosure of D_t decided on: the trace's, the centred run's, the faces'.
+  auto difference = [&](int t) -> std::optional<T> {
+    const auto& m = [&](int s) -> const Ratio<T>& {
+      return o.separation.metric == SeparationMetric::fisher ? trace.entries[s].metrics.fisher : trace.entries[s].metrics.gap_ratio;
+    };
+    if (m(t).kind != K::finite || m(t + 1).kind != K::finite) return std::nullopt;
+    T d = m(t + 1).value - m(t).value;
+    const auto u = static_cast<std::size_t>(t);
+    if (centred) slopes[u] = centred->change(t);
+    if (slopes[u]) d = Tr::intersect(d, slopes[u]->value);
+    auto holds = [&] { return o.separation.strict ? Tr::certainly_positive(d) : certainly_nonnegative(d); };
+    auto fails = [&] { return o.separation.strict ? certainly_nonpositive(d) : Tr::certainly_negative(d); };
+    if (monotone && slopes[u] && !failed && !holds() && !fails())
+      if (const std::optional<T> faces = (*monotone)(t, *slopes[u])) d = Tr::intersect(d, *faces);
+    failed = failed || fails();
+    changes[u] = d;
+    return d;
+  };
+  ClaimReport assessed = assess_separation<T>("R1", trace, o.separation, difference);
+  if (assessed.verdict == Verdict::undecided && o.form == EnclosureForm::centred && !o.box.empty()) {
+    centred.emplace(p, model, start, o.box, b, o.separation.metric);
+    trace = centred->tightened(std::move(trace));
+    if (o.monotone) monotone.emplace(p, model, start, o.box, b, o.separation.metric);
+    assessed = assess_separation<T>("R1", trace, o.separation, difference);
   }
   BoxResult r;
-  r.verdict = verdict;
-  if (verdict == Verdict::proved) return r;
+  r.verdict = assessed.verdict;
+  if (r.verdict == Verdict::proved) return r;
+  if (r.verdict == Verdict::undecided)
+    paving_hints<T>(assessed.evidence["layers"], resolve(o.separation.layers, transitions).first, changes, slopes, b, r);
+  if (centred && centred->certifies_midpoint(o.separation)) return r;
   Model mid = model;
   std::vector<Rational> mids;
   for (const auto& [lo, hi] : b.ranges) mids.push_back((lo + hi) / 2);
@@ -124,7 +212,10 @@ ClaimReport check_robustness(const Prompt& p, const Model& model, const Robustne
     PavingOptions po;
     po.budget = o.budget;
     po.stop_at_first_refutation = !o.map;
-    po.batch = o.batch > 0 ? o.batch : (o.map ? 64 : 1);
+    // A time limit is checked between batches: smaller ones stop closer to it.
+    po.batch = o.batch > 0 ? o.batch : (!o.map ? 1 : o.time_limit > 0 ? 8 : 64);
+    po.breadth_first = o.breadth_first;
+    po.time_limit = o.time_limit;
     const Paving paving = pave(whole, po, evaluate, o.progress);
     if (o.paving) *o.paving = paving;
     return robustness_report(model, o, paving);

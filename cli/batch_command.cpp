@@ -4,6 +4,7 @@
 #include "cli/csv_table.hpp"
 #include "cli/distribute.hpp"
 #include "cli/instance.hpp"
+#include "cli/vocabulary.hpp"
 #include "gpu/batch_certify.hpp"
 #include "gpu/batch_run.hpp"
 #include "io/input_error.hpp"
@@ -129,17 +130,6 @@ std::string predictions_text(const std::vector<std::uint16_t>& p) {
   return s + "]";
 }
 
-long parse_validate(const std::string& text, long total) {
-  if (text == "all") return total;
-  try {
-    std::size_t used = 0;
-    const long k = std::stol(text, &used);
-    if (used == text.size() && k >= 0) return k;
-  } catch (const std::exception&) {
-  }
-  throw std::invalid_argument("--validate " + text + ": expected a count >= 0 or \"all\"");
-}
-
 // batch --certify: every prompt's final prediction certified (gpu/batch_certify.hpp).
 // Exit 1 when a float prediction flips against a certified one, else 0.
 BatchRun batch_certify(const BatchOptions& o, const gpu::PromptSource& source, const Model& model,
@@ -150,7 +140,7 @@ BatchRun batch_certify(const BatchOptions& o, const gpu::PromptSource& source, c
   set_batch_backend(o.arith, o.device, backend);
   backend.threads = threads;
   backend.chunk = o.chunk;
-  backend.progress = !o.no_progress;
+  backend.progress = o.progress_mode();
   gpu::CertifyConfig config = gpu::certify_config(backend, !o.no_escalate, o.max_prec);
   // The float predictions and the float64 interval tier on a GPU when one is chosen; Arb on the CPU.
   config.use_cuda = gpu::choose_backend(backend, "iclcert batch --certify").first;
@@ -177,7 +167,7 @@ BatchRun batch_certify(const BatchOptions& o, const gpu::PromptSource& source, c
 
 int batch(const BatchOptions& o) {
   if (o.prompt_file.empty() == o.sample.empty())
-    throw std::invalid_argument("iclcert batch needs exactly one of --prompt-file F and --sample d,C,N");
+    throw std::invalid_argument("iclcert batch needs exactly one of " + o.prompt_flag + " F and --sample d,C,N");
   Outputs outputs({o.prompt_file, o.model_file});
   outputs.declare("--json", o.json);
   outputs.declare("--csv", o.csv);
@@ -224,14 +214,13 @@ BatchRun run_batch_options(const BatchOptions& o, const gpu::PromptSource& sourc
   source->require_finite(config.arith);
   if (o.certify) return batch_certify(o, *source, model, source_json, threads, log);
   config.threads = threads;
-  config.validate = parse_validate(o.validate, source->size());
+  config.validate = validate_count(o.validate, source->size());
   config.chunk = chunk_size(o, bytes_per_prompt(source->d, source->C, source->N, model.layers.size(), config.validate > 0));
   config.chunk_given = o.chunk_given;
-  config.progress = !o.no_progress;
   config.detail = o.final_only ? gpu::Detail::final_only : gpu::Detail::per_layer;
   // Under mpiexec: the chunks split across the ranks, folded on rank 0 in prompt order.
   config.distribute = item_split(4);
-  config.progress = config.progress && is_root();
+  config.progress = is_root() ? o.progress_mode() : gpu::ProgressMode(false);
 
   const gpu::BatchResult r = gpu::run_batch(*source, model, config);
 
@@ -350,11 +339,13 @@ std::function<int()> register_batch(CLI::App& app) {
   auto o = std::make_shared<BatchOptions>();
   CLI::App* cmd = app.add_subcommand(
       "batch", "Run the recursion in float32/float64 over a batch of prompts (CPU or CUDA), validated against enclosures");
-  auto* file = cmd->add_option("--prompt-file", o->prompt_file, "Batch file of prompts (docs/formats.md)");
+  auto* file = cmd->add_option("--prompt", o->prompt_file, "Prompt or batch file (docs/formats.md)");
   auto* sample = cmd->add_option("--sample", o->sample, "Sample prompts of sizes d,C,N (prompt k with seed S + k)");
   file->excludes(sample);
-  cmd->add_option("--prompts", o->prompts, "Number of sampled prompts")->capture_default_str()->check(
+  auto* old_file = add_old_spelling(*cmd, "--prompt-file", o->prompt_file, file);
+  auto* count = cmd->add_option("--count", o->prompts, "With --sample: how many prompts")->capture_default_str()->check(
       CLI::Range(1L, 1000000000L));
+  add_old_spelling(*cmd, "--prompts", o->prompts, count, "", CLI::Range(1L, 1000000000L));
   cmd->add_option("--seed", o->seed, "Seed of prompt 0")->capture_default_str()->check(seed_check());
   cmd->add_flag("--balanced", o->balanced, "Sample exactly N/C points per class (slow: exact sampler)");
   cmd->add_option("--margin", o->margin, "Reject sampled points closer than this to a boundary (slow: exact sampler)")
@@ -362,7 +353,8 @@ std::function<int()> register_batch(CLI::App& app) {
   cmd->add_option("--model", o->model_file, "Model file (docs/formats.md); default: the embedded example");
   cmd->add_option("--arith", o->arith, "float32 or float64")->capture_default_str();
   cmd->add_option("--device", o->device, "auto (a GPU when there is one), cpu or cuda")->capture_default_str();
-  cmd->add_option("--validate", o->validate, "Validate the first K prompts (or all) against Arb enclosures")
+  cmd->add_option("--validate", o->validate,
+                  "K or all: also run the first K prompts in Arb balls at 256 bits (certified) and compare")
       ->capture_default_str();
   cmd->add_option("--json", o->json, "Write the results as JSON to this file (- for standard output)");
   cmd->add_option("--csv", o->csv, "Write the printed per-depth table (with --validate, its columns too) as CSV");
@@ -371,7 +363,7 @@ std::function<int()> register_batch(CLI::App& app) {
          "--chunk", [o](int chunk) { o->chunk = chunk, o->chunk_given = true; },
          "Prompts per chunk (memory bound; default 4096 on the CPU, fewer for large prompts; on CUDA from the device's memory)")
       ->check(CLI::Range(1, 1 << 20));
-  cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
+  add_progress_flags(*cmd, o->progress, o->no_progress);
   cmd->add_flag("--final-only", o->final_only, "Predictions and final margins only: no per-layer statistics");
   cmd->add_flag("--certify", o->certify,
                 "Certify every prompt's final prediction: float64 intervals, then Arb for the undecided");
@@ -379,7 +371,10 @@ std::function<int()> register_batch(CLI::App& app) {
   cmd->add_option("--max-prec", o->max_prec, "With --certify: Arb's precision stops rising here (bits)")
       ->capture_default_str()
       ->check(CLI::Range(64L, 65536L));
-  return [o] { return batch(*o); };
+  return [o, old_file] {
+    if (old_file->count() > 0) o->prompt_flag = "--prompt-file";  // messages name the option as given
+    return batch(*o);
+  };
 }
 
 }  // namespace iclcert::cli

@@ -21,11 +21,13 @@ std::function<int()> register_batch(CLI::App& app);
 // The options of `iclcert batch` (the flags of the same names).
 struct BatchOptions {
   std::string prompt_file, sample, model_file, arith = "float32", device = "auto", validate = "0", json, csv;
-  long prompts = 1;
+  long prompts = 1;  // --count (its old spelling: --prompts): the sampled prompts
   std::uint64_t seed = 1;
-  bool balanced = false, no_progress = false, final_only = false;
+  bool balanced = false, progress = false, no_progress = false, final_only = false;
   bool certify = false, no_escalate = false;
-  long max_prec = 4096;
+  long max_prec = 1024;  // as in every command with --max-prec (docs/cli.md)
+  std::string prompt_flag = "--prompt";  // the spelling given, for messages
+  gpu::ProgressMode progress_mode() const { return gpu::ProgressMode::of_flags(progress, no_progress); }
   std::string margin = "0";
   int threads = 0, chunk = 4096;
   bool chunk_given = false;

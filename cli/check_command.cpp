@@ -10,6 +10,8 @@
 #include "cli/distributed_paving.hpp"
 #include "cli/instance.hpp"
 #include "cli/verdict_file.hpp"
+#include "cli/vocabulary.hpp"
+#include "gpu/progress.hpp"
 #include "io/input_error.hpp"
 #include "io/limits.hpp"
 #include "io/model_io.hpp"
@@ -89,31 +91,31 @@ Rational parse_number(const std::string& option, const std::string& text) {
   }
 }
 
-void report_progress(int done, int total) {
-  if (done % 20 == 0 || done == total) std::fprintf(stderr, "\r  %d / %d prompts", done, total);
-  if (done == total) std::fprintf(stderr, "\n");
+gpu::ProgressMode progress_mode(const CheckOptions& o) {
+  return is_root() ? gpu::ProgressMode::of_flags(o.progress, o.no_progress) : gpu::ProgressMode(false);
 }
 
-// R1's progress on standard error, for long runs: from 2 s on, every 2 s, with the
-// time the rest of the budget would take at the pace so far (an upper estimate: a
-// paving may finish before its budget).
+// C1's progress line: claims/alignment.hpp and distributed_alignment.hpp report
+// through a plain function pointer, so the line of the check under way is here.
+gpu::Progress* c1_progress = nullptr;
+void report_progress(int done, int /*total*/) {
+  if (c1_progress) c1_progress->update(done);
+}
+
+// R1's progress line: sub-boxes of the budget, with the volumes decided so far;
+// its time left is an upper estimate (a paving may finish before its budget).
 struct PavingProgressPrinter {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  double last = 0;
-  bool printed = false;
+  gpu::Progress line;
+  PavingProgressPrinter(const CheckOptions& o, long budget) : line("iclcert check R1", budget, progress_mode(o), "sub-boxes") {
+    line.estimate_is_upper_bound();
+  }
   void operator()(const claims::PavingProgress& g) {
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (s - last < 2) return;
-    last = s;
-    printed = true;
-    const double more = s / g.evaluated * (g.budget - g.evaluated);
-    std::fprintf(stderr, "\r  R1: %d / %d sub-boxes, volume proved %.4f refuted %.4f undecided %.4f, %.0f s, at most ~%.0f s more  ",
-                 g.evaluated, g.budget, nearest_double(g.proved), nearest_double(g.refuted), nearest_double(g.undecided),
-                 s, more);
+    char detail[120];
+    std::snprintf(detail, sizeof detail, "volume proved %.4f refuted %.4f undecided %.4f", nearest_double(g.proved),
+                  nearest_double(g.refuted), nearest_double(g.undecided));
+    line.update(g.evaluated, detail);
   }
-  ~PavingProgressPrinter() {
-    if (printed) std::fprintf(stderr, "\n");
-  }
+  ~PavingProgressPrinter() { line.finish(); }
 };
 
 template <RigorousScalar T>
@@ -127,8 +129,15 @@ ClaimReport check_once(const CheckOptions& o, const Prompt& p, const Model& m) {
       a.samples = static_cast<int>(o.samples);
       a.delta = 1 - parse_number("--confidence", o.confidence);
       if (!(a.delta > 0 && a.delta < 1)) throw std::invalid_argument("--confidence: expected a level in (0, 1)");
+      gpu::Progress line("iclcert check C1", a.samples, progress_mode(o));
+      c1_progress = &line;
+      struct Reset {
+        ~Reset() { c1_progress = nullptr; }
+      } reset;
       // Under mpiexec the samples split across the ranks (reduced in order: the same bytes).
-      return claims::check_alignment<T>(m, a, report_progress, distributed_alignment_sampling(report_progress));
+      ClaimReport r = claims::check_alignment<T>(m, a, report_progress, distributed_alignment_sampling(report_progress));
+      line.finish();
+      return r;
     }
   }
   if (o.claim == "A1" || o.claim == "A2" || o.claim == "R1") {
@@ -145,9 +154,10 @@ ClaimReport check_once(const CheckOptions& o, const Prompt& p, const Model& m) {
       r.budget = static_cast<int>(o.budget);
       r.form = o.form == "plain" ? claims::EnclosureForm::plain : claims::EnclosureForm::centred;
       r.map = o.map;
+      r.time_limit = o.time_limit;
       r.paving = o.map_regions.get();
-      PavingProgressPrinter progress;
-      if (is_root()) r.progress = std::ref(progress);
+      PavingProgressPrinter progress(o, r.budget);
+      r.progress = std::ref(progress);
       // --map under mpiexec: the sub-boxes split across the ranks (same paving, same bytes).
       return claims::check_robustness<T>(p, m, r, o.map ? distributed_box_evaluator<T>(p, m, r) : claims::BoxEvaluator{});
     }
@@ -188,7 +198,8 @@ Json verdict_json(const ClaimReport& r, const CheckOptions& o, const Prompt& p, 
   evidence["seconds"] = seconds;
   evidence["options"] = {{"layers", o.layers}, {"metric", o.metric}, {"seed", o.instance.seed},
                          {"prec", o.prec}, {"max_prec", o.max_prec}, {"arith", o.arith},
-                         {"box", o.box}, {"ball", o.ball}, {"budget", o.budget}, {"map", o.map}, {"form", o.form},
+                         {"box", o.box}, {"ball", o.ball}, {"budget", o.map_regions && o.map_regions->stopped_at_time_limit ? o.map_regions->evaluated : o.budget},
+                         {"map", o.map}, {"form", o.form},
                          {"sample", o.instance.sample}, {"balanced", o.instance.balanced},
                          {"margin", o.instance.margin}, {"samples", o.samples}, {"confidence", o.confidence}};
   evidence["instance"] = {{"prompt", prompt_to_json(p)}, {"model", model_to_json(m)}};
@@ -378,10 +389,13 @@ int replay(CheckOptions o, std::FILE* log) {
 // Every option of a replay comes from the file: a flag beside --replay would be
 // ignored or would change what was checked, so it is refused.
 void refuse_flags_beside_replay(const CLI::App& cmd) {
-  for (const CLI::Option* opt : cmd.get_options())
-    if (opt->count() > 0 && opt->get_name() != "--replay" && opt->get_name() != "--json")
-      throw std::invalid_argument(opt->get_name() + " cannot be given with --replay: a replay takes every option "
+  for (const CLI::Option* opt : cmd.get_options()) {
+    // Its name as given: CLI11 names a hidden option (an old spelling) "".
+    const std::string name = opt->get_lnames().empty() ? "-" + opt->get_snames().front() : "--" + opt->get_lnames().front();
+    if (opt->count() > 0 && name != "--replay" && name != "--json" && name != "--progress" && name != "--no-progress")
+      throw std::invalid_argument(name + " cannot be given with --replay: a replay takes every option "
                                   "from the verdict file, and prints them");
+  }
 }
 
 // R1 --map's region list (docs/formats.md, "R1 maps"), after the check: its texts
@@ -405,6 +419,23 @@ void set_map_outputs(const CheckOptions& o, const claims::ClaimReport& r, Output
   }
 }
 
+// --arith interval:BITS, run's spelling, is --arith interval --prec BITS (the
+// escalation starts there); with a --prec of another value it is refused.
+void split_arith_bits(CheckOptions& o, bool prec_given) {
+  const auto colon = o.arith.find(':');
+  if (colon == std::string::npos) return;
+  const std::string kind = o.arith.substr(0, colon);
+  if (kind != "interval" && kind != "interval-mpfi")
+    throw std::invalid_argument("--arith " + o.arith + ": a check runs in interval[:BITS] (Arb, the default), "
+                                "interval-mpfi[:BITS] or rational");
+  const Arithmetic a = parse_arithmetic(o.arith);  // the syntax and the limit of every --arith BITS
+  if (prec_given && a.bits != o.prec)
+    throw std::invalid_argument("--arith " + o.arith + " and --prec " + std::to_string(o.prec) +
+                                ": two starting precisions, give one");
+  o.arith = kind;
+  o.prec = a.bits;
+}
+
 // --map and its outputs go with R1, the files with --map.
 void check_map_options(const CheckOptions& o) {
   if ((o.map || o.form != "centred") && o.claim != "R1")
@@ -412,6 +443,7 @@ void check_map_options(const CheckOptions& o) {
   if ((!o.map_csv.empty() || !o.map_json.empty()) && !o.map)
     throw std::invalid_argument("--map-csv and --map-json write the region list of --map: add --map");
   if (o.map && o.box.empty()) throw std::invalid_argument("--map paves a --box: give one");
+  if (o.time_limit != 0 && !o.map) throw std::invalid_argument("--time-limit stops the paving of --map: add --map");
 }
 
 int check_command(CheckOptions o, const CLI::App& cmd) {
@@ -421,6 +453,7 @@ int check_command(CheckOptions o, const CLI::App& cmd) {
     return replay(o, stdout);
   }
   if (o.claim.empty()) throw std::invalid_argument("--claim is required (A1, A2, E1, E2, C1, R1), or --replay FILE");
+  split_arith_bits(o, cmd.get_option("--prec")->count() > 0);
   check_limits(o);
   check_map_options(o);
   // Every output checked before any work (against the inputs and one another, by
@@ -455,9 +488,13 @@ CheckOptions point_options(const PointCheck& c) {
 
 }  // namespace
 
-CheckRun check_claim(const CheckOptions& o, const Prompt& p, const Model& m, const std::string& source, std::FILE* log) {
+CheckRun check_claim(const CheckOptions& given, const Prompt& p, const Model& m, const std::string& source,
+                     std::FILE* log) {
   static const std::set<std::string> kClaims = {"A1", "A2", "E1", "E2", "C1", "R1"};
-  if (!kClaims.contains(o.claim)) throw std::invalid_argument("claim " + o.claim + ": expected A1, A2, E1, E2, C1 or R1");
+  if (!kClaims.contains(given.claim))
+    throw std::invalid_argument("claim " + given.claim + ": expected A1, A2, E1, E2, C1 or R1");
+  CheckOptions o = given;
+  split_arith_bits(o, false);
   check_limits(o);
   Checked c = run_check(o, p, m, source, log);
   return {std::move(c.report), std::move(c.verdict)};
@@ -483,7 +520,9 @@ std::function<int()> register_check(CLI::App& app) {
   cmd->add_option("--claim", o->claim, "A1 | A2 | E1 | E2 | C1 | R1")
       ->check(CLI::IsMember({"A1", "A2", "E1", "E2", "C1", "R1"}));
   add_instance_options(*cmd, o->instance);
-  cmd->add_option("--arith", o->arith, "interval (Arb) | interval-mpfi | rational")->capture_default_str();
+  cmd->add_option("--arith", o->arith,
+                  "interval[:BITS] (Arb) | interval-mpfi[:BITS] | rational; BITS: the starting precision, as --prec")
+      ->capture_default_str();
   cmd->add_option("--prec", o->prec, "Starting precision in bits")->capture_default_str();
   cmd->add_option("--max-prec", o->max_prec,
                   "Precision escalation stops here (at most 65536 bits; raise with ICLCERT_MAX_PRECISION_BITS)")
@@ -502,13 +541,18 @@ std::function<int()> register_check(CLI::App& app) {
   cmd->add_option("--form", o->form, "R1: centred (mean-value form where plain evaluation is undecided) | plain")
       ->check(CLI::IsMember({"centred", "plain"}))
       ->capture_default_str();
+  cmd->add_option("--time-limit", o->time_limit, "R1 --map: stop paving after this many seconds (the rest undecided; "
+                  "the verdict file records the budget that reproduces the paving)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--map-csv", o->map_csv, "R1 --map: write the region list as CSV (docs/formats.md)");
   cmd->add_option("--map-json", o->map_json, "R1 --map: write the region list and volume fractions as JSON");
-  cmd->add_option("--samples", o->samples, "C1: prompts to draw (with --sample d,C,N; 1 to 10^7)")
-      ->capture_default_str()
-      ->check(CLI::Range(1L, kMaxCheckSamples));
+  auto* count = cmd->add_option("--count", o->samples, "C1: prompts to draw (with --sample d,C,N; 1 to 10^7)")
+                    ->capture_default_str()
+                    ->check(CLI::Range(1L, kMaxCheckSamples));
+  add_old_spelling(*cmd, "--samples", o->samples, count, "", CLI::Range(1L, kMaxCheckSamples));
   cmd->add_option("--confidence", o->confidence, "C1: joint confidence level 1 - delta of the bounds")->capture_default_str();
   cmd->add_option("--json", o->json_out, "Write the verdict file (docs/formats.md)");
+  add_progress_flags(*cmd, o->progress, o->no_progress);
   cmd->add_option("--replay", o->replay,
                   "Re-check a verdict file: its verdict and recorded numbers, with its options (exit 0 reproduced, 1 not)");
   return [o, cmd] { return check_command(*o, *cmd); };

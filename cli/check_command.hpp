@@ -30,10 +30,13 @@ struct CheckOptions {
   long prec = 128, max_prec = 1024;
   std::vector<std::string> box;
   std::string ball, confidence = "0.99";
-  long samples = 200, budget = 256;
+  long samples = 200, budget = 256;  // samples: --count (its old spelling: --samples)
+  // The progress line of C1 and R1 (gpu/progress.hpp): --progress, --no-progress.
+  bool progress = false, no_progress = false;
   // R1: pave the box (--map), the enclosure form, and the region list's files.
   bool map = false;
   std::string form = "centred", map_csv, map_json;
+  double time_limit = 0;  // --map --time-limit SECONDS: stop paving then (0: none)
   std::shared_ptr<claims::Paving> map_regions;  // set by the command: receives the paving
 };
 

@@ -6,6 +6,7 @@
 #include "cli/distribute.hpp"
 #include "cli/instance.hpp"
 #include "cli/predictions_file.hpp"
+#include "cli/vocabulary.hpp"
 
 #include "gpu/batch_compare.hpp"
 #include "gpu/batch_model.hpp"
@@ -30,13 +31,13 @@ namespace {
 
 struct CompareOptions {
   std::string model_file, against_file, prompt_file, predictions_file, arith = "float32", device = "auto", json, csv;
-  long validate = 0;
+  std::string validate = "0";  // K or all, as in batch
   int threads = 0, chunk = 4096;
   std::optional<double> min_agreement;
   double min_prediction_agreement = 0.99;
-  bool no_progress = false, no_baselines = false;
+  bool progress = false, no_progress = false, no_baselines = false;
   bool certify = false, no_escalate = false;
-  long max_prec = 4096;
+  long max_prec = 1024;  // as in every command with --max-prec (docs/cli.md)
 };
 
 // A fraction for --min-agreement and --min-prediction-agreement: a finite number in
@@ -109,6 +110,9 @@ std::vector<std::string> compare_inputs(const CompareOptions& o) {
 }
 
 int compare(const CompareOptions& o) {
+  // --prompt is required; not through CLI11, which would refuse its old spelling.
+  if (o.prompt_file.empty()) throw std::invalid_argument("--prompt is required: the prompt or batch file to compare on");
+  validate_count(o.validate, 0);  // its text, before any work
   Outputs outputs(compare_inputs(o));  // the outputs checked before any work, not after it
   outputs.declare("--json", o.json);
   outputs.declare("--csv", o.csv);
@@ -132,8 +136,8 @@ int compare(const CompareOptions& o) {
   set_batch_backend(o.arith, o.device, config);
   config.threads = threads;
   config.chunk = o.chunk;
-  config.validate = o.validate;
-  config.progress = !o.no_progress && is_root();
+  config.validate = validate_count(o.validate, B);
+  config.progress = is_root() ? gpu::ProgressMode::of_flags(o.progress, o.no_progress) : gpu::ProgressMode(false);
   // Under mpiexec: the chunks split across the ranks, folded on rank 0 in prompt order.
   config.distribute = item_split(2);
 
@@ -336,7 +340,8 @@ std::function<int()> register_compare(CLI::App& app) {
       "compare", "Compare two models (a trained one and its extracted recursion) on a batch of prompts");
   cmd->add_option("--model", o->model_file, "Model A, e.g. the trained model (docs/formats.md)")->required();
   cmd->add_option("--against", o->against_file, "Model B, e.g. the output of iclcert extract --out")->required();
-  cmd->add_option("--prompt-file", o->prompt_file, "Batch file of prompts")->required();
+  auto* prompt = cmd->add_option("--prompt", o->prompt_file, "Prompt or batch file (required)");
+  add_old_spelling(*cmd, "--prompt-file", o->prompt_file, prompt);
   cmd->add_option("--predictions", o->predictions_file,
                   "Predictions exported by the trainer (docs/formats.md), to check the import against");
   cmd->add_option("--min-prediction-agreement", o->min_prediction_agreement,
@@ -344,8 +349,9 @@ std::function<int()> register_compare(CLI::App& app) {
                   "fraction of the prompts")
       ->capture_default_str()
       ->check(kFraction);
-  cmd->add_option("--validate", o->validate, "Also run the first K prompts in Arb balls at 256 bits (certified)")
-      ->capture_default_str()->check(CLI::Range(0L, 1000000L));
+  cmd->add_option("--validate", o->validate,
+                  "K or all: also run the first K prompts in Arb balls at 256 bits (certified) and compare")
+      ->capture_default_str();
   cmd->add_option("--arith", o->arith, "float32 or float64")->capture_default_str();
   cmd->add_option("--device", o->device, "auto, cpu or cuda")->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
@@ -362,7 +368,7 @@ std::function<int()> register_compare(CLI::App& app) {
   cmd->add_option("--max-prec", o->max_prec, "With --certify: Arb's precision stops rising here (bits)")
       ->capture_default_str()
       ->check(CLI::Range(64L, 65536L));
-  cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
+  add_progress_flags(*cmd, o->progress, o->no_progress);
   return [o] { return compare(*o); };
 }
 

@@ -24,7 +24,7 @@ claims::BoxEvaluator distributed_box_evaluator(const Prompt& p, const Model& m, 
         [&](long i) {
           const claims::BoxResult r = serial({batch[static_cast<std::size_t>(i)]}).at(0);
           const std::vector<std::uint8_t> bytes =
-              Json::to_cbor(Json{{"v", static_cast<int>(r.verdict)}, {"pt", r.refuting_point}});
+              Json::to_cbor(Json{{"v", static_cast<int>(r.verdict)}, {"pt", r.refuting_point}, {"s", r.split}, {"d", r.distance}});
           return std::string(bytes.begin(), bytes.end());
         },
         nullptr, Deliver::to_every_rank);
@@ -33,6 +33,8 @@ claims::BoxEvaluator distributed_box_evaluator(const Prompt& p, const Model& m, 
       const Json j = Json::from_cbor(packed[i]);
       out[i].verdict = static_cast<claims::Verdict>(j["v"].get<int>());
       out[i].refuting_point = j["pt"];
+      out[i].split = j["s"].get<int>();  // the paving's hints, as the serial evaluator's (exact in CBOR)
+      out[i].distance = j["d"].get<double>();
     }
     return out;
   };

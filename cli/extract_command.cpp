@@ -2,6 +2,7 @@
 
 #include "cli/csv_table.hpp"
 #include "cli/instance.hpp"
+#include "cli/vocabulary.hpp"
 #include "io/json_numbers.hpp"
 #include "io/json_reader.hpp"
 #include "io/model_io.hpp"
@@ -20,15 +21,23 @@ namespace {
 
 struct ExtractOptions {
   std::string model_file, prompt_file, json, out, full_out, csv;
+  std::string sample;  // --sample d,C,N: the prompts' sizes (N unused); else --d, --C (old)
   int d = 0, C = 0;
+  std::string prompt_flag = "--prompt", sizes_flag = "--sample";  // the spellings given, for messages
   std::optional<double> max_residual;
 };
 
 double root(const Rational& squared) { return std::sqrt(nearest_double(squared)); }
 
 
-// d and C from --d/--C, a prompt file, or the dense matrices' size.
-std::pair<int, int> sizes(const ExtractOptions& o, const Model& model) {
+// d and C from --sample (or --d/--C), a prompt file, or the dense matrices' size.
+std::pair<int, int> sizes(ExtractOptions o, const Model& model) {
+  if (!o.sample.empty()) {
+    InstanceOptions given;
+    given.sample = o.sample;
+    const SamplerOptions s = sampler_options(given);  // the format and the limits of every --sample
+    o.d = s.d, o.C = s.C;
+  }
   int D = 0;
   for (const auto& layer : model.layers)
     if (const auto* dl = std::get_if<DenseLayer<Rational>>(&layer)) D = static_cast<int>(dl->heads[0].score.rows());
@@ -36,7 +45,7 @@ std::pair<int, int> sizes(const ExtractOptions& o, const Model& model) {
   if (!o.prompt_file.empty()) {
     const Prompt p = read_prompt_file(o.prompt_file).front();
     if ((d && d != p.d) || (C && C != p.C))
-      throw std::invalid_argument("--d/--C disagree with the prompt file " + o.prompt_file);
+      throw std::invalid_argument(o.sizes_flag + " and the prompt file " + o.prompt_file + " disagree on d or C");
     d = p.d;
     C = p.C;
   }
@@ -45,8 +54,8 @@ std::pair<int, int> sizes(const ExtractOptions& o, const Model& model) {
   if (D > 0) {
     if (d == 0 && C == 0)
       throw std::invalid_argument(o.model_file + ": its dense matrices are " + std::to_string(D) + " x " +
-                                  std::to_string(D) + "; give --d (features) or --prompt-file to split them into "
-                                  "features and labels");
+                                  std::to_string(D) + "; give --sample d,C,N or " + o.prompt_flag +
+                                  " FILE to split them into features and labels");
     if (d == 0) d = D - C;
     if (C == 0) C = D - d;
     if (d < 1 || C < 2 || d + C != D)
@@ -54,12 +63,13 @@ std::pair<int, int> sizes(const ExtractOptions& o, const Model& model) {
                                   " do not split into d = " + std::to_string(d) + " features and C = " +
                                   std::to_string(C) + " >= 2 classes");
   } else if (d < 1 || C < 2) {
-    throw std::invalid_argument("the model has no dense layer to take d and C from: give --d and --C, or --prompt-file");
+    throw std::invalid_argument("the model has no dense layer to take d and C from: give --sample d,C,N, or " +
+                                o.prompt_flag + " FILE");
   }
   if (model.d > 0 && (d != model.d || C != model.C))
     throw InputError(o.model_file, d != model.d ? "d" : "C",
                      "the model is for d = " + std::to_string(model.d) + ", C = " + std::to_string(model.C) + ", but " +
-                         (o.prompt_file.empty() ? std::string("--d/--C give") : "the prompt file " + o.prompt_file + " has") +
+                         (o.prompt_file.empty() ? o.sizes_flag + " gives" : "the prompt file " + o.prompt_file + " has") +
                          " d = " + std::to_string(d) + ", C = " + std::to_string(C));
   return {d, C};
 }
@@ -218,16 +228,24 @@ std::function<int()> register_extract(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "extract", "Project a (trained) model's matrices onto the equivariant span (E3) and extract the reduced recursion");
   cmd->add_option("--model", o->model_file, "Model file (docs/formats.md): dense, full or reduced layers")->required();
-  cmd->add_option("--prompt-file", o->prompt_file, "A prompt or batch file to take d and C from");
-  cmd->add_option("--d", o->d, "Features d (dense matrices are (d+C) x (d+C))")->check(CLI::Range(1, 1024));
-  cmd->add_option("--C", o->C, "Classes C")->check(CLI::Range(2, 256));
+  auto* prompt = cmd->add_option("--prompt", o->prompt_file, "A prompt or batch file to take d and C from");
+  auto* old_prompt = add_old_spelling(*cmd, "--prompt-file", o->prompt_file, prompt);
+  auto* sizes = cmd->add_option("--sample", o->sample,
+                                "Sizes d,C,N of the prompts the model is for, as --sample elsewhere (dense matrices are "
+                                "(d+C) x (d+C); N is not used)");
+  auto* old_d = add_old_spelling(*cmd, "--d", o->d, sizes, "--sample d,C,N", CLI::Range(1, 1024));
+  auto* old_c = add_old_spelling(*cmd, "--C", o->C, sizes, "--sample d,C,N", CLI::Range(2, 256));
   cmd->add_option("--json", o->json, "Write the projections, residuals and coefficients as JSON");
   cmd->add_option("--csv", o->csv, "Write the printed table as CSV (docs/formats.md), one row per head");
   cmd->add_option("--out", o->out, "Write the extracted reduced model (model.json format)");
   cmd->add_option("--full-out", o->full_out, "Write the projected full-form model (model.json format)");
   cmd->add_option("--max-residual", o->max_residual, "Exit 1 unless every E3 residual is below this")
       ->check(finite_number_check([](double v) { return v > 0; }, "a finite number > 0", "POSITIVE"));
-  return [o] { return extract(*o); };
+  return [o, old_prompt, old_d, old_c] {
+    if (old_prompt->count() > 0) o->prompt_flag = "--prompt-file";  // messages name the options as given
+    if (old_d->count() + old_c->count() > 0) o->sizes_flag = "--d/--C";
+    return extract(*o);
+  };
 }
 
 }  // namespace iclcert::cli

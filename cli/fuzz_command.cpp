@@ -30,7 +30,7 @@ constexpr const char* kEquivarianceSentence =
 
 struct FuzzOptions {
   std::string property, arith, replay, counterexample;  // counterexample: none means print it
-  std::string csv;                                      // equivariance: its two tables as CSV
+  std::string csv, e3_csv;                              // equivariance: its E1 and E3 tables as CSV
   int cases = 200;
   std::uint64_t seed = 0;
   bool seed_given = false, list = false, no_shrink = false;
@@ -58,6 +58,7 @@ struct FuzzOutputs {
   explicit FuzzOutputs(const FuzzOptions& o) : files(inputs(o)) {
     files.declare("--counterexample", o.counterexample);
     files.declare("--csv", o.csv);
+    files.declare("--e3-csv", o.e3_csv);
   }
   Outputs files;
   bool counterexample = false;
@@ -192,30 +193,27 @@ int run_equivariance(const FuzzOptions& o, std::uint64_t seed) {
   const UserWeightsReport r = check_user_weights(model, u);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  // --csv: both printed tables in one, a row per line: `check` E1 (per kind of
-  // permutation: its largest violation and where) or E3 (per dense matrix: its
-  // residual and the projection's theta); the other check's columns empty.
-  CsvTable csv({"check", "kind", "relative", "exceeds", "case", "layer", "head", "row", "column", "permutation",
-                "theta1", "theta2", "theta3", "theta4", "theta5", "theta6"});
+  // The two printed tables, one CSV each, so that every column keeps one type:
+  // --csv, E1 (per kind of permutation: its largest violation and where; a kind
+  // with a single element has nothing to permute and no row), and --e3-csv, E3 (per
+  // dense matrix: its residual and the projection's theta). Layers from 1, heads from 0.
+  CsvTable e1({"kind", "relative", "exceeds", "case", "layer", "row", "column", "permutation"});
   for (const auto& w : r.worst) {
-    csv.row().text("E1").text(to_string(w.kind));
-    if (w.case_index < 0) {
-      for (int k = 0; k < 14; ++k) csv.empty();
-      continue;
-    }
-    csv.number(w.relative).integer(w.relative > r.tolerance).integer(w.case_index);
-    csv.integer(static_cast<long long>(w.layer + 1)).empty().integer(w.row).integer(w.col);
-    csv.text(to_string(w.kind == PermutationKind::feature ? w.g.features
-                       : w.kind == PermutationKind::label ? w.g.labels
-                                                          : w.g.tokens));
-    for (int k = 0; k < 6; ++k) csv.empty();
+    if (w.case_index < 0) continue;
+    e1.row().text(to_string(w.kind)).number(w.relative).integer(w.relative > r.tolerance).integer(w.case_index);
+    e1.integer(static_cast<long long>(w.layer + 1)).integer(w.row).integer(w.col);
+    e1.text(to_string(w.kind == PermutationKind::feature ? w.g.features
+                      : w.kind == PermutationKind::label ? w.g.labels
+                                                         : w.g.tokens));
   }
+  CsvTable e3({"layer", "head", "matrix", "residual", "theta1", "theta2", "theta3", "theta4", "theta5", "theta6"});
   for (const auto& p : r.projections) {
-    csv.row().text("E3").text(p.matrix).number(p.relative_residual).empty().empty();
-    csv.integer(static_cast<long long>(p.layer + 1)).integer(static_cast<long long>(p.head)).empty().empty().empty();
-    for (const double th : p.theta) csv.number(th);
+    e3.row().integer(static_cast<long long>(p.layer + 1)).integer(static_cast<long long>(p.head)).text(p.matrix);
+    e3.number(p.relative_residual);
+    for (const double th : p.theta) e3.number(th);
   }
-  if (!o.csv.empty()) files.files.set(o.csv, csv.text());
+  if (!o.csv.empty()) files.files.set(o.csv, e1.text());
+  if (!o.e3_csv.empty()) files.files.set(o.e3_csv, e3.text());
 
   std::printf("\nE1: largest violation |layer(g.s) - g.layer(s)| / |layer update|, per kind of permutation\n");
   for (const auto& w : r.worst) {
@@ -291,8 +289,9 @@ int run(const FuzzOptions& o) {
     throw std::invalid_argument("--cases " + std::to_string(o.cases) + ": expected 1 to " + std::to_string(kMaxFuzzCases));
   if (!o.arith.empty()) parse_arithmetic(o.arith);  // its syntax and the precision limit, before any work
   { const FuzzOutputs check(o); }  // both outputs checked before any work, and against each other
-  if (!o.csv.empty() && o.property != kEquivarianceId)
-    throw std::invalid_argument("--csv goes with --property equivariance (the command that prints tables)");
+  if ((!o.csv.empty() || !o.e3_csv.empty()) && o.property != kEquivarianceId)
+    throw std::invalid_argument(std::string(o.csv.empty() ? "--e3-csv" : "--csv") +
+                                " goes with --property equivariance (the command that prints tables)");
   const std::uint64_t seed = o.seed_given ? o.seed : clock_seed();
   if (o.property == kEquivarianceId) return run_equivariance(o, seed);
   if (!o.model_file.empty() || !o.prompt_file.empty() || !o.sample.empty())
@@ -320,7 +319,8 @@ std::function<int()> register_fuzz(CLI::App& app) {
   cmd->add_option("--model", o->model_file, "equivariance: the model to check (docs/formats.md)");
   cmd->add_option("--prompt", o->prompt_file, "equivariance: a prompt (fixes d, C, N; checked first)");
   cmd->add_option("--sample", o->sample, "equivariance: draw prompts of sizes d,C,N");
-  cmd->add_option("--csv", o->csv, "equivariance: write its E1 and E3 tables as one CSV file (docs/formats.md)");
+  cmd->add_option("--csv", o->csv, "equivariance: write its E1 table (per kind of permutation) as CSV (docs/formats.md)");
+  cmd->add_option("--e3-csv", o->e3_csv, "equivariance: write its E3 table (per dense matrix) as CSV (docs/formats.md)");
   cmd->add_option("--weights", o->weights, "equivariance: float32 | float64, the precision the weights were trained "
                                            "in (tolerance 1e-3 | 1e-10, e3nn's)")
       ->capture_default_str();

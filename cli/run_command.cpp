@@ -6,6 +6,7 @@
 #include "io/output_file.hpp"
 #include "io/trace_io.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -60,7 +61,11 @@ int run(const RunOptions& o) {
               in.model.kernel == Kernel::softmax ? "softmax" : "linear");
 
   std::shared_ptr<Trace<double>> double_trace;
-  CsvTable csv = trace_csv_table();
+  // Interval runs' rows carry their enclosures too (NAME_lo, NAME_hi).
+  const bool enclosures = std::any_of(ariths.begin(), ariths.end(), [](const Arithmetic& a) {
+    return a.kind == Arithmetic::Kind::interval || a.kind == Arithmetic::Kind::interval_mpfi;
+  });
+  CsvTable csv = trace_csv_table(enclosures);
   for (const Arithmetic& a : ariths) {
     with_scalar(a, [&]<Scalar T>() {
       const auto start = std::chrono::steady_clock::now();
@@ -70,7 +75,7 @@ int run(const RunOptions& o) {
       require_finite_trace(trace, a);
       std::printf("\narithmetic %s (%.1f ms; %s)\n", a.label().c_str(), ms,
                   ScalarTraits<T>::exact      ? "exact"
-                  : ScalarTraits<T>::rigorous ? "rigorous enclosures; the table shows midpoints"
+                  : ScalarTraits<T>::rigorous ? "rigorous enclosures; the table shows midpoints, --csv the enclosures too"
                                               : "rounded, uncertified");
       print_table(stdout, trace);
       add_trace_rows(csv, trace, a.label());

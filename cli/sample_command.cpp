@@ -1,6 +1,7 @@
 #include "cli/sample_command.hpp"
 
 #include "cli/instance.hpp"
+#include "cli/vocabulary.hpp"
 #include "io/input_error.hpp"
 #include "io/limits.hpp"
 #include "io/output_file.hpp"
@@ -18,6 +19,7 @@ struct SampleOptions {
   std::uint64_t seed = 1;
   bool balanced = false;
   std::string margin = "0", out;
+  std::string sample;  // --sample d,C,N, the sizes as every command gives them; else -d, -C, -N (old)
 };
 
 // A prompt of a batch, indented as the batch's dump(1) would indent it.
@@ -32,7 +34,13 @@ std::string batch_element_text(const Prompt& p) {
   return out;
 }
 
-int sample(const SampleOptions& o) {
+int sample(SampleOptions o) {
+  if (!o.sample.empty()) {
+    InstanceOptions sizes;
+    sizes.sample = o.sample;
+    const SamplerOptions given = sampler_options(sizes);  // the format and the limits of every --sample
+    o.d = given.d, o.C = given.C, o.N = given.N;
+  }
   SamplerOptions s{o.d, o.C, o.N, o.seed, o.balanced, 0, true};
   try {
     s.margin = parse_rational(o.margin);
@@ -42,7 +50,7 @@ int sample(const SampleOptions& o) {
   if (s.margin < 0)
     throw std::invalid_argument("--margin " + iclcert::detail::printable_name(o.margin, 40) + ": expected a number >= 0");
   const std::string sizes = std::to_string(o.d) + "," + std::to_string(o.C) + "," + std::to_string(o.N);
-  check_prompt_sizes("-d, -C, -N", sizes, o.d, o.C, o.N);
+  check_prompt_sizes(o.sample.empty() ? "-d, -C, -N" : "--sample", sizes, o.d, o.C, o.N);
   const std::uint64_t entries = static_cast<std::uint64_t>(o.count) * o.N * (o.d + o.C);
   if (entries > limit(Limit::sample_entries))
     throw std::invalid_argument("--count " + std::to_string(o.count) + ": count * N * (d + C) = " +
@@ -72,9 +80,10 @@ int sample(const SampleOptions& o) {
 std::function<int()> register_sample(CLI::App& app) {
   auto o = std::make_shared<SampleOptions>();
   CLI::App* cmd = app.add_subcommand("sample", "Draw prompts of the in-context task and write them exactly");
-  cmd->add_option("-d", o->d, "Features")->capture_default_str()->check(CLI::Range(1, 1024));
-  cmd->add_option("-C", o->C, "Classes")->capture_default_str()->check(CLI::Range(2, 256));
-  cmd->add_option("-N", o->N, "Training points")->capture_default_str()->check(CLI::Range(1, 65536));
+  auto* sizes = cmd->add_option("--sample", o->sample, "Sizes d,C,N: features, classes, training points (default 4,3,24)");
+  add_old_spelling(*cmd, "-d", o->d, sizes, "--sample d,C,N", CLI::Range(1, 1024));
+  add_old_spelling(*cmd, "-C", o->C, sizes, "--sample d,C,N", CLI::Range(2, 256));
+  add_old_spelling(*cmd, "-N", o->N, sizes, "--sample d,C,N", CLI::Range(1, 65536));
   cmd->add_option("--count", o->count, "Prompts (a batch file when > 1)")->capture_default_str()->check(CLI::Range(1, 1000000));
   cmd->add_option("--seed", o->seed, "Seed")->capture_default_str()->check(seed_check());
   cmd->add_flag("--balanced", o->balanced, "Exactly N/C points per class");

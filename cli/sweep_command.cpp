@@ -5,6 +5,7 @@
 #include "cli/check_command.hpp"
 #include "cli/distribute.hpp"
 #include "cli/instance.hpp"
+#include "cli/vocabulary.hpp"
 #include "gpu/progress.hpp"
 #include "io/input_error.hpp"
 #include "io/limits.hpp"
@@ -43,9 +44,10 @@ constexpr long kMaxSweepChecks = 100000000;  // cells x prompts
 struct SweepOptions {
   std::string claim, metric = "fisher", model_file, sample, prompt_file, csv, json, counterexamples;
   std::vector<std::string> grid;
-  long prompts = 1, threads = 0, prec = 128, max_prec = 1024;
+  long prompts = 1, threads = 0, prec = 128, max_prec = 1024;  // prompts: --count
   std::uint64_t seed = 1;
-  bool no_progress = false;
+  bool progress = false, no_progress = false;
+  std::string prompt_flag = "--prompt", count_flag = "--count";  // the spellings given, for messages
 };
 
 struct Axis {
@@ -133,7 +135,10 @@ ClaimReport check_margin(const SweepOptions& o, const Prompt& p, const Model& m)
 struct CellResult {
   std::vector<Rational> values;
   long proved = 0, refuted = 0, undecided = 0;
+  // Why prompts were undecided: counts under short identifiers (columns for a
+  // reader; docs/formats.md explains each), and the first message of each.
   std::map<std::string, long> undecided_reasons;
+  std::map<std::string, std::string> undecided_details;
   long refuting_prompt = -1;
   Json counterexample = nullptr;  // the verdict file of the first refuting prompt
   double seconds = 0;
@@ -176,19 +181,26 @@ CellResult run_cell(const SweepOptions& o, const Sweep& s, long cell, std::atomi
     const PointCheck c = point_check(o, static_cast<long>(k));
     const auto t0 = std::chrono::steady_clock::now();
     ClaimReport v;
-    std::string reason;
+    std::string reason, detail;
     try {
       v = o.claim == "margin" ? check_margin(o, s.prompts[k], m) : check_point(c, s.prompts[k], m);
-      if (v.verdict == Verdict::undecided)
-        reason = v.more_precision_may_help
-                     ? "enclosures too wide at " + std::to_string(v.precision_bits) + " bits (raise --max-prec)"
-                     : "more precision cannot decide (an exact tie, or no layer where the claim applies)";
+      if (v.verdict == Verdict::undecided && v.more_precision_may_help) {
+        reason = "enclosures_too_wide";
+        detail = "enclosures too wide at " + std::to_string(v.precision_bits) + " bits (raise --max-prec)";
+      } else if (v.verdict == Verdict::undecided) {
+        reason = "precision_cannot_decide";
+        detail = "more precision cannot decide (an exact tie, or no layer where the claim applies)";
+      }
     } catch (const claims::ClaimInputError& e) {
       v.verdict = Verdict::undecided;  // the claim does not apply in this cell
-      reason = std::string("hypotheses do not hold: ") + e.what();
+      reason = "hypotheses_fail";
+      detail = e.what();
     }
     if (v.verdict == Verdict::proved) ++r.proved;
-    if (v.verdict == Verdict::undecided) ++r.undecided, ++r.undecided_reasons[reason];
+    if (v.verdict == Verdict::undecided) {
+      ++r.undecided, ++r.undecided_reasons[reason];
+      r.undecided_details.emplace(reason, detail);  // the first
+    }
     if (v.verdict == Verdict::refuted) {
       ++r.refuted;
       if (r.refuting_prompt < 0) {
@@ -206,10 +218,11 @@ CellResult run_cell(const SweepOptions& o, const Sweep& s, long cell, std::atomi
 // A cell's result as bytes for distribute.hpp (CBOR: every number exactly); its
 // coordinates are recomputed from the index.
 std::string pack(const CellResult& r) {
-  Json reasons = Json::object();
+  Json reasons = Json::object(), details = Json::object();
   for (const auto& [why, n] : r.undecided_reasons) reasons[why] = n;
-  const Json j = {{"p", r.proved},        {"r", r.refuted},         {"u", r.undecided}, {"why", reasons},
-                  {"k", r.refuting_prompt}, {"cex", r.counterexample}, {"s", r.seconds}};
+  for (const auto& [why, text] : r.undecided_details) details[why] = text;
+  const Json j = {{"p", r.proved},          {"r", r.refuted},           {"u", r.undecided}, {"why", reasons},
+                  {"whyd", details},        {"k", r.refuting_prompt}, {"cex", r.counterexample}, {"s", r.seconds}};
   const std::vector<std::uint8_t> bytes = Json::to_cbor(j);
   return {bytes.begin(), bytes.end()};
 }
@@ -220,6 +233,7 @@ CellResult unpack(const Sweep& s, long cell, const std::string& bytes) {
   r.values = s.values_of(cell);
   r.proved = j["p"].get<long>(), r.refuted = j["r"].get<long>(), r.undecided = j["u"].get<long>();
   for (const auto& [why, n] : j["why"].items()) r.undecided_reasons[why] = n.get<long>();
+  for (const auto& [why, text] : j["whyd"].items()) r.undecided_details[why] = text.get<std::string>();
   r.refuting_prompt = j["k"].get<long>();
   r.counterexample = j["cex"];
   r.seconds = j["s"].get<double>();
@@ -234,7 +248,9 @@ std::vector<CellResult> run_sweep(const SweepOptions& o, const Sweep& s, int thr
   std::atomic<long> done{0}, claimed{0};
   std::atomic<bool> finished{false};
   const long total = s.cells * static_cast<long>(s.prompts.size());
-  gpu::Progress progress("sweep", total, !o.no_progress && is_root());
+  gpu::Progress progress("iclcert sweep", total,
+                         is_root() ? gpu::ProgressMode::of_flags(o.progress, o.no_progress) : gpu::ProgressMode(false),
+                         "checks");
   // One process: the checks done. Several: the cells handed out (rank 0 sees the counter only).
   std::thread watcher([&] {
     while (!finished) {
@@ -253,6 +269,7 @@ std::vector<CellResult> run_sweep(const SweepOptions& o, const Sweep& s, int thr
   }
   finished = true;
   watcher.join();
+  progress.update(ranks() == 1 ? done.load() : claimed * static_cast<long>(s.prompts.size()));  // the last count
   progress.finish();
   std::vector<CellResult> results;
   results.reserve(packed.size());
@@ -298,14 +315,16 @@ Json json_doc(const SweepOptions& o, const Sweep& s, const std::vector<CellResul
     Json coords = Json::object();
     for (std::size_t k = 0; k < s.axes.size(); ++k)
       coords[s.axes[k].name] = {{"decimal", nearest_double(r.values[k])}, {"exact", to_string(r.values[k])}};
-    Json reasons = Json::object();
+    Json reasons = Json::object(), details = Json::object();
     for (const auto& [why, n] : r.undecided_reasons) reasons[why] = n;
+    for (const auto& [why, text] : r.undecided_details) details[why] = text;
     cells.push_back({{"cell", i},
                      {"coordinates", coords},
                      {"proved", r.proved},
                      {"refuted", r.refuted},
                      {"undecided", r.undecided},
                      {"undecided_reasons", reasons},
+                     {"undecided_details", details},
                      {"refuting_prompt", r.refuting_prompt >= 0 ? Json(r.refuting_prompt) : Json(nullptr)},
                      {"counterexample", files[i].empty() ? Json(nullptr) : Json(files[i])},
                      {"seconds", r.seconds}});
@@ -336,7 +355,7 @@ void check_counterexample_folder(const SweepOptions& o) {
   const fs::path folder = fs::canonical(o.counterexamples, ec);
   if (ec) return;
   const std::pair<const char*, std::string> others[] = {
-      {"--csv", o.csv}, {"--json", o.json}, {"--prompt-file", o.prompt_file}, {"--model", o.model_file}};
+      {"--csv", o.csv}, {"--json", o.json}, {o.prompt_flag.c_str(), o.prompt_file}, {"--model", o.model_file}};
   for (const auto& [option, path] : others) {
     if (path.empty() || path == "-") continue;
     const fs::path p = fs::weakly_canonical(path, ec);
@@ -356,7 +375,7 @@ int sweep(const SweepOptions& o) {
     throw std::invalid_argument("--metric " + o.metric + ": goes with --claim A2 only");
   if (o.grid.empty() || o.grid.size() > 4) throw std::invalid_argument("--grid: expected 1 to 4 axes");
   if (o.prompt_file.empty() == o.sample.empty())
-    throw std::invalid_argument("iclcert sweep needs exactly one of --prompt-file F and --sample d,C,N");
+    throw std::invalid_argument("iclcert sweep needs exactly one of " + o.prompt_flag + " F and --sample d,C,N");
   if (o.threads < 0 || o.threads > 1024) throw std::invalid_argument("--threads: expected 0 (every core) to 1024");
   PointCheck limits = point_check(o, 0);
   limits.claim = "A2";  // the flags' limits, whatever the claim
@@ -389,7 +408,7 @@ int sweep(const SweepOptions& o) {
                                   " is not reduced; --grid sets reduced coefficients");
   if (!o.sample.empty()) {
     if (o.prompts < 1 || o.prompts > kMaxSweepChecks)
-      throw std::invalid_argument("--prompts " + std::to_string(o.prompts) + ": expected 1 to " +
+      throw std::invalid_argument(o.count_flag + " " + std::to_string(o.prompts) + ": expected 1 to " +
                                   std::to_string(kMaxSweepChecks));
     InstanceOptions in;
     in.sample = o.sample;
@@ -397,11 +416,11 @@ int sweep(const SweepOptions& o) {
     SamplerOptions base = sampler_options(in);
     // Before drawing: the prompts are all held in memory, and the checks are the work.
     if (s.cells * o.prompts > kMaxSweepChecks)
-      throw std::invalid_argument("--prompts " + std::to_string(o.prompts) + ": with the " + std::to_string(s.cells) +
+      throw std::invalid_argument(o.count_flag + " " + std::to_string(o.prompts) + ": with the " + std::to_string(s.cells) +
                                   " cells of --grid, more than " + std::to_string(kMaxSweepChecks) + " checks");
     const std::uint64_t entries = static_cast<std::uint64_t>(o.prompts) * base.N * (base.d + base.C);
     if (entries > limit(Limit::sample_entries))
-      throw std::invalid_argument("--prompts " + std::to_string(o.prompts) + ": prompts * N * (d + C) = " +
+      throw std::invalid_argument(o.count_flag + " " + std::to_string(o.prompts) + ": count * N * (d + C) = " +
                                   std::to_string(entries) + " numbers to hold " + beyond_limit(Limit::sample_entries));
     for (long k = 0; k < o.prompts; ++k) {
       SamplerOptions at = base;
@@ -457,21 +476,27 @@ std::function<int()> register_sweep(CLI::App& app) {
   cmd->add_option("--grid", o->grid, "NAME=LO:HI:COUNT (NAME: beta, gamma, alpha, alpha_label; 1 to 4 distinct axes): "
                   "the training coefficient NAME at every layer takes LO + (HI - LO) i / (COUNT - 1)");
   cmd->add_option("--sample", o->sample, "Draw prompts d,C,N (prompt k with seed S + k)");
-  cmd->add_option("--prompts", o->prompts, "With --sample: how many prompts")
-      ->capture_default_str()
-      ->check(CLI::Range(1L, kMaxSweepChecks));  // on the text as given: CLI11 saturates 2^63 first
+  auto* count = cmd->add_option("--count", o->prompts, "With --sample: how many prompts")
+                    ->capture_default_str()
+                    ->check(CLI::Range(1L, kMaxSweepChecks));  // on the text as given: CLI11 saturates 2^63 first
+  auto* old_count = add_old_spelling(*cmd, "--prompts", o->prompts, count, "", CLI::Range(1L, kMaxSweepChecks));
   cmd->add_option("--seed", o->seed, "With --sample: the first prompt's seed")->check(seed_check())->capture_default_str();
-  cmd->add_option("--prompt-file", o->prompt_file, "A prompt or batch file instead of --sample");
+  auto* prompt = cmd->add_option("--prompt", o->prompt_file, "A prompt or batch file instead of --sample");
+  auto* old_prompt = add_old_spelling(*cmd, "--prompt-file", o->prompt_file, prompt);
   cmd->add_option("--csv", o->csv, "Write one row per cell (docs/formats.md)");
   cmd->add_option("--json", o->json, "Write the sweep as JSON (docs/formats.md)");
   cmd->add_option("--counterexamples", o->counterexamples,
                   "Write each refuted cell's first counterexample here, as a verdict file for check --replay");
   cmd->add_option("--threads", o->threads,
                   "Worker threads per process (default: every core; under mpiexec, shared among a machine's ranks)");
-  cmd->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
+  add_progress_flags(*cmd, o->progress, o->no_progress);
   cmd->add_option("--prec", o->prec, "Starting precision in bits")->capture_default_str();
   cmd->add_option("--max-prec", o->max_prec, "Precision escalation stops here")->capture_default_str();
-  return [o] { return sweep(*o); };
+  return [o, old_count, old_prompt] {
+    if (old_count->count() > 0) o->count_flag = "--prompts";  // messages name the options as given
+    if (old_prompt->count() > 0) o->prompt_flag = "--prompt-file";
+    return sweep(*o);
+  };
 }
 
 }  // namespace iclcert::cli

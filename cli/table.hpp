@@ -4,9 +4,13 @@
 
 #include "cli/csv_table.hpp"
 #include "numerics/recursion.hpp"
+#include "numerics/rigorous.hpp"
 
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 
 namespace iclcert::cli {
@@ -46,10 +50,37 @@ void print_table(std::FILE* out, const Trace<T>& trace) {
 
 // `run --csv`: one row per arithmetic and depth t, the metrics under their
 // names in the trace file, each the nearest double (an enclosure's midpoint);
-// +inf is "inf", an undefined ratio or an absent metric an empty cell.
-inline CsvTable trace_csv_table() {
-  return CsvTable({"arithmetic", "t", "fisher", "gap_ratio", "min_label_margin", "probe_margin", "probe_alignment",
-                   "probe_attention_same_class", "train_attention_same_class"});
+// +inf is "inf", an undefined ratio or an absent metric an empty cell. When an
+// --arith is an interval one, NAME_lo and NAME_hi follow for each metric: the
+// enclosure rounded outward to doubles (empty on the other arithmetics' rows).
+inline constexpr const char* kTraceMetricColumns[] = {"fisher",          "gap_ratio",       "min_label_margin",
+                                                      "probe_margin",    "probe_alignment", "probe_attention_same_class",
+                                                      "train_attention_same_class"};
+
+inline CsvTable trace_csv_table(bool enclosures) {
+  std::vector<std::string> columns = {"arithmetic", "t"};
+  for (const char* m : kTraceMetricColumns) columns.push_back(m);
+  if (enclosures)
+    for (const char* m : kTraceMetricColumns) columns.push_back(std::string(m) + "_lo"), columns.push_back(std::string(m) + "_hi");
+  return CsvTable(std::move(columns));
+}
+
+// An enclosure's endpoint as a double on its outer side (a bound that is
+// unbounded, or beyond the doubles, is the infinity or the largest double there).
+template <RigorousScalar T>
+double outward_double(const T& x, bool upper) {
+  using Tr = ScalarTraits<T>;
+  Rational q;
+  try {
+    q = upper ? Tr::upper(x) : Tr::lower(x);
+  } catch (const std::domain_error&) {
+    return upper ? HUGE_VAL : -HUGE_VAL;
+  }
+  const double f = nearest_double(q);
+  if (std::isinf(f)) return (f > 0) == upper ? f : std::copysign(DBL_MAX, f);
+  const Rational back = rational_from_double(f);
+  if (upper ? back < q : back > q) return std::nextafter(f, upper ? HUGE_VAL : -HUGE_VAL);
+  return f;
 }
 
 template <Scalar T>
@@ -63,6 +94,20 @@ void add_trace_rows(CsvTable& table, const Trace<T>& trace, const std::string& a
     if (r.kind == K::pos_inf) return table.number(HUGE_VAL);
     return table.empty();
   };
+  // NAME_lo, NAME_hi of one metric: the enclosure's (an infinite ratio: inf, inf).
+  auto bounds = [&](const T* v, bool infinite) {
+    if constexpr (RigorousScalar<T>) {
+      if (v) return (void)table.number(outward_double(*v, false)).number(outward_double(*v, true));
+      if (infinite) return (void)table.number(HUGE_VAL).number(HUGE_VAL);
+    }
+    table.empty().empty();
+  };
+  auto ratio_bounds = [&](const Ratio<T>& r) {
+    using K = typename Ratio<T>::Kind;
+    bounds(r.kind == K::finite ? &r.value : nullptr, r.kind == K::pos_inf);
+  };
+  auto value_bounds = [&](const std::optional<T>& v) { bounds(v ? &*v : nullptr, false); };
+  const bool enclosures = table.columns().size() > 2 + std::size(kTraceMetricColumns);
   for (std::size_t t = 0; t < trace.entries.size(); ++t) {
     const auto& e = trace.entries[t];
     table.row().text(arithmetic).integer(static_cast<long long>(t));
@@ -73,6 +118,14 @@ void add_trace_rows(CsvTable& table, const Trace<T>& trace, const std::string& a
     value(e.metrics.probe_alignment);
     value(e.probe_attention_same_class);
     value(e.train_attention_same_class);
+    if (!enclosures) continue;
+    ratio_bounds(e.metrics.fisher);
+    ratio_bounds(e.metrics.gap_ratio);
+    value_bounds(e.metrics.min_label_margin);
+    value_bounds(e.metrics.probe_margin);
+    value_bounds(e.metrics.probe_alignment);
+    value_bounds(e.probe_attention_same_class);
+    value_bounds(e.train_attention_same_class);
   }
 }
 

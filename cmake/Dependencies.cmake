@@ -57,10 +57,12 @@ endif()
 
 # Python bindings (python/): pybind11 over the C++ library. The Python found is
 # Debian's /usr/bin/python3 when it exists, since a pyenv python3 first on PATH
-# may lack NumPy; override with -DPython3_EXECUTABLE=...
+# may lack NumPy; override with -DPython3_EXECUTABLE=... Under `pip install .`
+# (SKBUILD set by scikit-build-core) it is the interpreter pip runs, which
+# scikit-build-core passes as Python3_EXECUTABLE.
 set(ICLCERT_HAVE_PYTHON no)
 if(NOT ICLCERT_WITH_PYTHON STREQUAL "OFF")
-  if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+  if(NOT SKBUILD AND NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
     set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python for the iclcert package")
   endif()
   find_package(Python3 COMPONENTS Interpreter Development.Module OPTIONAL_COMPONENTS NumPy)

@@ -16,7 +16,7 @@ d, C, N = 4, 3, 16
 torch.manual_seed(1)  # your model: attention layers of embed_dim d + C, iclcert's residual layer
 model = torch.nn.Sequential(*[torch.nn.MultiheadAttention(d + C, 1, bias=False, dtype=torch.float64) for _ in range(2)])
 train = iclcert.sample(d, C, N, count=256, seed=100)            # training prompts from iclcert's sampler
-Z, y = iclcert.torch.tokens(train), torch.from_numpy(train.probe_labels)
+Z, y = iclcert.torch.tokens(train, model), torch.from_numpy(train.probe_labels)
 opt = torch.optim.Adam(model.parameters(), lr=0.03)
 for step in range(60):                                          # the probe's label part as logits
     loss = torch.nn.functional.cross_entropy(iclcert.torch.forward(model, Z, N)[:, N, d:], y)
@@ -27,7 +27,7 @@ m = iclcert.torch.from_module(model, d=d, C=C)                  # import: exact,
 e1 = iclcert.check("E1", model=m, sample=f"{d},{C},{N}")        # is every layer equivariant?
 print("E1:", e1.status)
 e = iclcert.extract(m)                                          # the reduced recursion, E3 residuals per layer
-print(e.layers[["layer", "score_residual", "value_residual"]].to_string(index=False))
+print(e.layers[["layer", "residual_score", "residual_value"]].to_string(index=False))
 prompts = iclcert.sample(d, C, N, count=200, seed=7)
 c = iclcert.compare(m, e.reduced_model, prompts, certify=True)  # float path, every prediction certified
 print(c.layers[["t", "accuracy_a", "accuracy_b", "agreement"]].to_string(index=False))

@@ -50,7 +50,7 @@ struct CertifyConfig {
   int chunk = 4096;
   bool escalate = true;
   long start_bits = 128, max_bits = 4096;
-  bool progress = true;
+  ProgressMode progress;
   bool use_cuda = false;  // the float predictions and the float64 tier on the GPU; Arb stays on the CPU
 };
 

@@ -6,6 +6,7 @@
 
 #include "gpu/batch_backend.hpp"
 #include "gpu/batch_validate.hpp"
+#include "gpu/progress.hpp"
 #include "numerics/model.hpp"
 #include "numerics/prompt.hpp"
 #include "numerics/sampler.hpp"
@@ -85,7 +86,7 @@ struct BatchConfig {
   long validate = 0;  // the first `validate` prompts
   int chunk = 4096;
   bool chunk_given = false;  // CUDA: without --chunk the chunk comes from the device's memory
-  bool progress = true;  // progress line on stderr for runs longer than a second
+  ProgressMode progress;  // the progress line on stderr (gpu/progress.hpp)
   Detail detail = Detail::per_layer;  // final_only: no per-layer statistics
   ItemDistributor distribute;          // empty: every chunk in this process
 };

@@ -29,8 +29,10 @@ namespace iclcert::gpu {
 
 // Buckets of distance outside the enclosure, in ulps of the float type.
 inline constexpr std::array<double, 6> kUlpBuckets = {1, 4, 16, 256, 65536, 1e300};
-inline constexpr std::array<const char*, 7> kUlpBucketNames = {"inside",  "<=1",     "<=4",   "<=16",
-                                                                "<=256", "<=65536", ">65536"};
+// Their names in the batch file (identifiers, for columns; docs/formats.md: "le_4" is
+// at most 4 ulps outside, "gt_65536" more than 65536).
+inline constexpr std::array<const char*, 7> kUlpBucketNames = {"inside", "le_1",     "le_4",    "le_16",
+                                                                "le_256", "le_65536", "gt_65536"};
 
 struct LayerValidation {
   long values = 0, outside = 0;

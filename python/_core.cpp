@@ -51,6 +51,9 @@
 #ifndef ICLCERT_PYTHON_FUZZ
 #define ICLCERT_PYTHON_FUZZ 0
 #endif
+#ifndef ICLCERT_VERSION  // python/CMakeLists.txt passes the project's version
+#define ICLCERT_VERSION "unknown"
+#endif
 
 namespace py = pybind11;
 using namespace iclcert;
@@ -195,21 +198,26 @@ py::tuple check(const std::string& claim, std::optional<std::string> prompt_text
   o.claim = claim;
   for (const auto& [key_obj, value] : options) {
     const std::string key = py::str(key_obj);
-    if (key == "arith") o.arith = value.cast<std::string>();
-    else if (key == "layers") o.layers = value.cast<std::string>();
-    else if (key == "metric") o.metric = value.cast<std::string>();
-    else if (key == "prec") o.prec = value.cast<long>();
-    else if (key == "max_prec") o.max_prec = value.cast<long>();
-    else if (key == "box") o.box = value.cast<std::vector<std::string>>();
-    else if (key == "ball") o.ball = value.cast<std::string>();
-    else if (key == "confidence") o.confidence = value.cast<std::string>();
-    else if (key == "samples") o.samples = value.cast<long>();
-    else if (key == "budget") o.budget = value.cast<long>();
-    else if (key == "sample") o.instance.sample = value.cast<std::string>();
-    else if (key == "seed") o.instance.seed = value.cast<std::uint64_t>();
-    else if (key == "balanced") o.instance.balanced = value.cast<bool>();
-    else if (key == "margin") o.instance.margin = value.cast<std::string>();
-    else throw std::invalid_argument("check: unknown option " + key);
+    try {
+      if (key == "arith") o.arith = value.cast<std::string>();
+      else if (key == "layers") o.layers = value.cast<std::string>();
+      else if (key == "metric") o.metric = value.cast<std::string>();
+      else if (key == "prec") o.prec = value.cast<long>();
+      else if (key == "max_prec") o.max_prec = value.cast<long>();
+      else if (key == "box") o.box = value.cast<std::vector<std::string>>();
+      else if (key == "ball") o.ball = value.cast<std::string>();
+      else if (key == "confidence") o.confidence = value.cast<std::string>();
+      else if (key == "samples") o.samples = value.cast<long>();
+      else if (key == "budget") o.budget = value.cast<long>();
+      else if (key == "sample") o.instance.sample = value.cast<std::string>();
+      else if (key == "seed") o.instance.seed = value.cast<std::uint64_t>();
+      else if (key == "balanced") o.instance.balanced = value.cast<bool>();
+      else if (key == "margin") o.instance.margin = value.cast<std::string>();
+      else throw std::invalid_argument("check: unknown option " + key);
+    } catch (const py::cast_error&) {  // a value of another type, or an integer beyond the C++ type
+      throw py::type_error("check: " + key + ": " + std::string(py::str(py::repr(value))).substr(0, 40) +
+                           " is not of the expected type or range");
+    }
   }
   if (o.metric != "fisher" && o.metric != "gap") throw std::invalid_argument("metric " + o.metric + ": expected fisher or gap");
   cli::Instance in;
@@ -426,8 +434,11 @@ PYBIND11_MODULE(_core, m) {
       if (p) std::rethrow_exception(p);
     } catch (const InputError& e) {
       input_error(e.what());
+    } catch (const py::cast_error& e) {  // an argument of another type: TypeError, not RuntimeError
+      PyErr_SetString(PyExc_TypeError, e.what());
     }
   });
+  m.attr("__version__") = ICLCERT_VERSION;
   m.def("default_prompt", [] { return prompt_to_json(cli::default_prompt()).dump(1); });
   m.def("default_model", [] { return model_to_json(cli::default_model()).dump(1); });
   m.def("prompt_from_arrays", &prompt_from_arrays);

@@ -7,8 +7,9 @@
 #   scripts/install-deps.sh --test   also PyTorch (Debian's python3-torch, CPU), which the
 #                                    test of examples/train/train.py
 #                                    needs; also clang 14 with its sanitizer and libFuzzer runtimes
-#                                    (and llvm-symbolizer), for the sanitizer and fuzz stage; and
-#                                    Open MPI, for the tests that run commands under mpiexec
+#                                    (and llvm-symbolizer), for the sanitizer and fuzz stage;
+#                                    Open MPI, for the tests that run commands under mpiexec; and
+#                                    python3-venv and python3-pip, for the test of `pip install .`
 #   scripts/install-deps.sh --bench  also the batch benchmark's PyTorch peer
 #                                    (bench/pytorch_batch.py): python3-torch, numpy and
 #                                    OpenBLAS, without which they run on the reference
@@ -27,7 +28,7 @@ packages=(
 case "${1:-}" in
   "") ;;
   --test) packages+=(python3-torch cvc5 clang libclang-rt-14-dev libfuzzer-14-dev llvm-14
-                    libopenmpi-dev openmpi-bin) ;;
+                    libopenmpi-dev openmpi-bin python3-venv python3-pip) ;;
   --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-pthread) ;;
   *)
     echo "usage: scripts/install-deps.sh [--test | --bench]" >&2

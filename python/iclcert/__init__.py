@@ -16,21 +16,41 @@ value; every result keeps the library's exact text in `.raw`.
     r = iclcert.run(p, arith="interval:256")      # r.metrics: a DataFrame per depth
     v = iclcert.check("A2", p)                     # v.status: proved / refuted / undecided
 """
+from __future__ import annotations
+
 import json
 import operator
 import os
 import tempfile
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any, Union
 
-import numpy as np
-
-from . import _core
+try:
+    import numpy as np
+    import pandas  # noqa: F401  (every result's tables)
+except ImportError as e:  # a python3 without them (a pyenv one first on PATH, say)
+    raise ImportError(f"iclcert needs NumPy and pandas, which this Python ({e.name} missing) lacks: "
+                      "pip install numpy pandas (or Debian's python3: apt-get install python3-numpy "
+                      "python3-pandas)") from e
+try:
+    from . import _core
+except ImportError as e:  # the .py files without the compiled module: a partial build
+    raise ImportError("iclcert's compiled module iclcert._core is missing or was built for another Python "
+                      f"({e}): run `pip install .` in the source tree, or build it with `cmake --build build "
+                      "--target iclcert_python` and use Debian's /usr/bin/python3") from e
 from ._calls import call, captured
 from ._numbers import down, is_enclosure, nearest, up
+
+__version__: str = _core.__version__  # the project's version (CMakeLists.txt; `iclcert --version`)
 
 InputError = _core.InputError  # bad input (a ValueError): the message names the field
 
 __all__ = ["Prompt", "Model", "Samples", "run", "check", "batch", "compare", "extract", "fuzz", "sample",
-           "InputError", "RunResult", "Verdict", "BatchResult", "CompareResult", "ExtractResult", "FuzzResult"]
+           "InputError", "RunResult", "Verdict", "BatchResult", "CompareResult", "ExtractResult", "FuzzResult",
+           "__version__"]
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 
 def _load(source):
@@ -43,118 +63,43 @@ def _load(source):
     return json.loads(source)
 
 
+def _write_text(text: str, path: PathLike | None) -> str:
+    if path is not None:
+        with open(path, "w") as f:
+            f.write(text)
+    return text
+
+
 class _Document:
     """A file form held as the library's exact text (self._data, its JSON)."""
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
+        """A copy of the file's dict (numbers as the library's exact texts)."""
         return json.loads(json.dumps(self._data))
 
-    def to_json(self, path=None):
-        text = json.dumps(self._data, indent=1) + "\n"
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
-
-
-class Prompt(_Document):
-    """One prompt (docs/formats.md, "Prompt files"), held as the library's exact
-    text form. Build it from a file or dict (`Prompt.from_json`) or from arrays
-    (`Prompt.from_arrays`); `to_json()` writes what `iclcert --prompt` reads."""
-
-    def __init__(self, data):
-        self._data = json.loads(_core.canonical_prompt(json.dumps(_load(data)), "prompt"))
-
-    @classmethod
-    def from_json(cls, source):
-        return cls(source)
-
-    @classmethod
-    def from_arrays(cls, X, labels, probe, probe_label=None, C=None):
-        """X (N, d), labels (N,), probe (d,), the optional true class of the probe, and
-        C (default: the largest label + 1). Each float enters as its exact rational
-        value."""
-        labels = _classes(labels, "Prompt.from_arrays: labels")
-        probe_label = None if probe_label is None else _whole(probe_label, "Prompt.from_arrays: probe_label")
-        if C is None:
-            C = int(max(labels.max(initial=0), -1 if probe_label is None else probe_label)) + 1
-            C = max(C, 2)
-        text = _core.prompt_from_arrays(_reals(X, "Prompt.from_arrays: X"), labels,
-                                        _reals(probe, "Prompt.from_arrays: probe"), probe_label,
-                                        _whole(C, "Prompt.from_arrays: C"))
-        return cls(text)
-
-    @classmethod
-    def default(cls):
-        """The embedded default prompt (examples/default_prompt.json)."""
-        return cls(_core.default_prompt())
-
-    d = property(lambda self: self._data["d"])
-    C = property(lambda self: self._data["C"])
-    N = property(lambda self: self._data["N"])
-    labels = property(lambda self: np.array(self._data["labels"], dtype=np.int64))
-    probe_label = property(lambda self: self._data.get("probe_label"))
-    X = property(lambda self: np.array([[nearest(v) for v in row] for row in self._data["X"]]).reshape(self.N, self.d))
-    probe = property(lambda self: np.array([nearest(v) for v in self._data["probe"]]))
-
-    def __eq__(self, other):
-        return isinstance(other, Prompt) and self._data == other._data
-
-    def __repr__(self):
-        return f"Prompt(d={self.d}, C={self.C}, N={self.N}, probe_label={self.probe_label})"
-
-
-class Model(_Document):
-    """A model (docs/formats.md, "Model files"): reduced, full or dense layers, held
-    as the library's exact text form. `Model.dense` builds one from NumPy matrices
-    (iclcert.torch builds them from PyTorch)."""
-
-    def __init__(self, data):
-        self._data = json.loads(_core.canonical_model(json.dumps(_load(data)), "model"))
-
-    @classmethod
-    def from_json(cls, source):
-        return cls(source)
-
-    @classmethod
-    def default(cls):
-        """The embedded default model (examples/default_model.json)."""
-        return cls(_core.default_model())
-
-    @classmethod
-    def dense(cls, layers, d, C, kernel="softmax", probe_is_key=False, probe_label_init="zero"):
-        """layers: a list of layers, each a list of (S, V) per head, (d+C) x (d+C)
-        arrays: s_ji = z_j^T S z_i and z_j += sum_i A_ji V z_i. d and C are recorded
-        in the model, so no prompt of another split is accepted. Each float enters
-        as its exact rational value."""
-        layers = [[(np.asarray(S, dtype=np.float64), np.asarray(V, dtype=np.float64)) for S, V in layer]
-                  for layer in layers]
-        return cls(_core.dense_model(layers, kernel, bool(probe_is_key), probe_label_init, int(d), int(C)))
-
-    layers = property(lambda self: self._data["layers"])
-    kernel = property(lambda self: self._data.get("kernel", "softmax"))
-    probe_is_key = property(lambda self: self._data.get("probe_is_key", False))
-    d = property(lambda self: self._data.get("d"))
-    C = property(lambda self: self._data.get("C"))
-
-    def __eq__(self, other):
-        return isinstance(other, Model) and self._data == other._data
-
-    def __repr__(self):
-        return f"Model({len(self.layers)} layers, {self.kernel}, d={self.d}, C={self.C}, probe_is_key={self.probe_is_key})"
+    def to_json(self, path: PathLike | None = None) -> str:
+        """The file's JSON text; also written to path when given."""
+        return _write_text(json.dumps(self._data, indent=1) + "\n", path)
 
 
 # --- arguments: a wrong type is a TypeError, a wrong size a ValueError (before any work)
 
-def _whole(value, name):
+def _whole(value: Any, name: str, lo: int | None = None, hi: int | None = None) -> int:
     """value as a Python int: an int or NumPy integer (never a bool, nor a float
-    that int() would truncate)."""
+    that int() would truncate), within [lo, hi] when given (else ValueError)."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected a whole number, got a bool")
     try:
-        return operator.index(value)
+        v = operator.index(value)
     except TypeError:
         raise TypeError(f"{name}: expected a whole number, got {type(value).__name__} {value!r:.40}") from None
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise ValueError(f"{name} = {v}: expected {lo} to {hi}")
+    return v
+
+
+_SEED_MAX = 2**64 - 1  # seeds are 64-bit unsigned, as on the command line
+_MAX_D, _MAX_C, _MAX_N = 1024, 256, 65536  # the limits of io/limits.hpp (docs/formats.md, "Limits")
 
 
 def _reals(value, name):
@@ -176,6 +121,200 @@ def _classes(value, name):
     return a.astype(np.int64)
 
 
+def _sample_spec(sample: str | Sequence[int], name: str) -> str:
+    """"d,C,N" from a text or a sequence of three whole numbers."""
+    if isinstance(sample, str):
+        return sample
+    return ",".join(str(_whole(v, name)) for v in sample)
+
+
+# --- tables: the command's column names; the earlier names still read, deprecated
+
+_METRICS = ["fisher", "gap_ratio", "min_label_margin", "probe_margin", "probe_alignment",
+            "probe_attention_same_class", "train_attention_same_class"]
+_STATISTICS = ("mean", "min", "max", "finite", "pos_inf", "undefined")
+_RENAMED = {f"{m}_{s}": f"{s}_{m}" for m in _METRICS for s in _STATISTICS}
+_RENAMED.update({f"{part}_{what}": f"{what}_{part}" for part in ("score", "value")
+                 for what in ("residual", "fit_error")})
+
+
+def _renamed(key, columns):
+    """key, or the new name of an old column name (warned about at the caller's caller)."""
+    if isinstance(key, str) and key not in columns and key in _RENAMED:
+        warnings.warn(f"column {key!r} is now {_RENAMED[key]!r}, as in the command's CSV and JSON",
+                      DeprecationWarning, stacklevel=3)
+        return _RENAMED[key]
+    return key
+
+
+class _Table(pandas.DataFrame):
+    """A DataFrame that still reads a column by its earlier name
+    (`fisher_mean` for `mean_fisher`, `score_residual` for `residual_score`), with a
+    DeprecationWarning. What it derives is a plain DataFrame."""
+
+    def __getitem__(self, key):
+        if isinstance(key, list):
+            key = list(map(_renamed, key, [self.columns] * len(key)))
+        else:
+            key = _renamed(key, self.columns)
+        return super().__getitem__(key)
+
+    def __getattr__(self, name):
+        if name in _RENAMED and name not in self.columns:
+            return super().__getitem__(_renamed(name, self.columns))
+        return super().__getattr__(name)
+
+    @property
+    def _constructor(self):
+        return pandas.DataFrame
+
+
+# --- the file forms -------------------------------------------------------------------
+
+class Prompt(_Document):
+    """One prompt (docs/formats.md, "Prompt files"), held as the library's exact
+    text form. Build it from a file or dict (`Prompt.from_json`) or from arrays
+    (`Prompt.from_arrays`); `to_json()` writes what `iclcert --prompt` reads.
+    Read back: d, C, N, labels, probe_label, X (N x d floats), probe (d floats)."""
+
+    def __init__(self, data: dict | str | PathLike) -> None:
+        """data: a prompt file's dict, its JSON text, or its path."""
+        self._data = json.loads(_core.canonical_prompt(json.dumps(_load(data)), "prompt"))
+
+    @classmethod
+    def from_json(cls, source: dict | str | PathLike) -> Prompt:
+        """A prompt from a file's path, its JSON text or its dict."""
+        return cls(source)
+
+    @classmethod
+    def from_arrays(cls, X: Any, labels: Any, probe: Any, probe_label: int | None = None,
+                    C: int | None = None) -> Prompt:
+        """X (N, d), labels (N,), probe (d,), the optional true class of the probe, and
+        C (default: the largest label + 1). Each float enters as its exact rational
+        value."""
+        labels = _classes(labels, "Prompt.from_arrays: labels")
+        probe_label = None if probe_label is None else _whole(probe_label, "Prompt.from_arrays: probe_label")
+        if C is None:
+            C = int(max(labels.max(initial=0), -1 if probe_label is None else probe_label)) + 1
+            C = max(C, 2)
+        text = _core.prompt_from_arrays(_reals(X, "Prompt.from_arrays: X"), labels,
+                                        _reals(probe, "Prompt.from_arrays: probe"), probe_label,
+                                        _whole(C, "Prompt.from_arrays: C", 2, _MAX_C))
+        return cls(text)
+
+    @classmethod
+    def default(cls) -> Prompt:
+        """The embedded default prompt (examples/default_prompt.json)."""
+        return cls(_core.default_prompt())
+
+    @property
+    def d(self) -> int:
+        """Features."""
+        return self._data["d"]
+
+    @property
+    def C(self) -> int:
+        """Classes."""
+        return self._data["C"]
+
+    @property
+    def N(self) -> int:
+        """Training points."""
+        return self._data["N"]
+
+    @property
+    def labels(self) -> np.ndarray:
+        """The training points' classes, int64 [N]."""
+        return np.array(self._data["labels"], dtype=np.int64)
+
+    @property
+    def probe_label(self) -> int | None:
+        """The probe's true class, or None."""
+        return self._data.get("probe_label")
+
+    @property
+    def X(self) -> np.ndarray:
+        """The training points, float64 [N, d] (each the nearest double of its exact value)."""
+        return np.array([[nearest(v) for v in row] for row in self._data["X"]]).reshape(self.N, self.d)
+
+    @property
+    def probe(self) -> np.ndarray:
+        """The probe, float64 [d]."""
+        return np.array([nearest(v) for v in self._data["probe"]])
+
+    def __eq__(self, other):
+        return isinstance(other, Prompt) and self._data == other._data
+
+    def __repr__(self):
+        return f"Prompt(d={self.d}, C={self.C}, N={self.N}, probe_label={self.probe_label})"
+
+
+class Model(_Document):
+    """A model (docs/formats.md, "Model files"): reduced, full or dense layers, held
+    as the library's exact text form. `Model.dense` builds one from NumPy matrices
+    (iclcert.torch builds them from PyTorch). Read back: layers (the file's list),
+    kernel, probe_is_key, d and C (None when the model records none)."""
+
+    def __init__(self, data: dict | str | PathLike) -> None:
+        """data: a model file's dict, its JSON text, or its path."""
+        self._data = json.loads(_core.canonical_model(json.dumps(_load(data)), "model"))
+
+    @classmethod
+    def from_json(cls, source: dict | str | PathLike) -> Model:
+        """A model from a file's path, its JSON text or its dict."""
+        return cls(source)
+
+    @classmethod
+    def default(cls) -> Model:
+        """The embedded default model (examples/default_model.json)."""
+        return cls(_core.default_model())
+
+    @classmethod
+    def dense(cls, layers: Sequence[Sequence[tuple[Any, Any]]], d: int, C: int, kernel: str = "softmax",
+              probe_is_key: bool = False, probe_label_init: str = "zero") -> Model:
+        """layers: a list of layers, each a list of (S, V) per head, (d+C) x (d+C)
+        arrays: s_ji = z_j^T S z_i and z_j += sum_i A_ji V z_i. d and C are recorded
+        in the model, so no prompt of another split is accepted. kernel: "softmax" or
+        "linear"; probe_label_init: "zero" or "uniform". Each float enters as its
+        exact rational value."""
+        d = _whole(d, "Model.dense: d", 1, _MAX_D)
+        C = _whole(C, "Model.dense: C", 2, _MAX_C)
+        layers = [[(np.asarray(S, dtype=np.float64), np.asarray(V, dtype=np.float64)) for S, V in layer]
+                  for layer in layers]
+        return cls(_core.dense_model(layers, kernel, bool(probe_is_key), probe_label_init, d, C))
+
+    @property
+    def layers(self) -> list:
+        """The layers as in the file (exact texts)."""
+        return self._data["layers"]
+
+    @property
+    def kernel(self) -> str:
+        """"softmax" or "linear"."""
+        return self._data.get("kernel", "softmax")
+
+    @property
+    def probe_is_key(self) -> bool:
+        """Whether the probe is a key of the attention too."""
+        return self._data.get("probe_is_key", False)
+
+    @property
+    def d(self) -> int | None:
+        """The features the model records (None: any)."""
+        return self._data.get("d")
+
+    @property
+    def C(self) -> int | None:
+        """The classes the model records (None: any)."""
+        return self._data.get("C")
+
+    def __eq__(self, other):
+        return isinstance(other, Model) and self._data == other._data
+
+    def __repr__(self):
+        return f"Model({len(self.layers)} layers, {self.kernel}, d={self.d}, C={self.C}, probe_is_key={self.probe_is_key})"
+
+
 def _prompt(p):
     if p is None:
         return Prompt.default()
@@ -190,10 +329,12 @@ def _model(m):
 
 class Samples:
     """Prompts as arrays: X[B, N+1, d] (rows 0..N-1 the training points, row N the
-    probe), labels[B, N], probe_labels[B] (-1: none). What `sample` returns and
+    probe), labels[B, N], probe_labels[B] (-1: none), C. What `sample` returns and
     `batch` and `compare` take."""
 
-    def __init__(self, X, labels, probe_labels=None, C=None):
+    def __init__(self, X: Any, labels: Any, probe_labels: Any = None, C: int | None = None) -> None:
+        """X[B, N+1, d] (floats, each exactly), labels[B, N], probe_labels[B] or None,
+        C (default: the largest class seen + 1, at least 2)."""
         self.X = _reals(X, "Samples: X")
         self.labels = _classes(labels, "Samples: labels")
         self.probe_labels = None if probe_labels is None else _classes(probe_labels, "Samples: probe_labels")
@@ -210,38 +351,43 @@ class Samples:
             C = max(int(seen) + 1, 2)
         self.C = _whole(C, "Samples: C")
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.X.shape[0]
 
-    def prompt(self, k):
+    def prompt(self, k: int) -> Prompt:
         """Prompt k, exactly."""
+        k = _whole(k, "Samples.prompt: k")
         pl = None if self.probe_labels is None or self.probe_labels[k] < 0 else int(self.probe_labels[k])
         return Prompt.from_arrays(self.X[k, :-1], self.labels[k], self.X[k, -1], pl, self.C)
 
-    def to_json(self, path=None):
-        """The batch file (docs/formats.md) of these prompts."""
+    def to_json(self, path: PathLike | None = None) -> str:
+        """The batch file (docs/formats.md) of these prompts; also written to path when given."""
         text = json.dumps({"format": 1, "prompts": [self.prompt(k).to_dict() for k in range(len(self))]}) + "\n"
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
+        return _write_text(text, path)
+
+    def __repr__(self):
+        B, n1, d = self.X.shape
+        return f"Samples(B={B}, d={d}, C={self.C}, N={n1 - 1})"
 
 
-def sample(d, C, N, count=1, seed=1, balanced=False, margin="0"):
-    """Prompts drawn by iclcert's sampler, prompt k with seed seed + k: the very
-    numbers `iclcert sample -d d -C C -N N --count count --seed seed` writes
-    (every one a double, so the arrays hold them exactly). Returns Samples."""
-    sizes = [_whole(v, f"sample: {name}")
-             for v, name in [(d, "d"), (C, "C"), (N, "N"), (count, "count"), (seed, "seed")]]
+def sample(d: int, C: int, N: int, count: int = 1, seed: int = 1, balanced: bool = False,
+           margin: str = "0") -> Samples:
+    """Prompts drawn by iclcert's sampler, as `iclcert sample -d d -C C -N N --count
+    count --seed seed` writes them: prompt k with seed seed + k.
+
+    d: features (1 to 1024); C: classes (2 to 256); N: training points (1 to 65536);
+    count: prompts (1 to 10^6); seed: 0 to 2^64 - 1; balanced: as many points per
+    class as possible; margin: the least distance of the probe to a decision
+    boundary (a number text). Every number drawn is a double, so the arrays hold the
+    prompts exactly. Returns Samples (`.prompt(k)` is prompt k as a Prompt)."""
+    sizes = [_whole(d, "sample: d", 1, _MAX_D), _whole(C, "sample: C", 2, _MAX_C),
+             _whole(N, "sample: N", 1, _MAX_N), _whole(count, "sample: count", 1, 10**6),
+             _whole(seed, "sample: seed", 0, _SEED_MAX)]
     X, labels, probe_labels = call(_core.sample, *sizes, bool(balanced), str(margin))
-    return Samples(X, labels, probe_labels, C)
+    return Samples(X, labels, probe_labels, sizes[1])
 
 
 # --- run ------------------------------------------------------------------------------
-
-_METRICS = ["fisher", "gap_ratio", "min_label_margin", "probe_margin", "probe_alignment",
-            "probe_attention_same_class", "train_attention_same_class"]
-
 
 def _matrix(rows):
     """(values, None) or (lo, hi) arrays of a trace's X or Y block."""
@@ -255,11 +401,11 @@ class RunResult:
     (t = 0 the input), columns as in docs/formats.md "Trace files"; under an
     interval arithmetic each metric is two columns NAME_lo, NAME_hi (outward).
     states[t]: {"X": array, "Y": array} (or "X_lo", "X_hi", "Y_lo", "Y_hi"), rows
-    1..N then the probe. raw: the trace file's dict (exact texts)."""
+    1..N then the probe. arithmetic; enclosures (bool); raw: the trace file's dict
+    (exact texts)."""
 
-    def __init__(self, trace):
-        import pandas as pd
-
+    def __init__(self, trace: dict) -> None:
+        """trace: a trace file's dict (`iclcert run --json`)."""
         self.raw = trace
         self.arithmetic = trace["arithmetic"]
         self.enclosures = False
@@ -277,21 +423,24 @@ class RunResult:
             X, X_hi = _matrix(layer["X"])
             Y, Y_hi = _matrix(layer["Y"])
             self.states.append({"X": X, "Y": Y} if X_hi is None else {"X_lo": X, "X_hi": X_hi, "Y_lo": Y, "Y_hi": Y_hi})
-        self.metrics = pd.DataFrame(rows)
+        self.metrics = pandas.DataFrame(rows)
 
-    def to_json(self, path=None):
-        text = json.dumps(self.raw, indent=1) + "\n"
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
+    def to_json(self, path: PathLike | None = None) -> str:
+        """The trace file's JSON text; also written to path when given."""
+        return _write_text(json.dumps(self.raw, indent=1) + "\n", path)
+
+    def __repr__(self):
+        return f"RunResult({self.arithmetic}, depths 0..{len(self.states) - 1})"
 
 
-def run(prompt=None, model=None, arith="double"):
-    """`iclcert run --arith ARITH --json`: the recursion on one prompt. arith:
-    "double", "rational" (exact; linear kernel only), "mpfr:BITS",
-    "interval:BITS" (Arb balls) or "interval-mpfi:BITS". prompt and model default
-    to the embedded examples. Returns a RunResult."""
+def run(prompt: Prompt | dict | str | PathLike | None = None, model: Model | dict | str | PathLike | None = None,
+        arith: str = "double") -> RunResult:
+    """The recursion on one prompt, as `iclcert run --arith ARITH --json` computes it.
+
+    prompt, model: a Prompt or Model (or a file's path, JSON text or dict); default:
+    the embedded examples. arith: "double", "rational" (exact; linear kernel only),
+    "mpfr:BITS", "interval:BITS" (Arb balls) or "interval-mpfi:BITS". Returns a
+    RunResult (`.metrics` a DataFrame per depth, `.states[t]` the arrays)."""
     p, m = _prompt(prompt), _model(model)
     return RunResult(json.loads(call(_core.run, p.to_json(), m.to_json(), arith)))
 
@@ -302,9 +451,11 @@ class Verdict:
     """A claim's verdict (docs/formats.md, "Verdict files"). status: "proved",
     "refuted" or "undecided"; evidence and counterexample: the file's fields (dicts,
     exact texts); exit_status: the command's (0, 1, 3); log: its account; raw: the
-    whole verdict file. replay() re-checks it as `iclcert check --replay` does."""
+    whole verdict file. replay() re-checks it as `iclcert check --replay` does.
+    True (bool) exactly when proved."""
 
-    def __init__(self, exit_status, verdict, log):
+    def __init__(self, exit_status: int, verdict: dict, log: str) -> None:
+        """exit_status, the verdict file's dict, and the account."""
         self.exit_status = exit_status
         self.raw = verdict
         self.log = log
@@ -314,14 +465,11 @@ class Verdict:
         self.evidence = verdict["evidence"]
         self.counterexample = verdict["counterexample"]
 
-    def to_json(self, path=None):
-        text = json.dumps(self.raw, indent=1) + "\n"
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
+    def to_json(self, path: PathLike | None = None) -> str:
+        """The verdict file's JSON text; also written to path when given."""
+        return _write_text(json.dumps(self.raw, indent=1) + "\n", path)
 
-    def replay(self):
+    def replay(self) -> bool:
         """True when the verdict and every recorded number are reproduced (each
         recorded enclosure contains the recomputed one); the account is in
         `replay_log`."""
@@ -338,19 +486,35 @@ class Verdict:
         return f"Verdict({self.claim}: {self.status}, {self.precision_bits} bits)"
 
 
-def check(claim, prompt=None, model=None, *, sample=None, seed=1, balanced=False, margin="0", arith="interval",
-          prec=128, max_prec=1024, layers="", metric="fisher", box=(), ball="", budget=256, samples=200,
-          confidence="0.99"):
-    """`iclcert check --claim CLAIM`: a certified verdict on one instance. claim:
-    A1, A2, E1, E2, C1, R1 (theory/claims.md). sample="d,C,N" draws the prompt
-    (with seed, balanced, margin) as `--sample`; otherwise prompt (default: the
-    embedded one). The other keywords are the command's flags (box: a list of
-    "NAME=LO:HI"). Returns a Verdict."""
-    options = {"arith": arith, "prec": int(prec), "max_prec": int(max_prec), "layers": layers, "metric": metric,
-               "box": list(box), "ball": str(ball), "budget": int(budget), "samples": int(samples),
-               "confidence": str(confidence), "seed": int(seed), "balanced": bool(balanced), "margin": str(margin)}
+def check(claim: str, prompt: Prompt | dict | str | PathLike | None = None,
+          model: Model | dict | str | PathLike | None = None, *, sample: str | Sequence[int] | None = None,
+          seed: int = 1, balanced: bool = False, margin: str = "0", arith: str = "interval", prec: int = 128,
+          max_prec: int = 1024, layers: str = "", metric: str = "fisher", box: Iterable[str] = (), ball: str = "",
+          budget: int = 256, samples: int = 200, confidence: str = "0.99") -> Verdict:
+    """A certified verdict on one instance, as `iclcert check --claim CLAIM` gives.
+
+    claim: "A1", "A2", "E1", "E2", "C1" or "R1" (theory/claims.md).
+    prompt, model: a Prompt or Model (or a file's path, JSON text or dict); default:
+        the embedded examples. Or sample="d,C,N" (or (d, C, N)) draws the prompt with
+        seed, balanced and margin, as `--sample` does (not with prompt).
+    arith: "interval" (Arb), "interval-mpfi" or "rational"; prec: the starting
+        precision in bits, doubled up to max_prec (at most 65536) while undecided.
+    layers: "T0:T1", check those transitions only; metric: "fisher" or "gap" (A2).
+    box: R1's coefficient ranges, each "NAME=LO:HI" (beta, gamma, alpha,
+        alpha_label); ball: R1, every prompt within this l_inf distance; budget: R1's
+        sub-boxes (1 to 2^20).
+    samples: C1's prompts (1 to 10^7); confidence: C1's joint level 1 - delta.
+    Returns a Verdict: .status "proved", "refuted" or "undecided", .evidence,
+    .counterexample, .exit_status (0, 1, 3), .log, .replay(). Bad input raises
+    InputError (a ValueError) naming the field."""
+    options = {"arith": str(arith), "prec": _whole(prec, "check: prec", 1, 2**31 - 1),
+               "max_prec": _whole(max_prec, "check: max_prec", 1, 2**31 - 1), "layers": str(layers),
+               "metric": str(metric), "box": [str(b) for b in ([box] if isinstance(box, str) else box)],
+               "ball": str(ball), "budget": _whole(budget, "check: budget", 1, 2**20),
+               "samples": _whole(samples, "check: samples", 1, 10**7), "confidence": str(confidence),
+               "seed": _whole(seed, "check: seed", 0, _SEED_MAX), "balanced": bool(balanced), "margin": str(margin)}
     if sample is not None:
-        options["sample"] = sample if isinstance(sample, str) else ",".join(str(int(v)) for v in sample)
+        options["sample"] = _sample_spec(sample, "check: sample")
         if prompt is not None:
             raise ValueError("check: give prompt or sample, not both")
     p = None if prompt is None else _prompt(prompt).to_json()
@@ -362,15 +526,16 @@ def check(claim, prompt=None, model=None, *, sample=None, seed=1, balanced=False
 # --- batch ----------------------------------------------------------------------------
 
 class BatchResult:
-    """`iclcert batch` (docs/formats.md, "Batch results"). predictions: array [B];
-    layers: a DataFrame per depth (accuracy, and METRIC_mean/_min/_max/_finite of
-    each metric); validation: a DataFrame per depth (validate > 0) or None;
+    """`iclcert batch` (docs/formats.md, "Batch results"). predictions: array [B]
+    (-1: the float state overflowed); accuracy; layers: a DataFrame per depth (t,
+    accuracy, and for each metric mean_METRIC, min_METRIC, max_METRIC and the counts
+    finite_METRIC, pos_inf_METRIC, undefined_METRIC; `mean_fisher` is the CSV's
+    column too); validation: a DataFrame per depth (validate > 0) or None;
     certification: a DataFrame per prompt (certify) or None, with margin_lo,
     margin_hi (outward); exit_status, log; raw: the file's dict."""
 
-    def __init__(self, exit_status, out, log):
-        import pandas as pd
-
+    def __init__(self, exit_status: int, out: dict, log: str) -> None:
+        """exit_status, the batch results file's dict, and the account."""
         self.exit_status, self.raw, self.log = exit_status, out, log
         self.layers = self.validation = self.certification = None
         self.predictions = None
@@ -382,50 +547,62 @@ class BatchResult:
                 row = {"t": layer["t"], "accuracy": nearest(layer["accuracy"])}
                 for name, s in layer["metrics"].items():
                     for stat in ("mean", "min", "max"):
-                        row[f"{name}_{stat}"] = nearest(s[stat])
+                        row[f"{stat}_{name}"] = nearest(s[stat])
                     for count in ("finite", "pos_inf", "undefined"):
-                        row[f"{name}_{count}"] = s[count]
+                        row[f"{count}_{name}"] = s[count]
                 rows.append(row)
-            self.layers = pd.DataFrame(rows)
+            self.layers = _Table(rows)
             if out["validation"] is not None:
                 vrows = []
                 for layer in out["validation"]["layers"]:
                     row = {k: (nearest(v) if isinstance(v, str) else v) for k, v in layer.items() if k != "outside_ulps"}
                     row.update({f"ulps {k}": v for k, v in layer["outside_ulps"].items()})
                     vrows.append(row)
-                self.validation = pd.DataFrame(vrows)
+                self.validation = pandas.DataFrame(vrows)
         if "certification" in out:
             per = out["certification"]["per_prompt"]
-            self.certification = pd.DataFrame(
+            self.certification = pandas.DataFrame(
                 [{"status": c["status"], "prediction": c["prediction"],
                   "float_prediction": -1 if c["float_prediction"] is None else c["float_prediction"],
                   "flipped": c["flipped"], "margin_lo": down(c["margin"][0]), "margin_hi": up(c["margin"][1]),
                   "bits": c["bits"]} for c in per])
             self.predictions = self.certification["prediction"].to_numpy()
 
+    def __repr__(self):
+        B = None if self.predictions is None else len(self.predictions)
+        return f"BatchResult({B} prompts, exit status {self.exit_status})"
 
-def batch(prompts=None, model=None, arith="float32", device="auto", validate=0, certify=False, *, labels=None,
-          probe_labels=None, C=None, sample=None, count=1, seed=1, balanced=False, margin="0", threads=0,
-          escalate=True, max_prec=4096, final_only=False):
-    """`iclcert batch`: the batched float path over many prompts. prompts: a
-    Samples (from `sample`), or an array X[B, N+1, d] with labels[B, N] (and
-    probe_labels[B], C); or sample="d,C,N" with count and seed, drawn as
-    `batch --sample`. validate=K compares the first K prompts with Arb enclosures;
-    certify=True certifies every prediction (float64 intervals, then Arb). Each
-    float of X enters exactly. Returns a BatchResult."""
+
+def batch(prompts: Samples | Any = None, model: Model | dict | str | PathLike | None = None, arith: str = "float32",
+          device: str = "auto", validate: int | str = 0, certify: bool = False, *, labels: Any = None,
+          probe_labels: Any = None, C: int | None = None, sample: str | Sequence[int] | None = None, count: int = 1,
+          seed: int = 1, balanced: bool = False, margin: str = "0", threads: int = 0, escalate: bool = True,
+          max_prec: int = 4096, final_only: bool = False) -> BatchResult:
+    """The batched float path over many prompts, as `iclcert batch` runs it.
+
+    prompts: a Samples (from `sample`), or an array X[B, N+1, d] (the probe last) with
+        labels[B, N] (and probe_labels[B], C); or sample="d,C,N" with count and seed,
+        drawn as `batch --sample`. Each float of X enters exactly.
+    model: a Model (or a file's path, JSON text or dict); default: the embedded one.
+    arith: "float32" or "float64"; device: "auto", "cpu" or "cuda".
+    validate=K: the first K prompts also in Arb balls, each float value checked
+        against its enclosure; certify=True: every prediction certified (float64
+        intervals, then Arb up to max_prec bits unless escalate=False); not both.
+    threads: CPU threads (0: every core, up to 1024); final_only: statistics of the
+        last layer only.
+    Returns a BatchResult (`.predictions`, `.layers`, `.validation`, `.certification`)."""
     if validate and certify:
         raise ValueError("batch: validate and certify: choose one (certify certifies every prompt's prediction)")
     if not isinstance(validate, str):
-        validate = _whole(validate, "batch: validate")
-    options = {"arith": arith, "device": device, "validate": str(validate), "certify": bool(certify),
-               "escalate": bool(escalate), "max_prec": _whole(max_prec, "batch: max_prec"),
-               "threads": _whole(threads, "batch: threads"), "final_only": bool(final_only),
-               "seed": _whole(seed, "batch: seed"), "balanced": bool(balanced), "margin": str(margin)}
+        validate = _whole(validate, "batch: validate", 0)
+    options = {"arith": str(arith), "device": str(device), "validate": str(validate), "certify": bool(certify),
+               "escalate": bool(escalate), "max_prec": _whole(max_prec, "batch: max_prec", 64, 65536),
+               "threads": _whole(threads, "batch: threads", 0, 1024), "final_only": bool(final_only),
+               "seed": _whole(seed, "batch: seed", 0, _SEED_MAX), "balanced": bool(balanced), "margin": str(margin)}
     X = pl = None
     if sample is not None:
-        options["sample"] = (sample if isinstance(sample, str)
-                             else ",".join(str(_whole(v, "batch: sample")) for v in sample))
-        options["prompts"] = _whole(count, "batch: count")
+        options["sample"] = _sample_spec(sample, "batch: sample")
+        options["prompts"] = _whole(count, "batch: count", 1, 10**9)
         C = 0  # the sampler's, from options["sample"] (checked there)
     elif prompts is not None:
         if not isinstance(prompts, Samples):
@@ -466,12 +643,12 @@ def _write_model(model, path):
 class CompareResult:
     """`iclcert compare` (docs/formats.md, "Comparison files"). layers: a DataFrame
     per depth (accuracy_a, accuracy_b, agreement, deviations; with validate, the
-    certified counts and certified_deviation_lo/_hi); baselines: a DataFrame;
-    certify: the certification of both models (dict) or None; exit_status, log, raw."""
+    certified counts and certified_deviation_lo/_hi); agreement; baselines: a
+    DataFrame; certify: the certification of both models (dict) or None;
+    exit_status, log, raw."""
 
-    def __init__(self, exit_status, out, log):
-        import pandas as pd
-
+    def __init__(self, exit_status: int, out: dict, log: str) -> None:
+        """exit_status, the comparison file's dict, and the account."""
         self.exit_status, self.raw, self.log = exit_status, out, log
         rows = []
         for t, layer in enumerate(out["layers"]):
@@ -488,11 +665,14 @@ class CompareResult:
                 elif not isinstance(v, (list, dict)):
                     row[k] = v
             rows.append(row)
-        self.layers = pd.DataFrame(rows)
+        self.layers = pandas.DataFrame(rows)
         self.agreement = nearest(out["agreement"]) if isinstance(out.get("agreement"), str) else out.get("agreement")
-        self.baselines = pd.DataFrame([{k: (nearest(v) if isinstance(v, str) and k != "name" else v)
-                                        for k, v in b.items()} for b in (out.get("baselines") or [])])
+        self.baselines = pandas.DataFrame([{k: (nearest(v) if isinstance(v, str) and k != "name" else v)
+                                            for k, v in b.items()} for b in (out.get("baselines") or [])])
         self.certify = out.get("certify")
+
+    def __repr__(self):
+        return f"CompareResult(agreement {self.agreement}, exit status {self.exit_status})"
 
 
 def _command(args):
@@ -502,20 +682,40 @@ def _command(args):
     return status, log
 
 
-def compare(model, against, prompts, *, predictions=None, validate=0, certify=False, arith="float32",
-            device="auto", baselines=True, escalate=True, max_prec=4096, threads=0, min_agreement=None,
-            min_prediction_agreement=None):
-    """`iclcert compare`: model A against model B on a batch of prompts (Samples, a
-    list of Prompt, or a batch file's path), with the classical baselines;
-    validate=K runs the first K in Arb balls, certify=True certifies both models'
-    final predictions on every prompt. predictions: a trainer's exported
-    predictions (a dict or a file, docs/formats.md). Returns a CompareResult."""
+def _real_text(value: Any, name: str) -> str:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r:.40}")
+    return repr(float(value))
+
+
+def compare(model: Model | dict | str | PathLike, against: Model | dict | str | PathLike,
+            prompts: Samples | Prompt | Iterable[Prompt] | PathLike, *, predictions: dict | PathLike | None = None,
+            validate: int = 0, certify: bool = False, arith: str = "float32", device: str = "auto",
+            baselines: bool = True, escalate: bool = True, max_prec: int = 4096, threads: int = 0,
+            min_agreement: float | None = None, min_prediction_agreement: float | None = None) -> CompareResult:
+    """Model A against model B on a batch of prompts, with the classical baselines,
+    as `iclcert compare` runs it.
+
+    model, against: Models (or files' paths, JSON texts or dicts).
+    prompts: a Samples, a Prompt, a list of Prompt, or a batch file's path.
+    predictions: a trainer's exported predictions (a dict or a file, docs/formats.md),
+        compared with model A's.
+    validate=K: the first K prompts also in Arb balls (0 to 10^6); certify=True:
+        both models' final predictions certified on every prompt (escalating up to
+        max_prec bits unless escalate=False).
+    arith: "float32" or "float64"; device: "auto", "cpu" or "cuda"; threads: 0 (every
+        core) to 1024; baselines=False skips the classical classifiers.
+    min_agreement, min_prediction_agreement: exit status 1 below these.
+    Returns a CompareResult (`.layers`, `.baselines`, `.certify`)."""
+    validate = _whole(validate, "compare: validate", 0, 10**6)
+    max_prec = _whole(max_prec, "compare: max_prec", 64, 65536)
+    threads = _whole(threads, "compare: threads", 0, 1024)
     with tempfile.TemporaryDirectory() as tmp:
         args = ["compare", "--model", _write_model(model, os.path.join(tmp, "a.json")),
                 "--against", _write_model(against, os.path.join(tmp, "b.json")),
                 "--prompt-file", _write_prompts(prompts, os.path.join(tmp, "prompts.json")),
-                "--json", os.path.join(tmp, "out.json"), "--arith", arith, "--device", device,
-                "--validate", str(int(validate)), "--max-prec", str(int(max_prec)), "--no-progress"]
+                "--json", os.path.join(tmp, "out.json"), "--arith", str(arith), "--device", str(device),
+                "--validate", str(validate), "--max-prec", str(max_prec), "--no-progress"]
         if predictions is not None:
             if isinstance(predictions, dict):
                 path = os.path.join(tmp, "predictions.json")
@@ -530,11 +730,12 @@ def compare(model, against, prompts, *, predictions=None, validate=0, certify=Fa
         if not baselines:
             args.append("--no-baselines")
         if threads:
-            args += ["--threads", str(int(threads))]
+            args += ["--threads", str(threads)]
         if min_agreement is not None:
-            args += ["--min-agreement", repr(float(min_agreement))]
+            args += ["--min-agreement", _real_text(min_agreement, "compare: min_agreement")]
         if min_prediction_agreement is not None:
-            args += ["--min-prediction-agreement", repr(float(min_prediction_agreement))]
+            args += ["--min-prediction-agreement",
+                     _real_text(min_prediction_agreement, "compare: min_prediction_agreement")]
         status, log = _command(args)
         with open(os.path.join(tmp, "out.json")) as f:
             return CompareResult(status, json.load(f), log)
@@ -542,13 +743,14 @@ def compare(model, against, prompts, *, predictions=None, validate=0, certify=Fa
 
 class ExtractResult:
     """`iclcert extract` (docs/formats.md, "Extraction files"): claim E3 and the
-    reduced recursion. reduced_model, full_model: Models; layers: a DataFrame
-    (layer, source, residuals of score and value (max over heads), beta, gamma,
-    alpha, alpha_label, fit errors); max_residual; exit_status, log, raw."""
+    reduced recursion. reduced_model, full_model: Models; layers: a DataFrame, one
+    row per layer, with the CSV's columns: layer, source, residual_score and
+    residual_value (the largest over the heads), beta, gamma, alpha, alpha_label,
+    fit_error_score, fit_error_value; max_residual; exit_status, log, raw."""
 
-    def __init__(self, exit_status, out, reduced, full, log):
-        import pandas as pd
-
+    def __init__(self, exit_status: int, out: dict, reduced: dict | PathLike, full: dict | PathLike,
+                 log: str) -> None:
+        """exit_status, the extraction file's dict, the reduced and full models, the account."""
         self.exit_status, self.raw, self.log = exit_status, out, log
         self.reduced_model, self.full_model = Model(reduced), Model(full)
         self.max_residual = nearest(out["max_residual"]) if isinstance(out["max_residual"], str) else out["max_residual"]
@@ -556,31 +758,39 @@ class ExtractResult:
         for layer in out["layers"]:
             row = {"layer": layer["layer"], "source": layer["source"]}
             for part in ("score", "value"):
-                row[f"{part}_residual"] = max(nearest(h[part]["residual"]) if isinstance(h[part]["residual"], str)
+                row[f"residual_{part}"] = max(nearest(h[part]["residual"]) if isinstance(h[part]["residual"], str)
                                               else h[part]["residual"] for h in layer["heads"]) if layer["heads"] else 0.0
-                fe = layer["fit_error"][part]
-                row[f"{part}_fit_error"] = nearest(fe) if isinstance(fe, str) else fe
             for k, v in layer["reduced"].items():
                 row[k] = nearest(v)
+            for part in ("score", "value"):
+                fe = layer["fit_error"][part]
+                row[f"fit_error_{part}"] = nearest(fe) if isinstance(fe, str) else fe
             rows.append(row)
-        self.layers = pd.DataFrame(rows)
+        self.layers = _Table(rows)
+
+    def __repr__(self):
+        return f"ExtractResult({len(self.layers)} layers, max_residual {self.max_residual:.3g})"
 
 
-def extract(model, d=None, C=None, max_residual=None):
-    """`iclcert extract`: the E3 residuals of every matrix and the reduced recursion
-    extracted from the model (theory/extraction.md). d and C default to those the
-    model records. Returns an ExtractResult (its .reduced_model runs anywhere a
-    Model does)."""
+def extract(model: Model | dict | str | PathLike, d: int | None = None, C: int | None = None,
+            max_residual: float | None = None) -> ExtractResult:
+    """Claim E3 and the reduced recursion, as `iclcert extract` computes them: the
+    residual of every matrix's projection onto the equivariant span, and the reduced
+    recursion's coefficients fitted per layer (theory/extraction.md).
+
+    model: a Model (or a file's path, JSON text or dict). d (1 to 1024) and C (2 to
+    256) default to those the model records. max_residual: exit status 1 above it.
+    Returns an ExtractResult (its .reduced_model runs anywhere a Model does)."""
     with tempfile.TemporaryDirectory() as tmp:
         out, reduced, full = (os.path.join(tmp, n) for n in ("out.json", "reduced.json", "full.json"))
         args = ["extract", "--model", _write_model(model, os.path.join(tmp, "m.json")), "--json", out, "--out",
                 reduced, "--full-out", full]
         if d is not None:
-            args += ["--d", str(int(d))]
+            args += ["--d", str(_whole(d, "extract: d", 1, _MAX_D))]
         if C is not None:
-            args += ["--C", str(int(C))]
+            args += ["--C", str(_whole(C, "extract: C", 2, _MAX_C))]
         if max_residual is not None:
-            args += ["--max-residual", repr(float(max_residual))]
+            args += ["--max-residual", _real_text(max_residual, "extract: max_residual")]
         status, log = _command(args)
         with open(out) as f:
             return ExtractResult(status, json.load(f), reduced, full, log)
@@ -589,21 +799,34 @@ def extract(model, d=None, C=None, max_residual=None):
 class FuzzResult:
     """`iclcert fuzz`: status "held" (every case held), "counterexample" (then
     .counterexample is the saved case, docs/formats.md) or "gave up"; exit_status;
-    log (the seed is printed there)."""
+    log (the seed is printed there). True (bool) exactly when every case held."""
 
-    def __init__(self, exit_status, log, counterexample):
+    def __init__(self, exit_status: int, log: str, counterexample: dict | None) -> None:
+        """exit_status, the account, and the saved counterexample's dict or None."""
         self.exit_status, self.log, self.counterexample = exit_status, log, counterexample
         self.status = {0: "held", 1: "counterexample", 3: "gave up"}.get(exit_status, f"exit {exit_status}")
 
     def __bool__(self):
         return self.exit_status == 0
 
+    def __repr__(self):
+        return f"FuzzResult({self.status})"
 
-def fuzz(property, model=None, *, prompt=None, sample=None, cases=None, seed=None, arith=None, weights=None,
-         tolerance=None, shrink=True):
-    """`iclcert fuzz --property NAME`: property-based fuzzing of the recursion
-    (`iclcert fuzz --list` names them), or "equivariance" of a model's weights with
-    model and sample="d,C,N" or prompt. Returns a FuzzResult."""
+
+def fuzz(property: str, model: Model | dict | str | PathLike | None = None, *,
+         prompt: Prompt | dict | str | PathLike | None = None, sample: str | Sequence[int] | None = None,
+         cases: int | None = None, seed: int | None = None, arith: str | None = None, weights: str | None = None,
+         tolerance: str | float | None = None, shrink: bool = True) -> FuzzResult:
+    """Property-based fuzzing of the recursion, as `iclcert fuzz --property NAME`
+    runs it (`iclcert fuzz --list` names the properties), or "equivariance" of a
+    model's weights with model and sample="d,C,N" or prompt.
+
+    cases: how many cases; seed: the first case's seed (printed in .log); arith,
+    weights, tolerance: the command's --arith, --weights, --tolerance; shrink=False
+    keeps the first failing case as found. Returns a FuzzResult (.status "held",
+    "counterexample" or "gave up")."""
+    cases = None if cases is None else _whole(cases, "fuzz: cases", 1)
+    seed = None if seed is None else _whole(seed, "fuzz: seed", 0, _SEED_MAX)
     run_command = _command
     if not _core.has_fuzz:  # RapidCheck is not in the module (python/_core.cpp): the command runs it
         import shutil
@@ -626,7 +849,7 @@ def fuzz(property, model=None, *, prompt=None, sample=None, cases=None, seed=Non
         if prompt is not None:
             args += ["--prompt", _write_prompts(_prompt(prompt), os.path.join(tmp, "p.json"))]
         if sample is not None:
-            args += ["--sample", sample if isinstance(sample, str) else ",".join(str(int(v)) for v in sample)]
+            args += ["--sample", _sample_spec(sample, "fuzz: sample")]
         for flag, value in (("--cases", cases), ("--seed", seed), ("--arith", arith), ("--weights", weights),
                             ("--tolerance", tolerance)):
             if value is not None:

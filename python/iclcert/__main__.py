@@ -4,8 +4,12 @@ import argparse
 import sys
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
+    """The command line `python3 -m iclcert plot FILE -o OUT`; returns the exit status."""
+    from . import __version__
+
     ap = argparse.ArgumentParser(prog="python3 -m iclcert", description=__doc__)
+    ap.add_argument("--version", action="version", version=f"iclcert {__version__}")  # as `iclcert --version`
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("plot", help="draw a result file's figure")
     p.add_argument("file", help="a JSON file written by iclcert run/batch/compare/sweep --json")

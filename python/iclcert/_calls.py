@@ -5,15 +5,20 @@ The C++ library has no cancellation hook, so an interrupted call's work runs on 
 its end in the background; a lock makes the next call wait for it (the library
 keeps process-wide settings such as the working precision during a call).
 """
+from __future__ import annotations
+
 import os
 import sys
 import tempfile
 import threading
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 _busy = threading.Lock()
 
 
-def call(fn, *args):
+def call(fn: Callable[..., T], *args: Any) -> T:
     """fn(*args) in a worker thread; its result, its exception, or KeyboardInterrupt."""
     done = threading.Event()
     box = {}
@@ -35,7 +40,7 @@ def call(fn, *args):
     return box["value"]
 
 
-def captured(fn, *args):
+def captured(fn: Callable[..., T], *args: Any) -> tuple[T, str]:
     """(fn(*args), text) where text is what fn printed on file descriptors 1 and 2:
     the in-process commands (compare, extract, fuzz) print their account there."""
     from . import _core

@@ -17,12 +17,27 @@ read back what was drawn.
                         depth, the baselines as horizontal lines
   sweep(sweep)          `sweep --json`: the fraction of prompts proved per cell, a
                         heatmap over the last two grid axes (a bar chart for one)
+  paving(map)           `check --claim R1 --map --map-json`: the regions, coloured
+                        proved, refuted, undecided
+
+Figures are made with matplotlib.pyplot under whatever backend is in force (a
+notebook's, MPLBACKEND, matplotlib's own choice): this module never changes it.
 """
+from __future__ import annotations
+
 import json
 import math
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Union
 
 from ._numbers import down, is_enclosure, nearest, up
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# A result of this package (its .raw), a file's dict, or the file's path.
+Source = Union[Any, dict, str, "os.PathLike[str]"]
 
 _METRICS = ["fisher", "gap_ratio", "min_label_margin", "probe_margin", "probe_alignment",
             "probe_attention_same_class", "train_attention_same_class"]
@@ -38,10 +53,8 @@ def _data(source):
 
 
 def _figure(rows=1, cols=1, **kw):
-    import matplotlib
-
-    if not os.environ.get("DISPLAY") and matplotlib.get_backend().lower() not in ("agg", "pdf", "svg"):
-        matplotlib.use("Agg")
+    # The backend stays the user's (or matplotlib's own choice, Agg where there is
+    # no display): a notebook's inline backend, a GUI's window, MPLBACKEND.
     import matplotlib.pyplot as plt
 
     return plt.subplots(rows, cols, **kw)
@@ -54,7 +67,7 @@ def _integer_ticks():
     return MaxNLocator(integer=True)
 
 
-def kind(data):
+def kind(data: dict) -> str:
     """trace, batch, compare, sweep, paving (an R1 map) or verdict: which figure a file makes."""
     command = data.get("command")
     if command in ("batch", "compare", "sweep"):
@@ -121,9 +134,11 @@ def _batch_series(data):
     return out
 
 
-def metrics(source, names=None):
+def metrics(source: Source, names: Sequence[str] | None = None) -> Figure:
     """Each metric against depth, one panel per metric (Fisher and gap ratios on a
-    log scale when positive)."""
+    log scale when positive): a trace (`run`, an enclosure as a band) or a batch
+    file (`batch`, the mean with the [min, max] band). names: the metrics to draw
+    (default: every one the file has)."""
     data = _data(source)
     batch = kind(data) == "batch"
     series = _batch_series(data) if batch else _trace_series(data)
@@ -168,7 +183,7 @@ def metrics(source, names=None):
     return fig
 
 
-def validation(source):
+def validation(source: Source) -> Figure:
     """Float values outside their certified enclosure per layer, by distance in
     ulps (stacked bars), with the prediction flips on a second axis."""
     data = _data(source)
@@ -202,7 +217,7 @@ def validation(source):
     return fig
 
 
-def compare(source):
+def compare(source: Source) -> Figure:
     """Accuracy of models A and B and their agreement per depth, with the
     baselines (which see the raw prompt) as horizontal lines."""
     data = _data(source)
@@ -231,7 +246,7 @@ def compare(source):
     return fig
 
 
-def sweep(source):
+def sweep(source: Source) -> Figure:
     """The fraction of prompts proved per cell: a heatmap over the last two grid
     axes (the others must have one value each, or are averaged), a bar chart for
     one axis. Refuted cells are hatched."""
@@ -301,7 +316,7 @@ def sweep(source):
 _PAVING_COLOURS = {"proved": "tab:green", "refuted": "tab:red", "undecided": "0.8"}
 
 
-def paving(source):
+def paving(source: Source) -> Figure:
     """The regions of an R1 map (`check --claim R1 --map --map-json`): each region
     a rectangle coloured by its status (proved green, refuted red, undecided grey)
     over the first two boxed coefficients, or a strip over one. The corners are the
@@ -346,8 +361,9 @@ def paving(source):
     return fig
 
 
-def figure(source):
-    """The figure a result file makes (by its kind)."""
+def figure(source: Source) -> Figure:
+    """The figure a result makes, by its kind (see `kind`): metrics of a trace,
+    validation (or metrics) of a batch, compare, sweep, or paving of an R1 map."""
     data = _data(source)
     k = kind(data)
     if k == "trace":
@@ -363,8 +379,8 @@ def figure(source):
     raise ValueError(f"no figure for a {k} file yet")
 
 
-def save(source, path):
-    """figure(source) written to path (.png, .svg or .pdf)."""
+def save(source: Source, path: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    """figure(source) written to path (.png, .svg or .pdf); returns path."""
     import matplotlib.pyplot as plt
 
     ext = os.path.splitext(str(path))[1].lower()

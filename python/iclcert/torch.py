@@ -19,14 +19,25 @@ The checks are exact (rational arithmetic on the float weights).
 
 A model records d and C and probe_is_key, so no split is ever guessed.
 """
+from __future__ import annotations
+
 import json
 import math
 import os
+from collections.abc import Iterable
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from . import Model, Samples
+
+if TYPE_CHECKING:
+    import torch
+
+# An nn.Module holding nn.MultiheadAttention layers, or any iterable of such layers
+# (or of modules holding them): a plain list works.
+Layers = Union["torch.nn.Module", Iterable["torch.nn.Module"]]
 
 
 def _torch():
@@ -35,6 +46,31 @@ def _torch():
     except ImportError as e:  # pragma: no cover - depends on the machine
         raise ImportError("iclcert.torch needs PyTorch (Debian: apt-get install python3-torch)") from e
     return torch
+
+
+def _attention_layers(model: Layers) -> list:
+    """The nn.MultiheadAttention layers of a module, in `model.modules()` order, or
+    of an iterable of layers or modules, each in turn."""
+    torch = _torch()
+    mha = torch.nn.MultiheadAttention
+    if isinstance(model, torch.nn.Module):
+        return [m for m in model.modules() if isinstance(m, mha)]
+    try:
+        items = list(model)
+    except TypeError:
+        raise TypeError("expected an nn.Module or an iterable of nn.MultiheadAttention layers, got "
+                        f"{type(model).__name__}") from None
+    layers = []
+    for k, item in enumerate(items):
+        if not isinstance(item, torch.nn.Module):
+            raise TypeError(f"item {k} is a {type(item).__name__}, not an nn.MultiheadAttention "
+                            "(or a module holding some)")
+        layers += [m for m in item.modules() if isinstance(m, mha)]
+    return layers
+
+
+def _layers_dtype(layers: list) -> "torch.dtype":
+    return next(p for m in layers for p in m.parameters()).dtype
 
 
 def _array(t):
@@ -54,9 +90,11 @@ def _exact_matvec_zero(M, v):
     return all(sum(Fraction(float(a)) * b for a, b in zip(row, v)) == 0 for row in M)
 
 
-def head_matrices(W_q, W_k, W_v, W_o, heads, scale=None):
-    """Per-head (S, V) from projections W_q, W_k, W_v (E, D) and W_o (D, E), as
-    float64 arrays (S_h = scale W_q,h^T W_k,h with scale = 1/sqrt(E/heads))."""
+def head_matrices(W_q: Any, W_k: Any, W_v: Any, W_o: Any, heads: int,
+                  scale: float | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per-head (S, V) from projections W_q, W_k, W_v (E, D) and W_o (D, E) (tensors
+    or arrays), as float64 arrays: S_h = scale W_q,h^T W_k,h with scale =
+    1/sqrt(E/heads) by default, V_h = W_o[:, h] W_v,h."""
     W_q, W_k, W_v, W_o = (_array(w) for w in (W_q, W_k, W_v, W_o))
     E = W_q.shape[0]
     if E % heads:
@@ -110,10 +148,10 @@ def _layer_of(mha, index):
     return head_matrices(W_q, W_k, W_v, W_o, H)
 
 
-def from_matrices(W_q, W_k, W_v, W_o, heads, d, C, **options):
+def from_matrices(W_q: Any, W_k: Any, W_v: Any, W_o: Any, heads: int, d: int, C: int, **options: Any) -> Model:
     """A one-layer Model from raw projections (see head_matrices); for several
     layers pass lists of the four matrices. options: kernel, probe_is_key,
-    probe_label_init."""
+    probe_label_init (as Model.dense)."""
     if isinstance(W_q, (list, tuple)):
         layers = [head_matrices(q, k, v, o, heads) for q, k, v, o in zip(W_q, W_k, W_v, W_o)]
     else:
@@ -121,15 +159,16 @@ def from_matrices(W_q, W_k, W_v, W_o, heads, d, C, **options):
     return Model.dense(layers, d, C, **options)
 
 
-def from_module(model, d, C, probe_is_key=False, kernel="softmax", probe_label_init="zero"):
-    """A Model from a module holding nn.MultiheadAttention layers (embed_dim d + C),
-    in the order `model.modules()` visits them (a single nn.MultiheadAttention, an
-    nn.Sequential or nn.ModuleList of them, or your own module). The module is taken
-    to compute iclcert's layer: residual, no layer norm, no MLP. Biases: accepted
-    where the recursion allows them, else refused with the reason (module doc).
-    d, C and probe_is_key are recorded in the model."""
-    torch = _torch()
-    layers = [m for m in model.modules() if isinstance(m, torch.nn.MultiheadAttention)]
+def from_module(model: Layers, d: int, C: int, probe_is_key: bool = False, kernel: str = "softmax",
+                probe_label_init: str = "zero") -> Model:
+    """A Model from nn.MultiheadAttention layers (embed_dim d + C): a module holding
+    them, in the order `model.modules()` visits them (a single
+    nn.MultiheadAttention, an nn.Sequential or nn.ModuleList of them, or your own
+    module), or any iterable of layers (a plain list). They are taken to compute
+    iclcert's layer: residual, no layer norm, no MLP. Biases: accepted where the
+    recursion allows them, else refused with the reason (module doc). Weights of
+    any float dtype enter exactly. d, C and probe_is_key are recorded in the model."""
+    layers = _attention_layers(model)
     if not layers:
         raise ValueError("from_module: no nn.MultiheadAttention in this module")
     for k, m in enumerate(layers, 1):
@@ -139,7 +178,8 @@ def from_module(model, d, C, probe_is_key=False, kernel="softmax", probe_label_i
                        probe_is_key=probe_is_key, probe_label_init=probe_label_init)
 
 
-def load_weights(path, d, C, heads, prefix="", **options):
+def load_weights(path: str | os.PathLike[str], d: int, C: int, heads: int, prefix: str = "",
+                 **options: Any) -> Model:
     """A Model from a weight file: safetensors (.safetensors, needs the `safetensors`
     module), PyTorch (.pt/.pth, a state_dict) or NumPy (.npz). Layer k's weights are
     PREFIX{k}.in_proj_weight (3E x E: W_q, W_k, W_v), PREFIX{k}.out_proj.weight and
@@ -186,26 +226,39 @@ def load_weights(path, d, C, heads, prefix="", **options):
     return from_module(torch.nn.Sequential(*layers), d, C, **options)
 
 
-def tokens(prompts):
-    """The input tokens of iclcert's recursion as a float64 tensor Z[B, N+1, d+C]:
-    row i < N is x_i with the one-hot label y_i, row N the probe with zero label
-    part (probe_label_init "zero"). prompts: Samples (see iclcert.sample)."""
+def tokens(prompts: Samples, dtype: "torch.dtype | Layers | None" = None) -> "torch.Tensor":
+    """The input tokens of iclcert's recursion as a tensor Z[B, N+1, d+C]: row i < N
+    is x_i with the one-hot label y_i, row N the probe with zero label part
+    (probe_label_init "zero"). prompts: Samples (see iclcert.sample).
+
+    dtype: a torch dtype, or the model (a module or layers, as from_module takes)
+    whose dtype to use; default torch.get_default_dtype() (float32 unless set). The
+    sampler's numbers are doubles: only float64 holds them exactly."""
     torch = _torch()
+    if dtype is None:
+        dtype = torch.get_default_dtype()
+    elif not isinstance(dtype, torch.dtype):
+        layers = _attention_layers(dtype)
+        if not layers:
+            raise ValueError("tokens: no nn.MultiheadAttention in this model to take the dtype of")
+        dtype = _layers_dtype(layers)
     B, n1, d = prompts.X.shape
     Z = torch.zeros(B, n1, d + prompts.C, dtype=torch.float64)
     Z[:, :, :d] = torch.from_numpy(prompts.X)
     Z[:, :n1 - 1, d:] = torch.nn.functional.one_hot(torch.from_numpy(prompts.labels), prompts.C).double()
-    return Z
+    return Z.to(dtype)
 
 
-def forward(model, Z, N, probe_is_key=False):
-    """The nn.MultiheadAttention layers of model (in `model.modules()` order) run as
-    iclcert's layer, in PyTorch (for training): every token z_j += attention of z_j
-    over the keys z_1..z_N (and the probe with probe_is_key), residual, no layer
-    norm. Z[B, N+1, E]; returns the final tokens; the probe's logits are
-    [:, N, d:]. This is what from_module imports."""
-    torch = _torch()
-    layers = [m for m in model.modules() if isinstance(m, torch.nn.MultiheadAttention)]
+def forward(model: Layers, Z: "torch.Tensor", N: int, probe_is_key: bool = False) -> "torch.Tensor":
+    """The nn.MultiheadAttention layers of model (a module, in `model.modules()`
+    order, or an iterable of layers) run as iclcert's layer, in PyTorch (for
+    training): every token z_j += attention of z_j over the keys z_1..z_N (and the
+    probe with probe_is_key), residual, no layer norm. Z[B, N+1, E], cast to the
+    layers' dtype; returns the final tokens; the probe's logits are [:, N, d:].
+    This is what from_module imports."""
+    layers = _attention_layers(model)
+    if layers:
+        Z = Z.to(_layers_dtype(layers))
     for mha in layers:
         keys = Z if probe_is_key else Z[:, :N]
         q, k = (Z, keys) if mha.batch_first else (Z.transpose(0, 1), keys.transpose(0, 1))
@@ -214,9 +267,11 @@ def forward(model, Z, N, probe_is_key=False):
     return Z
 
 
-def write_prompts(path, X, labels, probe, probe_labels=None, C=None):
+def write_prompts(path: str | os.PathLike[str], X: Any, labels: Any, probe: Any, probe_labels: Any = None,
+                  C: int | None = None) -> Samples:
     """The batch prompt file (docs/formats.md) of tensors X[B, N, d], labels[B, N],
-    probe[B, d], probe_labels[B]: every float exactly."""
+    probe[B, d], probe_labels[B] (tensors or arrays): every float exactly. Returns
+    them as Samples."""
     X, probe = _array(X), _array(probe)
     full = np.concatenate([X, probe[:, None, :]], axis=1)
     pl = None if probe_labels is None else _array(probe_labels).astype(np.int64)
@@ -225,9 +280,11 @@ def write_prompts(path, X, labels, probe, probe_labels=None, C=None):
     return s
 
 
-def write_predictions(path, predictions, logits=None, model=None, prompts=None, arithmetic="float32 (PyTorch)"):
+def write_predictions(path: str | os.PathLike[str], predictions: Any, logits: Any = None, model: str | None = None,
+                      prompts: str | None = None, arithmetic: str = "float32 (PyTorch)") -> dict:
     """The exported-predictions file `compare --predictions` reads: one class per
-    prompt and optionally the probe logits (C per prompt), each float exactly."""
+    prompt and optionally the probe logits (C per prompt), each float exactly;
+    model and prompts: the files' names to record. Returns the file's dict."""
     preds = [int(c) for c in _array(predictions).astype(np.int64)]
     out = {"format": 1, "arithmetic": arithmetic, "predictions": preds}
     if model is not None:

@@ -124,5 +124,18 @@ class Figures(unittest.TestCase):
             self.assertTrue(os.path.exists(plot.save(path, os.path.join(tmp, "map.png"))))
 
 
+class Backend(unittest.TestCase):
+    def test_drawing_leaves_the_users_backend(self):
+        """A notebook's, a GUI's or MPLBACKEND's backend stays as it is (here ps,
+        headless): importing iclcert.plot and drawing never switches it."""
+        code = ("import matplotlib, iclcert, iclcert.plot as plot; "
+                "before = matplotlib.get_backend(); fig = plot.metrics(iclcert.run()); "
+                "print(before, matplotlib.get_backend())")
+        env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+        env["MPLBACKEND"] = "ps"
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        self.assertEqual((r.returncode, r.stdout.split()), (0, ["ps", "ps"]), r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -113,13 +113,41 @@ class TorchImport(unittest.TestCase):
             for mha in model:
                 mha.in_proj_bias[D + C:2 * (D + C)].normal_()
         s = iclcert.sample(D, C, N, count=3, seed=8)
-        Z = it.forward(model, it.tokens(s), N).detach().numpy()
+        Z = it.forward(model, it.tokens(s, model), N).detach().numpy()
         m = it.from_module(model, D, C)
         for k in range(3):
             r = iclcert.run(s.prompt(k), m, arith="double")
             got = np.concatenate([r.states[-1]["X"], r.states[-1]["Y"]], axis=1)
             np.testing.assert_allclose(Z[k], got, rtol=1e-10, atol=1e-12)
             np.testing.assert_allclose(Z[k], self.torch_forward(model, s.prompt(k)), rtol=1e-12, atol=1e-14)
+
+    def test_tokens_take_the_models_dtype_and_a_float32_model_trains(self):
+        """PyTorch's default: float32 layers; tokens() in the default dtype, or the model's."""
+        torch.manual_seed(SEED)
+        model = torch.nn.Sequential(*[torch.nn.MultiheadAttention(D + C, 1) for _ in range(2)])
+        s = iclcert.sample(D, C, N, count=4, seed=8)
+        self.assertEqual(it.tokens(s).dtype, torch.get_default_dtype())
+        self.assertEqual(it.tokens(s, model).dtype, torch.float32)
+        self.assertEqual(it.tokens(s, torch.float64).dtype, torch.float64)
+        self.assertEqual(it.tokens(s, self.model()).dtype, torch.float64)
+        logits = it.forward(model, it.tokens(s, torch.float64), N)[:, N, D:]  # cast to the layers' dtype
+        self.assertEqual(logits.dtype, torch.float32)
+        loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(s.probe_labels))
+        loss.backward()
+        self.assertTrue(torch.isfinite(loss))
+
+    def test_a_plain_list_of_layers_is_a_model(self):
+        model = self.model()
+        layers = list(model)
+        self.assertEqual(it.from_module(layers, D, C), it.from_module(model, D, C))
+        self.assertEqual(it.from_module(iter(layers), D, C), it.from_module(model, D, C))
+        s = iclcert.sample(D, C, N, count=2, seed=8)
+        Z = it.tokens(s, layers)
+        self.assertTrue(torch.equal(it.forward(layers, Z, N), it.forward(model, Z, N)))
+        with self.assertRaisesRegex(TypeError, "item 1 is a str"):
+            it.from_module([layers[0], "layer"], D, C)
+        with self.assertRaisesRegex(TypeError, "expected an nn.Module or an iterable"):
+            it.from_module(3, D, C)
 
 
 @unittest.skipIf(torch is None, "PyTorch is not installed")

@@ -11,8 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <random>
+#include <thread>
 
 namespace iclcert::claims {
 namespace {
@@ -297,6 +299,156 @@ TEST(Paving, WithoutMapTheCheckStopsAtTheFirstRefutingPoint) {
   EXPECT_EQ(r.evidence["refuting_points"].size(), 1u);
   EXPECT_EQ(r.evidence["sub_boxes_evaluated"], paving.evaluated);
   EXPECT_EQ(paving.proved + paving.refuted + paving.undecided, 1);
+}
+
+// Issue 26: the order of the paving. A fake evaluator reports every sub-box
+// undecided, with a distance that favours the right end of [0, 1] and a split hint;
+// the paving follows both, and is the same whatever the batch size.
+TEST(Paving, TakesTheClosestToDecidingFirstAndSplitsWhereTheHintSays) {
+  const std::vector<std::pair<Rational, Rational>> whole{{0, 1}, {0, 1}};
+  auto evaluate = [](const std::vector<SubBox>& batch) {
+    std::vector<BoxResult> out;
+    for (const SubBox& b : batch) {
+      BoxResult r;
+      r.distance = 1 - nearest_double(b.ranges[1].first);  // closer the higher y starts
+      r.split = 1;  // always y, though x is as wide
+      out.push_back(r);
+    }
+    return out;
+  };
+  std::string first;
+  for (int batch : {1, 5, 64}) {
+    PavingOptions o;
+    o.budget = 200;
+    o.batch = batch;
+    const Paving p = pave(whole, o, evaluate);
+    EXPECT_EQ(p.evaluated, 200);
+    int top_depth = 0, bottom_depth = 1000;
+    for (const Region& g : p.regions) {
+      EXPECT_EQ(g.box.ranges[0], (std::pair<Rational, Rational>{0, 1})) << "split along x against the hint";
+      if (g.status != Verdict::undecided) continue;
+      if (g.box.ranges[1].second == 1) top_depth = g.box.depth;
+      if (g.box.ranges[1].first == 0) bottom_depth = g.box.depth;
+    }
+    // Breadth first, 200 sub-boxes leave every pending one at depth 7 or 8; here
+    // the paving goes deeper where it is closer to deciding (32 sub-boxes a round).
+    EXPECT_GE(top_depth, 10);
+    EXPECT_LE(bottom_depth, 6);
+    const std::string text = regions_csv(p, {"x", "y"});
+    if (first.empty()) first = text;
+    EXPECT_EQ(text, first) << "batch " << batch;
+  }
+  PavingOptions bfs;
+  bfs.budget = 200;
+  bfs.breadth_first = true;
+  const Paving p = pave(whole, bfs, evaluate);
+  for (const Region& g : p.regions) EXPECT_GE(g.box.depth, 7);
+}
+
+// --time-limit: the paving stops before a batch once the limit has passed (after
+// the first batch at least), the rest undecided, and the budget `evaluated`
+// reproduces the same paving without a limit.
+TEST(Paving, ATimeLimitStopsThePavingAndTheBudgetEvaluatedReproducesIt) {
+  const std::vector<std::pair<Rational, Rational>> whole{{0, 1}};
+  bool slow = true;
+  auto evaluate = [&](const std::vector<SubBox>& batch) {
+    if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(20 * static_cast<int>(batch.size())));
+    std::vector<BoxResult> out;
+    for (const SubBox& b : batch) {
+      BoxResult r;
+      if (b.ranges[0].second <= Rational(1, 3)) r.verdict = Verdict::proved;
+      r.distance = nearest_double(b.ranges[0].first);
+      out.push_back(r);
+    }
+    return out;
+  };
+  PavingOptions o;
+  o.budget = 100000;
+  o.batch = 2;
+  o.time_limit = 0.3;
+  const Paving limited = pave(whole, o, evaluate);
+  EXPECT_TRUE(limited.stopped_at_time_limit);
+  EXPECT_GE(limited.evaluated, 2);
+  EXPECT_LT(limited.evaluated, 100);
+  EXPECT_GT(limited.proved, 0);
+  EXPECT_EQ(limited.proved + limited.refuted + limited.undecided, 1);
+  o.time_limit = 1e-9;
+  EXPECT_EQ(pave(whole, o, evaluate).evaluated, 1) << "at least the first batch (the whole box)";
+  slow = false;
+  o.time_limit = 0;
+  o.budget = limited.evaluated;
+  o.batch = 7;
+  const Paving again = pave(whole, o, evaluate);
+  EXPECT_FALSE(again.stopped_at_time_limit);
+  EXPECT_EQ(regions_csv(again, {"x"}), regions_csv(limited, {"x"}));
+}
+
+// The monotonicity test (issue 26): on one layer over alpha in [1/1024, 1], F^1 - F^0
+// grows with alpha, so its least value is at alpha = 1/1024 (> 0, certified there
+// as a point) while the centred enclosure over the box reaches below 0. One
+// sub-box is proved with the test and not without it; two layers need fewer
+// sub-boxes with it.
+TEST(MonotonicityTest, DecidesWhatTheCentredFormAloneCannot) {
+  const Prompt p = testing::sampled(2, 3, 9, 11);
+  WorkingPrecision bits(128);
+  for (const auto& [layers, budget] : std::vector<std::pair<int, int>>{{1, 1}, {2, 16}}) {
+    Paving with, without;
+    for (bool monotone : {false, true}) {
+      RobustnessOptions o = map_options("alpha=1/1024:1", budget);
+      o.separation.strict = false;
+      o.monotone = monotone;
+      o.paving = monotone ? &with : &without;
+      check_robustness<ArbBall>(p, label_model(layers), o);
+    }
+    std::printf("%d layers, budget %d: proved %s without the test, %s with it (%d sub-boxes)\n", layers, budget,
+                to_string(without.proved).c_str(), to_string(with.proved).c_str(), with.evaluated);
+    EXPECT_LT(without.proved, 1);
+    EXPECT_EQ(with.proved, 1);
+    EXPECT_LT(with.evaluated, budget + (layers == 1));
+  }
+}
+
+// Soundness of the faces' enclosure: over sub-boxes (1-D and 2-D), where the test
+// applies, its enclosure of M^{t+1} - M^t contains the change computed in MPFR at
+// random points of the sub-box.
+TEST(MonotonicityTest, TheFacesEncloseTheChangeAtRandomPoints) {
+  std::mt19937_64 rng(kSeed + 2);
+  std::printf("seed %llu\n", static_cast<unsigned long long>(kSeed + 2));
+  const Prompt p = testing::sampled(2, 3, 9, 11);
+  const Model m = label_model(2);
+  int applied = 0;
+  for (const auto& dims : std::vector<std::vector<const char*>>{
+           {"alpha=1/1024:1"}, {"alpha=-1:-1/2"}, {"gamma=1:9/8"}, {"alpha=1/4:1/2", "gamma=1:17/16"}}) {
+    std::vector<BoxDimension> box;
+    SubBox b;
+    for (const char* d : dims) {
+      box.push_back(parse_box(d));
+      b.ranges.push_back({box.back().lo, box.back().hi});
+    }
+    WorkingPrecision bits(128);
+    const State<ArbBall> start = initial_state<ArbBall>(p, m.probe_label_init);
+    const CentredDifferences<ArbBall> centred(p, m, start, box, b, SeparationMetric::fisher);
+    MonotoneChanges<ArbBall> faces(p, m, start, box, b, SeparationMetric::fisher);
+    std::vector<std::optional<ArbBall>> enclosures;
+    for (int t = 0; t < 2; ++t) {
+      const std::optional<D> change = centred.change(t);
+      enclosures.push_back(change ? faces(t, *change) : std::nullopt);
+      applied += enclosures.back().has_value();
+    }
+    for (int s = 0; s < 8; ++s) {
+      std::vector<Rational> at;
+      for (const auto& [lo, hi] : b.ranges) at.push_back(draw(rng, lo, hi));
+      const std::vector<Rational> changes = mpfr_changes(p, m, box, at, SeparationMetric::fisher);
+      for (int t = 0; t < 2; ++t) {
+        if (enclosures[t]) {
+          EXPECT_TRUE(Tr::contains(*enclosures[t], changes[t]))
+              << dims[0] << " layer " << t + 1 << ": " << Tr::to_string(*enclosures[t]) << " misses "
+              << nearest_double(changes[t]);
+        }
+      }
+    }
+  }
+  EXPECT_GE(applied, 3) << "the test should apply to most of these boxes";
 }
 
 }  // namespace

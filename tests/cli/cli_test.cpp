@@ -252,7 +252,7 @@ TEST_F(Cli, ExtractCountsLayersFromOne) {
 
 // Issue 16: silently accepted flags, and a double run that overflowed printed -nan.
 TEST_F(Cli, OutOfRangeFlagsAndOverflowAreRefused) {
-  for (const std::string& seed : {"-1", "99999999999999999999999", "18446744073709551616", "1e3", ""}) {
+  for (const std::string seed : {"-1", "99999999999999999999999", "18446744073709551616", "1e3", ""}) {
     Result r = iclcert("run --sample 3,2,6 --arith double --seed '" + seed + "'");
     EXPECT_EQ(r.status, 2) << seed << "\n" << r.output;
   }

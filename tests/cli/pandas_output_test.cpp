@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -116,7 +117,7 @@ double exact_value(const Json& j) {
 }
 
 std::string prompts(const std::string& file, int count) {
-  EXPECT_EQ(iclcert("sample -d 3 -C 3 -N 8 --count " + std::to_string(count) + " --seed 5 --out " + file).status, 0);
+  EXPECT_EQ(iclcert("sample --sample 3,3,8 --count " + std::to_string(count) + " --seed 5 --out " + file).status, 0);
   return file;
 }
 
@@ -159,11 +160,35 @@ TEST_F(Pandas, RunCsvHasARowPerArithmeticAndDepth) {
   // The interval run's midpoints agree with the double run to far below the table's digits.
   for (std::size_t t = 0; t < 7; ++t)
     EXPECT_NEAR(c.number(t, "probe_margin"), c.number(7 + t, "probe_margin"), 1e-9);
+  // Issue 27: under interval:BITS the enclosures too, NAME_lo and NAME_hi after the
+  // midpoints (empty on the double rows), and they hold the midpoint.
+  const std::vector<std::string> metrics = {"fisher",          "gap_ratio",       "min_label_margin",
+                                            "probe_margin",    "probe_alignment", "probe_attention_same_class",
+                                            "train_attention_same_class"};
+  ASSERT_EQ(c.header.size(), 2 + 3 * metrics.size());
+  for (std::size_t k = 0; k < metrics.size(); ++k) {
+    EXPECT_EQ(c.header[2 + k], metrics[k]);
+    EXPECT_EQ(c.header[2 + metrics.size() + 2 * k], metrics[k] + "_lo");
+    EXPECT_EQ(c.header[3 + metrics.size() + 2 * k], metrics[k] + "_hi");
+  }
+  for (std::size_t t = 0; t < 7; ++t) {
+    for (const std::string& m : metrics) {
+      EXPECT_TRUE(std::isnan(c.number(t, m + "_lo")) && std::isnan(c.number(t, m + "_hi"))) << "double row, " << m;
+      const double lo = c.number(7 + t, m + "_lo"), mid = c.number(7 + t, m), hi = c.number(7 + t, m + "_hi");
+      if (std::isnan(mid)) continue;  // an undefined ratio (t = 0) has no enclosure either
+      EXPECT_LE(lo, mid) << m << " at t = " << t;
+      EXPECT_LE(mid, hi) << m << " at t = " << t;
+      EXPECT_LE(hi - lo, 1e-14 * (1 + std::abs(mid))) << m << ": 128 bits are thin (a few ulps once rounded out)";
+    }
+  }
+  // Without an interval arithmetic, no enclosure columns.
+  ASSERT_EQ(iclcert("run --arith double --csv " + path("d.csv")).status, 0);
+  EXPECT_EQ(read_csv(path("d.csv")).header.size(), 2 + metrics.size());
 }
 
 TEST_F(Pandas, BatchStatisticsAreNumbersAndTheCsvRepeatsThem) {
   const std::string json = path("b.json"), csv = path("b.csv");
-  auto r = iclcert("batch --sample 3,3,8 --prompts 40 --arith float64 --device cpu --threads 1 --validate 4 "
+  auto r = iclcert("batch --sample 3,3,8 --count 40 --arith float64 --device cpu --threads 1 --validate 4 "
                    "--no-progress --json " + json + " --csv " + csv);
   ASSERT_EQ(r.status, 0) << r.output;
   const Json j = read_json(json);
@@ -187,6 +212,10 @@ TEST_F(Pandas, BatchStatisticsAreNumbersAndTheCsvRepeatsThem) {
       expect_same(c.number(t, "mean_" + name), statistic(s["mean"]), "mean_" + name + at);
     }
     const Json& v = j["validation"]["layers"][t];
+    // Issue 27: the histogram's keys are identifiers (json_normalize makes them columns).
+    std::vector<std::string> buckets;
+    for (const auto& [name, _] : v["outside_ulps"].items()) buckets.push_back(name);
+    EXPECT_EQ(buckets, (std::vector<std::string>{"inside", "le_1", "le_4", "le_16", "le_256", "le_65536", "gt_65536"}));
     for (const char* k : {"max_ulps_outside", "max_relative_error", "max_abs_error", "scale", "stated_bound"})
       statistic(v[k]);
     expect_same(c.number(t, "max_relative_error"), statistic(v["max_relative_error"]), "max_relative_error" + at);
@@ -197,7 +226,7 @@ TEST_F(Pandas, BatchStatisticsAreNumbersAndTheCsvRepeatsThem) {
 
 TEST_F(Pandas, CertifiedMarginsKeepTheirEnclosureAndGainAFloat) {
   const std::string json = path("c.json"), csv = path("c.csv");
-  auto r = iclcert("batch --sample 3,3,8 --prompts 12 --arith float64 --device cpu --threads 1 --certify "
+  auto r = iclcert("batch --sample 3,3,8 --count 12 --arith float64 --device cpu --threads 1 --certify "
                    "--no-progress --json " + json + " --csv " + csv);
   ASSERT_EQ(r.status, 0) << r.output;
   const Json cert = read_json(json)["certification"];
@@ -222,7 +251,7 @@ TEST_F(Pandas, CertifiedMarginsKeepTheirEnclosureAndGainAFloat) {
 TEST_F(Pandas, CompareStatisticsAreNumbersAndTheCsvRepeatsThem) {
   const std::string json = path("c.json"), csv = path("c.csv");
   auto r = iclcert("compare --model " + source("examples/default_model.json") + " --against " +
-                   source("examples/default_model.json") + " --prompt-file " + prompts(path("prompts.json"), 16) +
+                   source("examples/default_model.json") + " --prompt " + prompts(path("prompts.json"), 16) +
                    " --arith float64 --device cpu --threads 1 --validate 2 --no-progress --json " + json + " --csv " + csv);
   ASSERT_EQ(r.status, 0) << r.output;
   const Json j = read_json(json);
@@ -293,22 +322,112 @@ TEST_F(Pandas, ExtractResidualsAreNumbersAndCoefficientsHaveFloats) {
   EXPECT_EQ(row, c.rows.size());
 }
 
-#ifdef ICLCERT_HAVE_PROPERTIES
-TEST_F(Pandas, FuzzEquivarianceCsvHoldsBothTables) {
-  const std::string csv = path("f.csv");
-  auto r = iclcert("fuzz --property equivariance --model " + source("examples/models/equivariant.json") +
-                   " --sample 3,2,6 --cases 4 --seed 3 --csv " + csv);
-  ASSERT_EQ(r.status, 0) << r.output;
-  const Csv c = read_csv(csv);
-  ASSERT_GE(c.rows.size(), 3u);
-  EXPECT_EQ(c.header.front(), "check");
-  for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(c.rows[k][0], "E1");
-  for (std::size_t k = 3; k < c.rows.size(); ++k) {
-    EXPECT_EQ(c.rows[k][0], "E3");
-    EXPECT_LT(c.number(k, "relative"), 1e-9);  // an equivariant model: residual 0 up to rounding
+// A column pandas reads as integers: every cell a whole number, none empty.
+void expect_integer_column(const Csv& c, const std::string& name) {
+  for (std::size_t k = 0; k < c.rows.size(); ++k) {
+    const std::string& cell = c.rows[k].at(c.column(name));
+    EXPECT_TRUE(!cell.empty() && cell.find_first_not_of("0123456789-") == std::string::npos)
+        << name << " row " << k << ": \"" << cell << "\"";
   }
 }
+
+#ifdef ICLCERT_HAVE_PROPERTIES
+// Issue 27: E1 and E3 rows in one file made every integer column a float column.
+TEST_F(Pandas, FuzzEquivarianceWritesOneCsvPerTable) {
+  const std::string e1 = path("e1.csv"), e3 = path("e3.csv");
+  auto r = iclcert("fuzz --property equivariance --model " + source("examples/models/equivariant.json") +
+                   " --sample 3,2,6 --cases 4 --seed 3 --csv " + e1 + " --e3-csv " + e3);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Csv a = read_csv(e1);
+  EXPECT_EQ(a.header, (std::vector<std::string>{"kind", "relative", "exceeds", "case", "layer", "row", "column",
+                                                 "permutation"}));
+  ASSERT_EQ(a.rows.size(), 3u);  // feature, label, token
+  for (const char* k : {"exceeds", "case", "layer", "row", "column"}) expect_integer_column(a, k);
+  for (std::size_t k = 0; k < a.rows.size(); ++k) EXPECT_GE(a.number(k, "layer"), 1) << "layers from 1";
+  const Csv b = read_csv(e3);
+  EXPECT_EQ(b.header, (std::vector<std::string>{"layer", "head", "matrix", "residual", "theta1", "theta2", "theta3",
+                                                 "theta4", "theta5", "theta6"}));
+  ASSERT_GE(b.rows.size(), 2u);
+  for (const char* k : {"layer", "head"}) expect_integer_column(b, k);
+  EXPECT_EQ(b.number(0, "head"), 0) << "heads from 0";
+  for (std::size_t k = 0; k < b.rows.size(); ++k) {
+    EXPECT_TRUE(b.rows[k][2] == "score" || b.rows[k][2] == "value") << b.rows[k][2];
+    EXPECT_LT(b.number(k, "residual"), 1e-9);  // an equivariant model: residual 0 up to rounding
+  }
+  // --e3-csv alone, and not beside another property.
+  EXPECT_EQ(iclcert("fuzz --property E2 --cases 2 --seed 1 --e3-csv " + path("x.csv")).status, 2);
+  EXPECT_FALSE(fs::exists(path("x.csv")));
+}
 #endif
+
+// Issue 27: the R1 map's ranges were exact texts only ("1/8"); beside them now the
+// nearest doubles, NAME_lo_float and NAME_hi_float.
+TEST_F(Pandas, TheR1MapCsvHasFloatColumnsBesideTheExactOnes) {
+  const std::string csv = path("map.csv");
+  auto r = iclcert("check --claim R1 --box alpha=1/8:1 --budget 4 --map --no-progress --map-csv " + csv);
+  ASSERT_LE(r.status, 3) << r.output;
+  const Csv c = read_csv(csv);
+  EXPECT_EQ(c.header, (std::vector<std::string>{"region", "status", "volume", "volume_exact", "depth", "alpha_lo",
+                                                 "alpha_hi", "alpha_lo_float", "alpha_hi_float"}));
+  ASSERT_GE(c.rows.size(), 1u);
+  double total = 0, lowest = 1, highest = 0;
+  for (std::size_t k = 0; k < c.rows.size(); ++k) {
+    for (const char* end : {"lo", "hi"}) {
+      const std::string name = std::string("alpha_") + end;
+      EXPECT_NEAR(c.number(k, name + "_float"), exact_value(Json(c.rows[k][c.column(name)])), 1e-15) << name;
+    }
+    EXPECT_LT(c.number(k, "alpha_lo_float"), c.number(k, "alpha_hi_float"));
+    total += c.number(k, "volume");
+    lowest = std::min(lowest, c.number(k, "alpha_lo_float"));
+    highest = std::max(highest, c.number(k, "alpha_hi_float"));
+  }
+  EXPECT_NEAR(total, 1.0, 1e-12);
+  EXPECT_EQ(lowest, 0.125) << "the regions cover the box, 1/8 to 1";
+  EXPECT_EQ(highest, 1.0);
+}
+
+// Issue 27: undecided_reasons' keys were prose ("enclosures too wide at 1024 bits
+// (raise --max-prec)"), columns with spaces under json_normalize. Now identifiers,
+// and the prose, per identifier, in undecided_details.
+TEST_F(Pandas, SweepUndecidedReasonsAreIdentifiers) {
+  const std::string json = path("s.json");
+  auto r = iclcert("sweep --claim A1 --grid beta=0:1:2 --sample 2,3,8 --count 2 --threads 1 --no-progress --json " + json);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Json j = read_json(json);
+  const std::set<std::string> known = {"enclosures_too_wide", "precision_cannot_decide", "hypotheses_fail"};
+  bool hypotheses = false;
+  for (const Json& cell : j["cells"]) {
+    ASSERT_EQ(cell["undecided_reasons"].size(), cell["undecided_details"].size()) << cell.dump();
+    long undecided = 0;
+    for (const auto& [id, n] : cell["undecided_reasons"].items()) {
+      EXPECT_TRUE(known.contains(id)) << id;
+      EXPECT_TRUE(cell["undecided_details"].contains(id)) << id;
+      undecided += n.get<long>();
+      hypotheses = hypotheses || id == "hypotheses_fail";
+    }
+    EXPECT_EQ(undecided, cell["undecided"].get<long>());
+  }
+  EXPECT_TRUE(hypotheses) << "A1 with beta = 1: its hypotheses fail";
+  EXPECT_NE(j["cells"][1]["undecided_details"]["hypotheses_fail"].get<std::string>().find("hypotheses do not hold"),
+            std::string::npos);
+}
+
+// Issue 27: docs/formats.md showed the batch file's "accuracy" as a string.
+TEST(PandasDocs, TheBatchExampleShowsStatisticsAsNumbers) {
+  std::stringstream ss;
+  ss << std::ifstream(source("docs/formats.md")).rdbuf();
+  const std::string doc = ss.str();
+  const auto section = doc.find("## Batch results");
+  ASSERT_NE(section, std::string::npos);
+  const auto begin = doc.find("```json", section), end = doc.find("```", begin + 7);
+  ASSERT_NE(end, std::string::npos);
+  const std::string example = doc.substr(begin, end - begin);
+  for (const char* k : {"\"accuracy\": ", "\"seconds\": ", "\"validation_seconds\": "}) {
+    const auto at = example.find(k);
+    ASSERT_NE(at, std::string::npos) << k;
+    EXPECT_NE(example[at + std::string(k).size()], '"') << example.substr(at, 40);
+  }
+}
 
 TEST_F(Pandas, ABadCsvPathIsExitTwoAndWritesNothing) {
   const std::string json = path("t.json");
@@ -320,8 +439,8 @@ TEST_F(Pandas, ABadCsvPathIsExitTwoAndWritesNothing) {
   EXPECT_EQ(iclcert("run --arith double --json " + json + " --csv " + json).status, 2);
   const std::string model = write("m.json", R"({"format": 1, "layers": [
     { "beta": "1/2", "gamma": "1", "alpha": "1/2", "alpha_label": "1/2" } ]})");
-  EXPECT_EQ(iclcert("extract --model " + model + " --d 2 --C 2 --csv " + path("e.csv")).status, 0);
-  EXPECT_EQ(iclcert("extract --model " + model + " --d 2 --C 2 --csv " + model).status, 2);
+  EXPECT_EQ(iclcert("extract --model " + model + " --sample 2,2,1 --csv " + path("e.csv")).status, 0);
+  EXPECT_EQ(iclcert("extract --model " + model + " --sample 2,2,1 --csv " + model).status, 2);
   // A command that fails leaves an existing CSV file as it was.
   const std::string kept = write("kept.csv", "old\n");
   EXPECT_EQ(iclcert("run --arith rational --csv " + kept).status, 2);  // rational softmax: refused
@@ -343,7 +462,7 @@ TEST_F(Pandas, AModelFileThatIsNotJsonNamesTheConversion) {
   };
   for (const Case& c : cases) {
     const std::string file = write(c.name, c.bytes);
-    for (const std::string command : {"run --model ", "extract --d 2 --C 2 --model "}) {
+    for (const std::string command : {"run --model ", "extract --sample 2,2,1 --model "}) {
       auto r = iclcert(command + file);
       EXPECT_EQ(r.status, 2) << command << c.name << ": " << r.output;
       EXPECT_NE(r.output.find(c.kind), std::string::npos) << c.name << ": " << r.output;

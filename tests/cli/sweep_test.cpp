@@ -130,7 +130,9 @@ TEST_F(Sweep, MarginAndE1AndA1CountEveryPrompt) {
     ASSERT_EQ(j["cells"].size(), 2u);
     for (const auto& c : j["cells"])
       EXPECT_EQ(c["proved"].get<long>() + c["refuted"].get<long>() + c["undecided"].get<long>(), 3) << claim;
-    if (claim == "E1") EXPECT_EQ(j["totals"]["proved"], 6) << "every reduced layer is equivariant";
+    if (claim == "E1") {
+      EXPECT_EQ(j["totals"]["proved"], 6) << "every reduced layer is equivariant";
+    }
     // A1's hypotheses need beta = 0: the beta = 1 cell is undecided, with that reason.
     if (claim == "A1") {
       EXPECT_EQ(j["cells"][1]["undecided"], 3);

@@ -188,7 +188,7 @@ TEST_F(Trained, BadInputExitsTwoAndWritesNothing) {
             "same depth"},
            {"compare --model " + model + " --against " + model + " --prompt-file " + small + " --json " + out,
             "trained_equivariant_model.json: layer 0 is dense with matrices of size 7"},
-           {"extract --model " + mixed + " --json " + out, "--d"},  // a dense model that does not record d, C
+           {"extract --model " + mixed + " --json " + out, "--sample d,C,N"},  // a dense model that does not record d, C
            {"extract --model " + model + " --d 5 --C 3 --json " + out, "do not split"},
            {"extract --model " + malformed + " --d 4 --json " + out, "bad.json"},
            {"extract --model " + mixed + " --d 2 --json " + out, "mixed.json: layer 1: dense matrices are 4 x 4"},

@@ -1,0 +1,122 @@
+// R1 maps (issue 26): the proved, refuted and undecided volume fractions and the
+// time of `check --claim R1 --map` on the maps of the issue, for each enclosure
+// form and paving order, on one core. A plain program: no Google Benchmark needed.
+//
+//   r1_map [--quick] [--map K] [--form NAME] [--time-limit S]
+//
+// --quick divides every budget by 8; --map K runs the K-th map only (1-based),
+// --form NAME one form only; --time-limit S stops each map after S seconds (the
+// fractions are then those decided so far). Prints one Markdown row per map and form.
+#include "claims/robustness.hpp"
+#include "io/model_io.hpp"
+#include "io/prompt_io.hpp"
+#include "numerics/interval_arb.hpp"
+#include "numerics/sampler.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace iclcert;
+using namespace iclcert::claims;
+
+namespace {
+
+struct Map {
+  std::string name;
+  Prompt prompt;
+  Model model;
+  std::vector<std::string> box;
+  int budget;
+};
+
+struct Form {
+  const char* name;
+  EnclosureForm form;
+  bool monotone, breadth_first;
+};
+
+// The forms and orders compared: before issue 26 (breadth first), then the new
+// order alone, then the default (new order and the monotonicity test).
+const Form kForms[] = {
+    {"plain, breadth first", EnclosureForm::plain, false, true},
+    {"plain", EnclosureForm::plain, false, false},
+    {"centred, breadth first", EnclosureForm::centred, false, true},
+    {"centred, no monotonicity", EnclosureForm::centred, false, false},
+    {"centred (default)", EnclosureForm::centred, true, false},
+};
+
+Model reduced(int layers, const char* beta, const char* gamma, const char* alpha, const char* alpha_label) {
+  Model m;
+  for (int l = 0; l < layers; ++l)
+    m.layers.push_back(ReducedLayer<Rational>{
+        {parse_rational(beta), parse_rational(gamma), parse_rational(alpha), parse_rational(alpha_label)}, std::nullopt});
+  return m;
+}
+
+std::vector<Map> maps() {
+  const std::string dir = ICLCERT_EXAMPLES_DIR;
+  const Prompt fixed = read_prompt_file(dir + "/default_prompt.json").at(0);
+  const Model reduced4 = read_model_file(dir + "/models/reduced4.json");
+  SamplerOptions s;
+  s.d = 2, s.C = 3, s.N = 12, s.seed = 2;
+  return {
+      {"reduced4, gamma=1:4", fixed, reduced4, {"gamma=1:4"}, 1024},
+      {"sampled 2,3,12 seed 2, gamma=1:4", sample_prompt(s), reduced(4, "1/4", "2", "1/2", "1/2"), {"gamma=1:4"}, 2000},
+      {"default model, alpha=-0.5:1", fixed, read_model_file(dir + "/default_model.json"), {"alpha=-0.5:1"}, 256},
+      {"reduced4, beta=0:1 x gamma=0:4", fixed, reduced4, {"beta=0:1", "gamma=0:4"}, 64},
+  };
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  int only_map = 0;
+  std::string only_form;
+  double time_limit = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a == "--map" && i + 1 < argc) only_map = std::atoi(argv[++i]);
+    else if (a == "--form" && i + 1 < argc) only_form = argv[++i];
+    else if (a == "--time-limit" && i + 1 < argc) time_limit = std::atof(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: r1_map [--quick] [--map K] [--form NAME] [--time-limit S]\n");
+      return 2;
+    }
+  }
+  WorkingPrecision bits(128);
+  std::printf("R1 --map, A2's statement on the Fisher ratio, Arb at 128 bits, one core%s\n",
+              quick ? " (--quick: budgets / 8)" : "");
+  std::printf("| map | form | budget | evaluated | proved | refuted | undecided | time (s) |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  const std::vector<Map> all = maps();
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    if (only_map > 0 && static_cast<std::size_t>(only_map) != k + 1) continue;
+    const Map& m = all[k];
+    for (const Form& f : kForms) {
+      if (!only_form.empty() && only_form != f.name) continue;
+      RobustnessOptions o;
+      for (const auto& b : m.box) o.box.push_back(parse_box(b));
+      o.budget = quick ? std::max(1, m.budget / 8) : m.budget;
+      o.map = true;
+      o.form = f.form;
+      o.monotone = f.monotone;
+      o.breadth_first = f.breadth_first;
+      o.time_limit = time_limit;
+      Paving paving;
+      o.paving = &paving;
+      const auto start = std::chrono::steady_clock::now();
+      check_robustness<ArbBall>(m.prompt, m.model, o);
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::printf("| %s | %s | %d | %d | %.4f | %.4f | %.4f | %.1f%s |\n", m.name.c_str(), f.name, o.budget,
+                  paving.evaluated, nearest_double(paving.proved), nearest_double(paving.refuted),
+                  nearest_double(paving.undecided), s, paving.stopped_at_time_limit ? " (time limit)" : "");
+      std::fflush(stdout);
+    }
+  }
+}

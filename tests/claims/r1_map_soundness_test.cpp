@@ -1,0 +1,169 @@
+// Issue 26: R1 maps are sound. Every proved sub-box of a map is sampled at points
+// (a fixed seed) and the claim checked at each by an independent computation, the
+// recursion in MPFR at 256 bits (run_recursion<MpfrReal>, no enclosure, no
+// derivative, no paving): 0 failures. Every refuted sub-box fails at its sampled
+// points the same way, and a refuted map's verdict file, and one stopped by
+// --time-limit, replay (`check --replay`, the binary as a user runs it).
+#include "claims/robustness.hpp"
+#include "io/prompt_io.hpp"
+#include "numerics/interval_arb.hpp"
+#include "numerics/scalar_mpfr.hpp"
+#include "support/cli_runner.hpp"
+#include "support/instances.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+
+namespace iclcert::claims {
+namespace {
+
+constexpr std::uint64_t kSeed = 20260126;  // every sampled point below
+constexpr int kPointsPerBox = 10;
+
+const char* const kTwoLayers = R"({"format": 1, "kernel": "softmax", "probe_label_init": "zero", "probe_is_key": false,
+  "layers": [{"beta": "1/4", "gamma": "1", "alpha": "1/2", "alpha_label": "1/2"},
+             {"beta": "1/4", "gamma": "1", "alpha": "1/2", "alpha_label": "1/2"}]})";
+
+Prompt default_prompt() {
+  return read_prompt_file(std::string(ICLCERT_SOURCE_DIR) + "/examples/default_prompt.json").at(0);
+}
+
+Model reduced(int layers) {
+  Model m;
+  for (int l = 0; l < layers; ++l) m.layers.push_back(testing::reduced("1/4", "1", "1/2", "1/2"));
+  return m;
+}
+
+// The least M^{t+1} - M^t over the transitions, at one point of the box, in MPFR
+// at 256 bits: the claim (A2's, non-strict) holds there iff it is >= 0. The
+// tolerance below is far beyond 256-bit rounding and far below the changes here.
+double least_change(const Prompt& p, const Model& m, const std::vector<BoxDimension>& box, const std::vector<Rational>& at) {
+  WorkingPrecision bits(256);
+  Model point = m;
+  point.layers = substitute<Rational>(m, box, [&](std::size_t k) { return at[k]; }).layers;
+  const Trace<MpfrReal> t = run_recursion<MpfrReal>(p, point);
+  double least = std::numeric_limits<double>::infinity();
+  for (std::size_t l = 0; l + 1 < t.entries.size(); ++l) {
+    const auto& after = t.entries[l + 1].metrics.fisher;
+    const auto& before = t.entries[l].metrics.fisher;
+    EXPECT_EQ(after.kind, Ratio<MpfrReal>::Kind::finite);
+    EXPECT_EQ(before.kind, Ratio<MpfrReal>::Kind::finite);
+    least = std::min(least, ScalarTraits<MpfrReal>::to_double(after.value - before.value));
+  }
+  return least;
+}
+constexpr double kTolerance = 1e-40;
+
+struct Sampled {
+  Paving paving;
+  int proved_points = 0, refuted_points = 0, failures = 0;
+};
+
+// Maps `dims` over (p, m) with the default form (centred, monotonicity test) and
+// samples every proved and refuted region at kPointsPerBox points.
+Sampled map_and_sample(const Prompt& p, const Model& m, const std::vector<const char*>& dims, int budget,
+                       bool monotone = true) {
+  Sampled s;
+  RobustnessOptions o;
+  for (const char* d : dims) o.box.push_back(parse_box(d));
+  o.budget = budget;
+  o.map = true;
+  o.monotone = monotone;
+  o.paving = &s.paving;
+  {
+    WorkingPrecision bits(128);
+    check_robustness<ArbBall>(p, m, o);
+  }
+  std::mt19937_64 rng(kSeed);
+  for (const Region& g : s.paving.regions) {
+    if (g.status == Verdict::undecided) continue;
+    for (int k = 0; k < kPointsPerBox; ++k) {
+      std::vector<Rational> at;
+      for (const auto& [lo, hi] : g.box.ranges)
+        at.push_back(lo + (hi - lo) * Rational(static_cast<long>(rng() % (1u << 20)), 1L << 20));
+      const double least = least_change(p, m, o.box, at);
+      const bool holds = least >= -kTolerance;
+      if (g.status == Verdict::proved) {
+        ++s.proved_points;
+        s.failures += !holds;
+        EXPECT_TRUE(holds) << "proved sub-box, but F falls by " << -least << " at " << to_string(at[0]);
+      } else {
+        ++s.refuted_points;
+        s.failures += holds;
+        EXPECT_FALSE(holds) << "refuted sub-box, but F does not fall at " << to_string(at[0]);
+      }
+    }
+  }
+  std::printf("%s, budget %d: proved %.4f refuted %.4f undecided %.4f; %d proved and %d refuted points sampled, %d failures\n",
+              dims[0], budget, nearest_double(s.paving.proved), nearest_double(s.paving.refuted),
+              nearest_double(s.paving.undecided), s.proved_points, s.refuted_points, s.failures);
+  return s;
+}
+
+// The issue's map, on a quarter of its gamma range to fit a test's time: reduced4
+// (4 layers) on the default prompt, gamma in [1, 5/4].
+TEST(R1MapSoundness, ProvedSubBoxesOfTheGammaMapHoldAtSampledPoints) {
+  const Sampled s = map_and_sample(default_prompt(), reduced(4), {"gamma=1:5/4"}, 48);
+  EXPECT_GE(s.paving.proved, Rational(1, 2));
+  EXPECT_GE(s.proved_points, 100);
+  EXPECT_EQ(s.failures, 0);
+}
+
+// A 2-D map where the monotonicity test decides sub-boxes (more are proved with it).
+TEST(R1MapSoundness, ProvedSubBoxesOfATwoDimensionalMapHoldAtSampledPoints) {
+  const Prompt p = testing::sampled(2, 3, 9, 11);
+  const Sampled with = map_and_sample(p, reduced(2), {"alpha=1/1024:1", "gamma=1/2:2"}, 256);
+  const Sampled without = map_and_sample(p, reduced(2), {"alpha=1/1024:1", "gamma=1/2:2"}, 256, false);
+  EXPECT_GT(with.paving.proved, without.paving.proved);
+  EXPECT_GE(with.proved_points, 100);
+  EXPECT_EQ(with.failures, 0);
+  EXPECT_EQ(without.failures, 0);
+}
+
+// A map across alpha = 0: proved for alpha > 0, refuted for alpha < 0.
+TEST(R1MapSoundness, ProvedAndRefutedSubBoxesOfAnAlphaMapAreRightAtSampledPoints) {
+  const Model m = parse_model(Json::parse(kTwoLayers), "two layers");
+  const Sampled s = map_and_sample(default_prompt(), m, {"alpha=-1/2:1"}, 32);
+  EXPECT_GT(s.paving.proved, Rational(1, 2));
+  EXPECT_GT(s.paving.refuted, Rational(1, 4));
+  EXPECT_GT(s.refuted_points, 0);
+  EXPECT_EQ(s.failures, 0);
+}
+
+class R1MapReplay : public testing::CliTest {};
+
+// The refuted map's verdict file replays: its counterexample, and the whole map,
+// are recomputed (exit 0).
+TEST_F(R1MapReplay, ARefutedMapReplays) {
+  const std::string model = write("two.json", kTwoLayers);
+  const testing::CliResult r =
+      testing::iclcert("check --claim R1 --map --box alpha=-1/2:1 --budget 32 --model " + model + " --json " + path("v.json"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("refuted volume fraction: 85/256"), std::string::npos) << r.output;
+  const testing::CliResult again = testing::iclcert("check --replay " + path("v.json"));
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("replay reproduces the recorded verdict"), std::string::npos) << again.output;
+}
+
+// --time-limit stops the map (undecided, exit 3) and records the budget that
+// reproduces it, so the file replays. Six layers over gamma: far from finishing.
+TEST_F(R1MapReplay, AMapStoppedByItsTimeLimitReplays) {
+  const testing::CliResult r = testing::iclcert(
+      "check --claim R1 --map --box gamma=1:4 --budget 100000 --time-limit 1 --json " + path("v.json"));
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("stopped at the time limit"), std::string::npos) << r.output;
+  const Json v = Json::parse(std::ifstream(path("v.json")));
+  const long budget = v["evidence"]["options"]["budget"].get<long>();
+  EXPECT_EQ(budget, v["evidence"]["sub_boxes_evaluated"].get<long>());
+  EXPECT_LT(budget, 100000);
+  const testing::CliResult again = testing::iclcert("check --replay " + path("v.json"));
+  EXPECT_EQ(again.status, 0) << again.output;
+  // Refused: without --map, and not a positive number of seconds.
+  EXPECT_EQ(testing::iclcert("check --claim R1 --box alpha=1/8:1 --time-limit 5").status, 2);
+  EXPECT_EQ(testing::iclcert("check --claim R1 --map --box alpha=1/8:1 --time-limit -1").status, 2);
+}
+
+}  // namespace
+}  // namespace iclcert::claims
