@@ -38,7 +38,7 @@ int run(int argc, char** argv) {
       "iclcert: exact, enclosed and certified runs of the layerwise in-context classification recursion "
       "(arXiv 2604.11613)"};
   app.require_subcommand(0, 1);
-  app.set_version_flag("--version", "iclcert 0.1.0");
+  app.set_version_flag("--version", "iclcert " ICLCERT_VERSION);
   std::map<std::string, std::function<int()>> actions;
   actions["run"] = iclcert::cli::register_run(app);
   actions["sample"] = iclcert::cli::register_sample(app);

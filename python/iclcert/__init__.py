@@ -556,7 +556,7 @@ class BatchResult:
                 vrows = []
                 for layer in out["validation"]["layers"]:
                     row = {k: (nearest(v) if isinstance(v, str) else v) for k, v in layer.items() if k != "outside_ulps"}
-                    row.update({f"ulps {k}": v for k, v in layer["outside_ulps"].items()})
+                    row.update({f"outside_ulps_{k}": v for k, v in layer["outside_ulps"].items()})
                     vrows.append(row)
                 self.validation = pandas.DataFrame(vrows)
         if "certification" in out:
@@ -577,7 +577,7 @@ def batch(prompts: Samples | Any = None, model: Model | dict | str | PathLike | 
           device: str = "auto", validate: int | str = 0, certify: bool = False, *, labels: Any = None,
           probe_labels: Any = None, C: int | None = None, sample: str | Sequence[int] | None = None, count: int = 1,
           seed: int = 1, balanced: bool = False, margin: str = "0", threads: int = 0, escalate: bool = True,
-          max_prec: int = 4096, final_only: bool = False) -> BatchResult:
+          max_prec: int = 1024, final_only: bool = False) -> BatchResult:
     """The batched float path over many prompts, as `iclcert batch` runs it.
 
     prompts: a Samples (from `sample`), or an array X[B, N+1, d] (the probe last) with
@@ -691,7 +691,7 @@ def _real_text(value: Any, name: str) -> str:
 def compare(model: Model | dict | str | PathLike, against: Model | dict | str | PathLike,
             prompts: Samples | Prompt | Iterable[Prompt] | PathLike, *, predictions: dict | PathLike | None = None,
             validate: int = 0, certify: bool = False, arith: str = "float32", device: str = "auto",
-            baselines: bool = True, escalate: bool = True, max_prec: int = 4096, threads: int = 0,
+            baselines: bool = True, escalate: bool = True, max_prec: int = 1024, threads: int = 0,
             min_agreement: float | None = None, min_prediction_agreement: float | None = None) -> CompareResult:
     """Model A against model B on a batch of prompts, with the classical baselines,
     as `iclcert compare` runs it.
@@ -713,7 +713,7 @@ def compare(model: Model | dict | str | PathLike, against: Model | dict | str | 
     with tempfile.TemporaryDirectory() as tmp:
         args = ["compare", "--model", _write_model(model, os.path.join(tmp, "a.json")),
                 "--against", _write_model(against, os.path.join(tmp, "b.json")),
-                "--prompt-file", _write_prompts(prompts, os.path.join(tmp, "prompts.json")),
+                "--prompt", _write_prompts(prompts, os.path.join(tmp, "prompts.json")),
                 "--json", os.path.join(tmp, "out.json"), "--arith", str(arith), "--device", str(device),
                 "--validate", str(validate), "--max-prec", str(max_prec), "--no-progress"]
         if predictions is not None:

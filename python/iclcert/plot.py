@@ -197,7 +197,7 @@ def validation(source: Source) -> Figure:
     bottom = [0] * len(ts)
     for b in buckets:
         counts = [layer["outside_ulps"][b] for layer in layers]
-        ax.bar(ts, counts, bottom=bottom, label=f"ulps {b}")
+        ax.bar(ts, counts, bottom=bottom, label=f"outside_ulps_{b}")
         bottom = [x + y for x, y in zip(bottom, counts)]
     ax.set_xlabel("depth t")
     ax.set_xticks(ts)

@@ -127,7 +127,7 @@ def _layer_of(mha, index):
         for h in range(H):
             rows = slice(h * dh, (h + 1) * dh)
             if not _exact_zero(b_q[rows]) and not _exact_matvec_zero(W_k[rows].T, b_q[rows]):
-                raise ValueError(f"{where}, head {h + 1}: the query bias adds a score term of the key alone "
+                raise ValueError(f"{where}, head {h}: the query bias adds a score term of the key alone "
                                  "(b_q^T W_k z_i), which s_ji = z_j^T S z_i cannot express; train with b_q = 0 "
                                  "(the key bias is fine: the softmax ignores it)")
         shift = [Fraction(0)] * E
