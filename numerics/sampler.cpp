@@ -36,15 +36,9 @@ constexpr long kDrawsPerPoint = 16;
 // bound itself), plus an absolute term for underflow.
 double score_error(double abs_sum, int d) { return (d + 2) * 0x1p-52 * abs_sum + 0x1p-1000; }
 
-// A draw that the exact classify() would certainly reject, decided in doubles:
-// every exact score lies in [s_c - err_c, s_c + err_c], so the exact gap between
-// the top two scores is at most (largest upper end) - (second largest lower end);
-// with --balanced (`budget` not null), a class decided in doubles that is full.
-// False when the doubles cannot tell: classify() decides.
-bool certainly_rejected(const std::vector<double>& W, const std::vector<double>& x, int C, double margin_below,
-                        const std::vector<int>* budget) {
-  const int d = static_cast<int>(x.size());
-  std::vector<double> score(C), err(C);
+// The scores s_c = sum_k w_ck x_k in doubles, each with its rounding error bound
+// err_c (score_error): the exact score lies in [score_c - err_c, score_c + err_c].
+void double_scores(const std::vector<double>& W, const double* x, int C, int d, double* score, double* err) {
   for (int c = 0; c < C; ++c) {
     double s = 0, a = 0;
     for (int k = 0; k < d; ++k) {
@@ -54,6 +48,18 @@ bool certainly_rejected(const std::vector<double>& W, const std::vector<double>&
     score[c] = s;
     err[c] = score_error(a, d);
   }
+}
+
+// A draw that the exact classify() would certainly reject, decided in doubles:
+// every exact score lies in [s_c - err_c, s_c + err_c], so the exact gap between
+// the top two scores is at most (largest upper end) - (second largest lower end);
+// with --balanced (`budget` not null), a class decided in doubles that is full.
+// False when the doubles cannot tell: classify() decides.
+bool certainly_rejected(const std::vector<double>& W, const std::vector<double>& x, int C, double margin_below,
+                        const std::vector<int>* budget) {
+  const int d = static_cast<int>(x.size());
+  std::vector<double> score(C), err(C);
+  double_scores(W, x.data(), C, d, score.data(), err.data());
   double top_upper = -INFINITY, lower1 = -INFINITY, lower2 = -INFINITY;
   int best = 0;
   for (int c = 0; c < C; ++c) {
@@ -253,15 +259,7 @@ class FastNormal {
 int classify_fast(const std::vector<double>& W, const double* x, int C, int d) {
   constexpr int kMaxC = 256;
   double score[kMaxC], err[kMaxC];
-  for (int c = 0; c < C; ++c) {
-    double s = 0, a = 0;
-    for (int k = 0; k < d; ++k) {
-      s += W[c * d + k] * x[k];
-      a += std::fabs(W[c * d + k] * x[k]);
-    }
-    score[c] = s;
-    err[c] = score_error(a, d);
-  }
+  double_scores(W, x, C, d, score, err);
   int best = 0;
   for (int c = 1; c < C; ++c)
     if (score[c] > score[best]) best = c;

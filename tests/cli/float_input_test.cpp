@@ -51,13 +51,7 @@ std::string twelve_layers() {
   return R"({"format": 1, "kernel": "linear", "layers": [)" + layers + "]}";
 }
 
-std::vector<std::string> error_lines(const std::string& output) {
-  std::vector<std::string> lines;
-  std::istringstream in(output);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("iclcert:", 0) == 0) lines.push_back(line);
-  return lines;
-}
+using iclcert::testing::error_lines;
 
 Json read_json(const std::string& path) {
   std::ifstream in(path);

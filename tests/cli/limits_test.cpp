@@ -23,14 +23,7 @@ using Result = iclcert::testing::CliResult;
 using iclcert::testing::iclcert;
 using Limits = iclcert::testing::CliTest;
 
-// The lines of the output that report the error: there must be exactly one.
-std::vector<std::string> error_lines(const std::string& output) {
-  std::vector<std::string> lines;
-  std::istringstream in(output);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("iclcert:", 0) == 0) lines.push_back(line);
-  return lines;
-}
+using iclcert::testing::error_lines;
 
 // Exit 2, one error line of at most about 200 characters (plus the file paths of
 // this test's temporary folder) mentioning each of `mentions`.
