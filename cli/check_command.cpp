@@ -155,6 +155,8 @@ ClaimReport check_once(const CheckOptions& o, const Prompt& p, const Model& m) {
       r.form = o.form == "plain" ? claims::EnclosureForm::plain : claims::EnclosureForm::centred;
       r.map = o.map;
       r.time_limit = o.time_limit;
+      r.breadth_first = o.paving == "breadth_first";
+      r.monotone = !r.breadth_first;
       r.paving = o.map_regions.get();
       PavingProgressPrinter progress(o, r.budget);
       r.progress = std::ref(progress);
@@ -199,7 +201,7 @@ Json verdict_json(const ClaimReport& r, const CheckOptions& o, const Prompt& p, 
   evidence["options"] = {{"layers", o.layers}, {"metric", o.metric}, {"seed", o.instance.seed},
                          {"prec", o.prec}, {"max_prec", o.max_prec}, {"arith", o.arith},
                          {"box", o.box}, {"ball", o.ball}, {"budget", o.map_regions && o.map_regions->stopped_at_time_limit ? o.map_regions->evaluated : o.budget},
-                         {"map", o.map}, {"form", o.form},
+                         {"map", o.map}, {"form", o.form}, {"paving", o.paving},
                          {"sample", o.instance.sample}, {"balanced", o.instance.balanced},
                          {"margin", o.instance.margin}, {"samples", o.samples}, {"confidence", o.confidence}};
   evidence["instance"] = {{"prompt", prompt_to_json(p)}, {"model", model_to_json(m)}};
@@ -301,6 +303,9 @@ void apply_recorded(const VerdictFile& v, CheckOptions& o, std::FILE* log) {
   // A file without `form` was written before the centred form: plain evaluation.
   o.form = r.form.value_or("plain");
   if (r.form) taken += (taken.empty() ? "" : ", ") + std::string("form ") + *r.form;
+  // A file without `paving` was written before issue 26's order and monotonicity test.
+  o.paving = r.paving.value_or("breadth_first");
+  if (r.paving) taken += (taken.empty() ? "" : ", ") + std::string("paving ") + *r.paving;
   take("sample", r.sample, o.instance.sample, quoted(r.sample));
   take("balanced", r.balanced, o.instance.balanced, r.balanced.value_or(false) ? "true" : "false");
   take("margin", r.margin, o.instance.margin, quoted(r.margin));

@@ -36,6 +36,10 @@ struct CheckOptions {
   // R1: pave the box (--map), the enclosure form, and the region list's files.
   bool map = false;
   std::string form = "centred", map_csv, map_json;
+  // R1's paving order: "ordered" (closest to deciding first, with the monotonicity
+  // test, issue 26) or "breadth_first" (before it). Not an option: a replay of a
+  // file written before issue 26, which has no `paving`, takes breadth_first.
+  std::string paving = "ordered";
   double time_limit = 0;  // --map --time-limit SECONDS: stop paving then (0: none)
   std::shared_ptr<claims::Paving> map_regions;  // set by the command: receives the paving
 };

@@ -136,7 +136,7 @@ auto as_field(const JsonReader& field, F&& parse) {
 
 RecordedOptions parse_options(const JsonReader& o) {
   o.expect_object({"layers", "metric", "seed", "prec", "max_prec", "arith", "box", "ball", "budget", "sample",
-                   "balanced", "margin", "samples", "confidence", "map", "form"});
+                   "balanced", "margin", "samples", "confidence", "map", "form", "paving"});
   RecordedOptions r;
   const long max_bits = max_check_precision_bits();
   if (o.has("layers")) {
@@ -157,6 +157,7 @@ RecordedOptions parse_options(const JsonReader& o) {
   if (o.has("samples")) r.samples = o.field("samples").integer(1, kMaxCheckSamples);
   if (o.has("budget")) r.budget = o.field("budget").integer(1, kMaxCheckBudget);
   if (o.has("form")) r.form = o.field("form").one_of({"centred", "plain"});
+  if (o.has("paving")) r.paving = o.field("paving").one_of({"ordered", "breadth_first"});
   if (o.has("box")) {
     const JsonReader f = o.field("box");
     r.box.emplace();

@@ -36,6 +36,7 @@ struct RecordedOptions {
   std::optional<std::vector<std::string>> box;
   std::optional<bool> balanced, map;  // map: R1 --map
   std::optional<std::string> form;    // R1: centred | plain (absent: plain, files before the centred form)
+  std::optional<std::string> paving;  // R1: ordered | breadth_first (absent: breadth_first, files before issue 26)
   std::optional<long> prec, max_prec, samples, budget;
   std::optional<std::uint64_t> seed;
 };

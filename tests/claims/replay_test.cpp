@@ -345,3 +345,31 @@ TEST_F(Replay, CheckFlagsAreLimited) {
 }
 
 }  // namespace
+
+namespace {
+
+// Issue 26 changed R1's paving order: a file records it in options.paving, and a
+// file without it (written before) replays in the old breadth-first order, which
+// the replay names; an unknown order is a malformed file.
+TEST_F(Replay, R1PavingOrderIsRecordedAndReplayed) {
+  const std::string model = std::string(ICLCERT_SOURCE_DIR) + "/examples/models/reduced4.json";
+  Json v = verdict_of("--claim R1 --map --box gamma=1:4 --budget 6 --model " + model, 3);
+  EXPECT_EQ(v["evidence"]["options"]["paving"], "ordered");
+  const CliResult same = replay(v);
+  EXPECT_EQ(same.status, 0) << same.output;
+  EXPECT_TRUE(has(same, "paving ordered")) << same.output;
+
+  Json old = v;
+  old["evidence"]["options"].erase("paving");
+  const CliResult breadth = replay(old);
+  EXPECT_NE(breadth.status, 2) << breadth.output;
+  EXPECT_FALSE(has(breadth, "paving ordered")) << breadth.output;
+
+  Json bad = v;
+  bad["evidence"]["options"]["paving"] = "random";
+  const CliResult refused = replay(bad);
+  EXPECT_EQ(refused.status, 2) << refused.output;
+  EXPECT_TRUE(has(refused, "paving")) << refused.output;
+}
+
+}  // namespace
