@@ -7,7 +7,11 @@
 namespace iclcert {
 
 void check_input_file(const std::string& path) {
-  if (path.empty() || path == "-" || path == "/dev/stdin" || path == "/dev/fd/0" || path == "/proc/self/fd/0") return;
+  // Standard input and the process's own descriptors (/dev/fd/N, /proc/self/fd/N,
+  // as `<(command)` gives): pipes already open, which an open does not wait on.
+  if (path.empty() || path == "-" || path == "/dev/stdin" || path.starts_with("/dev/fd/") ||
+      path.starts_with("/proc/self/fd/"))
+    return;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return;
   const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO (named pipe)"

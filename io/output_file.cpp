@@ -108,8 +108,11 @@ Resolved resolve(const std::string& name, const std::string& path) {
     r.dev = st.st_dev;
     r.ino = st.st_ino;
     if (S_ISDIR(st.st_mode)) throw InputError(name, "", "is a directory: expected a file to write");
-    if (S_ISCHR(st.st_mode)) {
-      r.kind = Kind::in_place;  // /dev/null, /dev/full, a terminal: written, never replaced
+    // A character device (/dev/null, /dev/full, a terminal), or a pipe or socket
+    // reached through /dev or /proc (/dev/stderr, /dev/fd/N: a descriptor already
+    // open, so opening it does not wait): written in place, never replaced.
+    if (S_ISCHR(st.st_mode) || (under_system_tree(path) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))) {
+      r.kind = Kind::in_place;
       r.identity = "device:" + std::to_string(st.st_rdev);
       return r;
     }

@@ -6,7 +6,8 @@
 //  - "-" (or /dev/stdout): standard output, written at commit; from the moment
 //    such an output is declared or checked, what the command prints as its report
 //    goes to standard error, so that standard output carries the data alone;
-//  - a character device (/dev/null, /dev/full, a terminal), or a path under /dev
+//  - a character device (/dev/null, /dev/full, a terminal), a pipe reached through
+//    /dev or /proc (/dev/stderr, /dev/fd/N: already open), or a path under /dev
 //    or /proc that does not exist: written in place, never replaced;
 //  - a regular file or a new name: written to a temporary file beside it and
 //    renamed over it. A symbolic link (a chain of them, a dangling one) is

@@ -226,3 +226,18 @@ TEST_F(Outputs, InterruptedProveLeavesNoStagingFolder) {
 #endif
 
 }  // namespace
+
+namespace {
+
+// Pipes the process already holds (/dev/stderr, `<(command)`) are not named FIFOs:
+// written and read in place, as before the FIFO refusal.
+TEST_F(Outputs, DescriptorsAlreadyOpenAreNotRefusedAsFifos) {
+  const auto out = iclcert("--version >/dev/null; bash -c '" + bin() +
+                           " run --arith double --json /dev/stderr 2>&1 >/dev/null | head -c 20'");
+  EXPECT_EQ(out.output.rfind("{", 0), 0u) << out.output;
+  const auto in = iclcert("--version >/dev/null; bash -c '" + bin() + " run --arith double --prompt <(cat " + kSource +
+                          "/examples/default_prompt.json)'");
+  EXPECT_EQ(in.status, 0) << in.output;
+}
+
+}  // namespace
