@@ -59,6 +59,16 @@ std::vector<Rational> mpfr_changes(const Prompt& p, const Model& m, const std::v
 }
 
 // Exact derivatives on hand cases: products, quotients, exp, softmax, max.
+
+// The box of `dims` ("NAME=LO:HI" each) and the sub-box that is all of it.
+std::pair<std::vector<BoxDimension>, SubBox> whole_box(const std::vector<const char*>& dims) {
+  std::pair<std::vector<BoxDimension>, SubBox> out;
+  for (const char* d : dims) {
+    out.first.push_back(parse_box(d));
+    out.second.ranges.push_back({out.first.back().lo, out.first.back().hi});
+  }
+  return out;
+}
 TEST(Dual, DerivativesOfHandCasesAreExactEnclosures) {
   WorkingPrecision bits(128);
   const D x = D::variable(from_rational<ArbBall>(1), 0);
@@ -121,12 +131,7 @@ TEST(CentredForm, EnclosesTheChangeAtRandomPointsOfTheSubBox) {
   const Model m = label_model(3);
   for (const auto metric : {SeparationMetric::fisher, SeparationMetric::gap}) {
     for (const auto& dims : std::vector<std::vector<const char*>>{{"gamma=1:1025/1024"}, {"gamma=2:2049/1024", "alpha=1/4:257/1024"}}) {
-      std::vector<BoxDimension> box;
-      SubBox b;
-      for (const char* d : dims) {
-        box.push_back(parse_box(d));
-        b.ranges.push_back({box.back().lo, box.back().hi});
-      }
+      const auto [box, b] = whole_box(dims);
       WorkingPrecision bits(128);
       const State<ArbBall> start = initial_state<ArbBall>(p, m.probe_label_init);
       const CentredDifferences<ArbBall> centred(p, m, start, box, b, metric);
@@ -419,12 +424,7 @@ TEST(MonotonicityTest, TheFacesEncloseTheChangeAtRandomPoints) {
   int applied = 0;
   for (const auto& dims : std::vector<std::vector<const char*>>{
            {"alpha=1/1024:1"}, {"alpha=-1:-1/2"}, {"gamma=1:9/8"}, {"alpha=1/4:1/2", "gamma=1:17/16"}}) {
-    std::vector<BoxDimension> box;
-    SubBox b;
-    for (const char* d : dims) {
-      box.push_back(parse_box(d));
-      b.ranges.push_back({box.back().lo, box.back().hi});
-    }
+    const auto [box, b] = whole_box(dims);
     WorkingPrecision bits(128);
     const State<ArbBall> start = initial_state<ArbBall>(p, m.probe_label_init);
     const CentredDifferences<ArbBall> centred(p, m, start, box, b, SeparationMetric::fisher);
