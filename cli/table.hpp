@@ -107,25 +107,23 @@ void add_trace_rows(CsvTable& table, const Trace<T>& trace, const std::string& a
     bounds(r.kind == K::finite ? &r.value : nullptr, r.kind == K::pos_inf);
   };
   auto value_bounds = [&](const std::optional<T>& v) { bounds(v ? &*v : nullptr, false); };
+  // An entry's metrics in the order of kTraceMetricColumns: the midpoint columns and
+  // the _lo/_hi columns walk the same list.
+  auto each_metric = [](const auto& e, auto&& on_ratio, auto&& on_value) {
+    on_ratio(e.metrics.fisher);
+    on_ratio(e.metrics.gap_ratio);
+    on_value(e.metrics.min_label_margin);
+    on_value(e.metrics.probe_margin);
+    on_value(e.metrics.probe_alignment);
+    on_value(e.probe_attention_same_class);
+    on_value(e.train_attention_same_class);
+  };
   const bool enclosures = table.columns().size() > 2 + std::size(kTraceMetricColumns);
   for (std::size_t t = 0; t < trace.entries.size(); ++t) {
     const auto& e = trace.entries[t];
     table.row().text(arithmetic).integer(static_cast<long long>(t));
-    ratio(e.metrics.fisher);
-    ratio(e.metrics.gap_ratio);
-    value(e.metrics.min_label_margin);
-    value(e.metrics.probe_margin);
-    value(e.metrics.probe_alignment);
-    value(e.probe_attention_same_class);
-    value(e.train_attention_same_class);
-    if (!enclosures) continue;
-    ratio_bounds(e.metrics.fisher);
-    ratio_bounds(e.metrics.gap_ratio);
-    value_bounds(e.metrics.min_label_margin);
-    value_bounds(e.metrics.probe_margin);
-    value_bounds(e.metrics.probe_alignment);
-    value_bounds(e.probe_attention_same_class);
-    value_bounds(e.train_attention_same_class);
+    each_metric(e, ratio, value);
+    if (enclosures) each_metric(e, ratio_bounds, value_bounds);
   }
 }
 
