@@ -1,9 +1,9 @@
 #include "cli/batch_command.hpp"
 
-#include "cli/certify_report.hpp"
-#include "cli/csv_table.hpp"
-#include "cli/distribute.hpp"
-#include "cli/instance.hpp"
+#include "api/certify_report.hpp"
+#include "api/csv_table.hpp"
+#include "api/distribute.hpp"
+#include "api/instance.hpp"
 #include "cli/vocabulary.hpp"
 #include "gpu/batch_certify.hpp"
 #include "gpu/batch_run.hpp"
@@ -317,12 +317,6 @@ BatchRun run_batch_options(const BatchOptions& o, const gpu::PromptSource& sourc
     const bool overflowed = r.undefined > 0 || (r.validation && r.validation->non_finite() > 0);
     return {beyond > 0 || overflowed ? 1 : 0, text + "\n", batch_csv(r).text()};
   }
-}
-
-std::string round_trip_decimal(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
 }
 
 void set_batch_backend(const std::string& arith, const std::string& device, gpu::BatchConfig& config) {

@@ -5,6 +5,7 @@
 // 2 bad input or usage.
 #pragma once
 
+#include "api/csv_table.hpp"
 #include "gpu/batch_run.hpp"
 #include "io/json_reader.hpp"
 
@@ -49,9 +50,5 @@ BatchRun run_batch_options(const BatchOptions& o, const gpu::PromptSource& sourc
 // --arith (float32, float64) and --device (auto, cpu, cuda) of the batch-path
 // commands into `config`; throws std::invalid_argument naming the option otherwise.
 void set_batch_backend(const std::string& arith, const std::string& device, gpu::BatchConfig& config);
-
-// A double as 17 significant digits, which read back to the same double (how the
-// batch-path commands write floating values, docs/formats.md "Numbers").
-std::string round_trip_decimal(double v);
 
 }  // namespace iclcert::cli

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "claims/verdict.hpp"
-#include "cli/instance.hpp"
+#include "api/instance.hpp"
 #include "numerics/model.hpp"
 #include "numerics/prompt.hpp"
 

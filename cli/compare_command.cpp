@@ -1,11 +1,11 @@
 #include "cli/compare_command.hpp"
 
 #include "cli/batch_command.hpp"
-#include "cli/certify_report.hpp"
-#include "cli/csv_table.hpp"
-#include "cli/distribute.hpp"
-#include "cli/instance.hpp"
-#include "cli/predictions_file.hpp"
+#include "api/certify_report.hpp"
+#include "api/csv_table.hpp"
+#include "api/distribute.hpp"
+#include "api/instance.hpp"
+#include "api/predictions_file.hpp"
 #include "cli/vocabulary.hpp"
 
 #include "gpu/batch_compare.hpp"

@@ -1,7 +1,7 @@
 #include "cli/extract_command.hpp"
 
-#include "cli/csv_table.hpp"
-#include "cli/instance.hpp"
+#include "api/csv_table.hpp"
+#include "api/instance.hpp"
 #include "cli/vocabulary.hpp"
 #include "io/json_numbers.hpp"
 #include "io/json_reader.hpp"

@@ -1,8 +1,8 @@
 #include "cli/fuzz_command.hpp"
 
-#include "cli/arithmetic.hpp"
-#include "cli/csv_table.hpp"
-#include "cli/instance.hpp"
+#include "api/arithmetic.hpp"
+#include "api/csv_table.hpp"
+#include "api/instance.hpp"
 #include "io/model_io.hpp"
 #include "io/output_file.hpp"
 #include "io/prompt_io.hpp"

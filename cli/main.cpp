@@ -3,7 +3,7 @@
 #include "cli/batch_command.hpp"
 #include "cli/check_command.hpp"
 #include "cli/compare_command.hpp"
-#include "cli/distribute.hpp"
+#include "api/distribute.hpp"
 #include "cli/extract_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/sample_command.hpp"

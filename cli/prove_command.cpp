@@ -1,6 +1,6 @@
 #include "cli/prove_command.hpp"
 
-#include "cli/csv_table.hpp"
+#include "api/csv_table.hpp"
 #include "io/input_error.hpp"
 #include "io/output_file.hpp"
 #include "proofs/lemmas.hpp"

@@ -1,7 +1,7 @@
 #include "cli/run_command.hpp"
 
-#include "cli/arithmetic.hpp"
-#include "cli/instance.hpp"
+#include "api/arithmetic.hpp"
+#include "api/instance.hpp"
 #include "cli/table.hpp"
 #include "io/output_file.hpp"
 #include "io/trace_io.hpp"

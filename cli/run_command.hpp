@@ -1,6 +1,6 @@
 #pragma once
 
-#include "cli/arithmetic.hpp"
+#include "api/arithmetic.hpp"
 #include "numerics/recursion.hpp"
 
 #include <CLI/CLI.hpp>

@@ -1,6 +1,6 @@
 #include "cli/sample_command.hpp"
 
-#include "cli/instance.hpp"
+#include "api/instance.hpp"
 #include "cli/vocabulary.hpp"
 #include "io/input_error.hpp"
 #include "io/limits.hpp"

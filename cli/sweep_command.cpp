@@ -1,10 +1,10 @@
 #include "cli/sweep_command.hpp"
 
 #include "claims/escalation.hpp"
-#include "cli/arithmetic.hpp"
+#include "api/arithmetic.hpp"
 #include "cli/check_command.hpp"
-#include "cli/distribute.hpp"
-#include "cli/instance.hpp"
+#include "api/distribute.hpp"
+#include "api/instance.hpp"
 #include "cli/vocabulary.hpp"
 #include "gpu/progress.hpp"
 #include "io/input_error.hpp"
@@ -241,7 +241,7 @@ CellResult unpack(const Sweep& s, long cell, const std::string& bytes) {
 }
 
 // Cells are handed out by index to the threads (and, under mpiexec, to the ranks:
-// cli/distribute.hpp); results land at their index, so the output depends neither
+// api/distribute.hpp); results land at their index, so the output depends neither
 // on the thread count nor on the number of ranks. Rank 0 gets every cell; other
 // ranks get an empty vector.
 std::vector<CellResult> run_sweep(const SweepOptions& o, const Sweep& s, int threads) {

@@ -2,7 +2,7 @@
 // (`run --csv`).
 #pragma once
 
-#include "cli/csv_table.hpp"
+#include "api/csv_table.hpp"
 #include "numerics/recursion.hpp"
 #include "numerics/rigorous.hpp"
 

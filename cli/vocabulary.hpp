@@ -2,7 +2,7 @@
 // spellings, accepted for one release with a note; the progress flags; --validate.
 #pragma once
 
-#include "cli/distribute.hpp"
+#include "api/distribute.hpp"
 #include "gpu/progress.hpp"
 
 #include <CLI/CLI.hpp>

@@ -79,7 +79,7 @@ if(NOT ICLCERT_WITH_PYTHON STREQUAL "OFF")
 endif()
 
 # MPI (Open MPI from Debian: libopenmpi-dev, openmpi-bin): `mpiexec -n R iclcert
-# sweep|batch|compare|check ...` splits the work across R processes (cli/distribute.hpp).
+# sweep|batch|compare|check ...` splits the work across R processes (api/distribute.hpp).
 set(ICLCERT_HAVE_MPI no)
 if(NOT ICLCERT_WITH_MPI STREQUAL "OFF")
   find_package(MPI COMPONENTS CXX)

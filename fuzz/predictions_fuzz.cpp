@@ -1,7 +1,7 @@
 // Exported predictions (`iclcert compare --predictions`): bytes -> JSON -> read_predictions,
 // for the prompt and class counts of the seed corpus (4 prompts of 3 classes) and for the
 // edge of no prompt at all.
-#include "cli/predictions_file.hpp"
+#include "api/predictions_file.hpp"
 #include "fuzz/fuzz_target.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -9,6 +9,8 @@
 // - one summary line at the end, where the line was drawn.
 #pragma once
 
+#include "api/control.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,7 +48,13 @@ class Progress {
   void estimate_is_upper_bound() { at_most_ = true; }
 
   // `done` of the total so far; `detail` is shown after the counts.
+  // A library call's receiver (api/control.hpp) gets every update, and a cancelled
+  // call stops here (api::Cancelled): every long loop reports through this class.
   void update(long done, const std::string& detail = "") {
+    if (api::current_control()) {
+      done_ = done, detail_ = detail;  // for finish()'s report, drawn or not
+      api::report({what_, unit_, detail, done, total_, false});
+    }
     if (!draw_) return;
     const double t = elapsed();
     if (done > first_done_ && first_t_ < 0) first_t_ = t, first_done_ = done;  // the first chunk is in
@@ -72,6 +80,10 @@ class Progress {
 
   // The summary line, where the progress line was drawn (always under --progress).
   void finish() {
+    if (api::current_control() && !reported_finish_) {
+      reported_finish_ = true;
+      api::report({what_, unit_, detail_, done_, total_, true});
+    }
     if (!draw_ || finished_ || (!shown_ && !at_once_)) return;
     finished_ = true;
     const double t = elapsed();
@@ -111,6 +123,7 @@ class Progress {
 
   std::string what_, unit_, detail_;
   long total_, done_ = 0, first_done_ = 0;
+  bool reported_finish_ = false;
   bool draw_, at_once_, at_most_ = false, shown_ = false, finished_ = false;
   double last_ = 0, first_t_ = -1;
   std::size_t width_ = 0;

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 struct InstanceOptions {
   std::string prompt_file, model_file, sample;  // sample: "d,C,N"
@@ -52,4 +52,9 @@ SamplerOptions sampler_options(const InstanceOptions& o);
 Prompt default_prompt();
 Model default_model();
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api
+
+// Transitional (issue 24): the commands of cli/ still name these unqualified.
+namespace iclcert::cli {
+using namespace iclcert::api;
+}

@@ -11,7 +11,7 @@
 
 #include <string>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 struct Arithmetic {
   enum class Kind { double_, rational, mpfr, interval, interval_mpfi } kind = Kind::double_;
@@ -40,4 +40,9 @@ decltype(auto) with_scalar(const Arithmetic& a, F&& f) {
   return f.template operator()<MpfrReal>();
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api
+
+// Transitional (issue 24): the commands of cli/ still name these unqualified.
+namespace iclcert::cli {
+using namespace iclcert::api;
+}

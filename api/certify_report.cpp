@@ -1,13 +1,13 @@
-#include "cli/certify_report.hpp"
+#include "api/certify_report.hpp"
 
-#include "cli/batch_command.hpp"
+#include "api/csv_table.hpp"
 #include "io/json_numbers.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 namespace {
 
@@ -78,4 +78,4 @@ Json certify_json(const gpu::CertifyReport& r) {
               {"per_prompt", std::move(prompts)}};
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api

@@ -7,13 +7,13 @@
 #pragma once
 
 #include "claims/alignment.hpp"
-#include "cli/distribute.hpp"
+#include "api/distribute.hpp"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 // An empty sampling (check_alignment then computes the samples itself) on one process.
 // `progress(done, total)`, when given, is called on rank 0 after each round.
@@ -46,4 +46,9 @@ inline claims::AlignmentSampling distributed_alignment_sampling(void (*progress)
   };
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api
+
+// Transitional (issue 24): the commands of cli/ still name these unqualified.
+namespace iclcert::cli {
+using namespace iclcert::api;
+}

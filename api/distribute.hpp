@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 // The process group of this run: MPI_Init when started by an MPI launcher,
 // MPI_Finalize at exit. One per program, in main. On ranks other than 0 standard
@@ -93,4 +93,9 @@ inline ItemSplit item_split(long per_rank) {
   };
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api
+
+// Transitional (issue 24): the commands of cli/ still name these unqualified.
+namespace iclcert::cli {
+using namespace iclcert::api;
+}

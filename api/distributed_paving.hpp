@@ -6,13 +6,13 @@
 #pragma once
 
 #include "claims/robustness.hpp"
-#include "cli/distribute.hpp"
+#include "api/distribute.hpp"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 // An empty evaluator (check_robustness then uses its serial one) on one process.
 template <RigorousScalar T>
@@ -40,4 +40,9 @@ claims::BoxEvaluator distributed_box_evaluator(const Prompt& p, const Model& m, 
   };
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api
+
+// Transitional (issue 24): the commands of cli/ still name these unqualified.
+namespace iclcert::cli {
+using namespace iclcert::api;
+}

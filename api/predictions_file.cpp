@@ -1,10 +1,10 @@
-#include "cli/predictions_file.hpp"
+#include "api/predictions_file.hpp"
 
 #include "io/limits.hpp"
 
 #include <cmath>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 ExportedPredictions read_predictions(const Json& json, const std::string& file, long B, int C) {
   JsonReader root(file, json);
@@ -43,4 +43,4 @@ ExportedPredictions read_predictions(const std::string& path, long B, int C) {
   return read_predictions(load_json_file(path), path, B, C);
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api

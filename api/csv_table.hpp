@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 class CsvTable {
  public:
@@ -45,4 +45,13 @@ std::string csv_number(double v);
 // (double quotes inside doubled), or begins or ends with a space; else as it is.
 std::string csv_field(const std::string& v);
 
-}  // namespace iclcert::cli
+// A double as 17 significant digits, which read back to the same double (how the
+// batch-path commands write floating values, docs/formats.md "Numbers").
+std::string round_trip_decimal(double v);
+
+}  // namespace iclcert::api
+
+// Transitional (issue 24): the commands of cli/ still name these unqualified.
+namespace iclcert::cli {
+using namespace iclcert::api;
+}

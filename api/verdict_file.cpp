@@ -1,8 +1,8 @@
-#include "cli/verdict_file.hpp"
+#include "api/verdict_file.hpp"
 
 #include "claims/display.hpp"
 #include "claims/robustness.hpp"
-#include "cli/instance.hpp"
+#include "api/instance.hpp"
 #include "io/limits.hpp"
 #include "io/model_io.hpp"
 #include "io/prompt_io.hpp"
@@ -12,7 +12,7 @@
 #include <cctype>
 #include <set>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 long max_check_precision_bits() {
   return static_cast<long>(std::min<std::uint64_t>(limit(Limit::precision_bits), kMaxMpfrBits));
@@ -361,4 +361,4 @@ std::vector<std::string> instance_differences(const VerdictFile& v, const Prompt
   return out;
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 // The limits of `iclcert check`, one place for the flags and for a replayed file:
 // precision in [kMinMpfrBits, limit(Limit::precision_bits)] (raise the latter with
@@ -108,4 +108,9 @@ struct ResultComparison {
 ResultComparison compare_results(const RecordedResults& recorded, const RecordedResults& recomputed,
                                  const std::vector<std::string>* only = nullptr);
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api
+
+// Transitional (issue 24): the commands of cli/ still name these unqualified.
+namespace iclcert::cli {
+using namespace iclcert::api;
+}

@@ -1,6 +1,6 @@
-#include "cli/instance.hpp"
+#include "api/instance.hpp"
 
-#include "cli/embedded_examples.hpp"
+#include "api/embedded_examples.hpp"
 #include "io/input_error.hpp"
 #include "io/limits.hpp"
 #include "io/model_io.hpp"
@@ -10,7 +10,7 @@
 
 #include <sstream>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 void add_instance_options(CLI::App& cmd, InstanceOptions& o) {
   auto* prompt = cmd.add_option("--prompt", o.prompt_file, "Prompt file (docs/formats.md); default: the embedded example");
@@ -116,4 +116,4 @@ Instance load_instance(const InstanceOptions& o) {
   return in;
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api

@@ -1,11 +1,11 @@
 // distribute.hpp without MPI: one process, the items on its threads.
-#include "cli/distribute.hpp"
+#include "api/distribute.hpp"
 
-#include "cli/distribute_pool.hpp"
+#include "api/distribute_pool.hpp"
 
 #include <atomic>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 Distribution::Distribution(int&, char**&) {}
 Distribution::~Distribution() = default;
@@ -22,4 +22,4 @@ std::vector<std::string> evaluate_indexed(long count, int threads, const std::fu
   return detail::evaluate_locally(count, threads, evaluate, claimed);
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace iclcert::cli::detail {
+namespace iclcert::api::detail {
 
 struct PoolError {
   int kind = 0;  // 0: none, 2: bad input (exit 2 in main), 4: anything else
@@ -120,4 +120,9 @@ inline std::vector<std::string> evaluate_locally(long count, int threads,
   return results;
 }
 
-}  // namespace iclcert::cli::detail
+}  // namespace iclcert::api::detail
+
+// Transitional (issue 24): the commands of cli/ still name these unqualified.
+namespace iclcert::cli {
+using namespace iclcert::api;
+}

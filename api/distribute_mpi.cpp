@@ -1,9 +1,9 @@
 // distribute.hpp with MPI: the hand-out counter lives in a one-sided window on
 // rank 0 (MPI_Fetch_and_op, so rank 0 works too instead of serving requests), and
 // the results travel to rank 0 with one MPI_Gatherv at the end.
-#include "cli/distribute.hpp"
+#include "api/distribute.hpp"
 
-#include "cli/distribute_pool.hpp"
+#include "api/distribute_pool.hpp"
 
 // The C API only: the deprecated C++ bindings' header does not compile warning-free.
 #define OMPI_SKIP_MPICXX 1
@@ -17,7 +17,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 namespace {
 
 bool g_mpi = false;       // MPI_Init was called (started by a launcher)
@@ -159,4 +159,4 @@ std::vector<std::string> evaluate_indexed(long count, int threads, const std::fu
   return results;
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api

@@ -1,11 +1,11 @@
-#include "cli/arithmetic.hpp"
+#include "api/arithmetic.hpp"
 
 #include "io/input_error.hpp"
 #include "io/limits.hpp"
 
 #include <stdexcept>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 std::string Arithmetic::label() const {
   switch (kind) {
@@ -51,4 +51,4 @@ Arithmetic parse_arithmetic(const std::string& text) {
                               "(for example mpfr:256 or interval:128)");
 }
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api

@@ -1,11 +1,11 @@
-#include "cli/csv_table.hpp"
+#include "api/csv_table.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 std::string csv_number(double v) {
   if (std::isnan(v)) return "";
@@ -75,4 +75,10 @@ std::string CsvTable::text() const {
   return out;
 }
 
-}  // namespace iclcert::cli
+std::string round_trip_decimal(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace iclcert::api

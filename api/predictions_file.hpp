@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 struct ExportedPredictions {
   std::vector<int> classes;    // B, each in [0, C)
@@ -24,4 +24,9 @@ ExportedPredictions read_predictions(const Json& json, const std::string& file, 
 // The same, from a file (load_json_file's limits and errors).
 ExportedPredictions read_predictions(const std::string& path, long B, int C);
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api
+
+// Transitional (issue 24): the commands of cli/ still name these unqualified.
+namespace iclcert::cli {
+using namespace iclcert::api;
+}

@@ -2,14 +2,14 @@
 // certification (gpu/batch_certify.hpp), one implementation for both.
 #pragma once
 
-#include "cli/csv_table.hpp"
+#include "api/csv_table.hpp"
 #include "gpu/batch_certify.hpp"
 #include "io/json_reader.hpp"
 
 #include <cstdio>
 #include <string>
 
-namespace iclcert::cli {
+namespace iclcert::api {
 
 // The summary lines (indented, prefixed by `who`, e.g. "" or "A: "); `arith` names
 // the float predictions' type.
@@ -25,4 +25,9 @@ Json certify_json(const gpu::CertifyReport& r);
 // `fraction` (of all prompts).
 CsvTable certify_csv(const gpu::CertifyReport& r);
 
-}  // namespace iclcert::cli
+}  // namespace iclcert::api
+
+// Transitional (issue 24): the commands of cli/ still name these unqualified.
+namespace iclcert::cli {
+using namespace iclcert::api;
+}
