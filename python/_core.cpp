@@ -9,12 +9,12 @@
 // GIL; the library has no cancellation hook, so Ctrl-C is handled in Python
 // (iclcert/_calls.py): the call returns KeyboardInterrupt at once and the abandoned
 // work finishes in the background before the next call starts.
-#include "cli/arithmetic.hpp"
+#include "api/arithmetic.hpp"
 #include "cli/batch_command.hpp"
 #include "cli/check_command.hpp"
 #include "cli/compare_command.hpp"
 #include "cli/extract_command.hpp"
-#include "cli/instance.hpp"
+#include "api/instance.hpp"
 #include "cli/run_command.hpp"
 #if ICLCERT_PYTHON_FUZZ
 #include "cli/fuzz_command.hpp"
