@@ -10,11 +10,13 @@
 #include "numerics/precision.hpp"
 #include "numerics/recursion.hpp"
 #include "numerics/rigorous.hpp"
+#include "numerics/scalar_rational.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 namespace iclcert::gpu::testing {
 namespace {
@@ -66,6 +68,40 @@ TEST(BatchCertify, CertifiedPredictionsAreArbs) {
       EXPECT_GT(c.lo, 0) << k;
     }
   }
+}
+
+// The escalation tier's margin ends (certify_with_arb) enclose the exact margin,
+// computed a second way in rational arithmetic (a linear-kernel model is exact in
+// Rationals), compared exactly: an end rounded to nearest instead of outward
+// (outward_doubles) lies on the wrong side of a margin that is not a double for
+// about half of these prompts.
+TEST(BatchCertify, ArbMarginEndsEncloseTheExactMargin) {
+  SamplerOptions o;
+  o.d = 4;
+  o.C = 3;
+  o.N = 12;
+  const auto source = prompts_from_sampler(o, 40, 2);
+  const Model model = mixed_model(Kernel::linear);
+  int inexact = 0;
+  for (long k = 0; k < 40; ++k) {
+    const Prompt p = source->exact(k);
+    const ArbMargin a = certify_with_arb(p, model, 64, 256);
+    ASSERT_TRUE(a.certified) << k;
+    const Trace<Rational> t = run_recursion<Rational>(p, model);
+    const State<Rational>& s = t.entries.back().state;
+    const auto y = s.y(s.probe_row());
+    std::optional<Rational> margin;
+    for (int c = 0; c < 3; ++c)
+      if (c != a.prediction) {
+        const Rational gap = y[a.prediction] - y[c];
+        if (!margin || gap < *margin) margin = gap;
+      }
+    ASSERT_TRUE(margin);
+    EXPECT_LE(rational_from_double(a.lo), *margin) << k;
+    EXPECT_GE(rational_from_double(a.hi), *margin) << k;
+    inexact += rational_from_double(nearest_double(*margin)) != *margin;
+  }
+  EXPECT_GT(inexact, 20);  // the test can see a wrong rounding direction
 }
 
 // alpha' = 0: the probe's label block stays 0, every class ties, and no tier may
