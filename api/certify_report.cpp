@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 namespace iclcert::api {
 
@@ -20,24 +19,24 @@ std::string end_text(double v) {
 
 }  // namespace
 
-void print_certify_summary(const std::string& who, const gpu::CertifyReport& r, std::FILE* out,
+void print_certify_summary(const std::string& who, const gpu::CertifyReport& r, Account& out,
                            const std::string& arith) {
   const long B = static_cast<long>(r.prompts.size());
-  std::fprintf(out, "  %scertified by float64 intervals: %ld; escalated to Arb: %ld (certified there: %ld); undecided: %ld\n",
-              who.c_str(), r.certified, r.arb_runs, r.escalated, r.undecided);
+  out.print("  %scertified by float64 intervals: %ld; escalated to Arb: %ld (certified there: %ld); undecided: %ld\n",
+            who.c_str(), r.certified, r.arb_runs, r.escalated, r.undecided);
   if (r.inputs_not_doubles > 0)
-    std::fprintf(out, "  %s%ld prompts have inputs that are not doubles and went to Arb directly\n", who.c_str(),
-                r.inputs_not_doubles);
-  std::fprintf(out, "  %sfloat predictions that flip against a certified one: %ld\n", who.c_str(), r.flips);
+    out.print("  %s%ld prompts have inputs that are not doubles and went to Arb directly\n", who.c_str(),
+              r.inputs_not_doubles);
+  out.print("  %sfloat predictions that flip against a certified one: %ld\n", who.c_str(), r.flips);
   if (r.float_undefined > 0)
-    std::fprintf(out, "  %s%ld float predictions are undefined (null): the %s state overflowed to inf or NaN\n",
-                 who.c_str(), r.float_undefined, arith.c_str());
-  std::fprintf(out, "  %s%.3f s: float %.3f s, float64 intervals %.3f s, Arb %.3f s; %.0f prompts/s\n", who.c_str(),
-              r.seconds, r.float_seconds, r.interval_seconds, r.arb_seconds, B / std::max(1e-9, r.seconds));
-  std::fprintf(out, "  %sdecided at float64 per depth:", who.c_str());
+    out.print("  %s%ld float predictions are undefined (null): the %s state overflowed to inf or NaN\n",
+              who.c_str(), r.float_undefined, arith.c_str());
+  out.print("  %s%.3f s: float %.3f s, float64 intervals %.3f s, Arb %.3f s; %.0f prompts/s\n", who.c_str(),
+            r.seconds, r.float_seconds, r.interval_seconds, r.arb_seconds, B / std::max(1e-9, r.seconds));
+  out.print("  %sdecided at float64 per depth:", who.c_str());
   for (std::size_t t = 0; t < r.decided_float64_by_depth.size(); ++t)
-    std::fprintf(out, " %zu:%.4f", t, B ? static_cast<double>(r.decided_float64_by_depth[t]) / B : 0.0);
-  std::fprintf(out, "\n");
+    out.print(" %zu:%.4f", t, B ? static_cast<double>(r.decided_float64_by_depth[t]) / B : 0.0);
+  out.print("\n");
 }
 
 CsvTable certify_csv(const gpu::CertifyReport& r) {

@@ -2,18 +2,18 @@
 // certification (gpu/batch_certify.hpp), one implementation for both.
 #pragma once
 
+#include "api/account.hpp"
 #include "api/csv_table.hpp"
 #include "gpu/batch_certify.hpp"
 #include "io/json_reader.hpp"
 
-#include <cstdio>
 #include <string>
 
 namespace iclcert::api {
 
 // The summary lines (indented, prefixed by `who`, e.g. "" or "A: "); `arith` names
 // the float predictions' type.
-void print_certify_summary(const std::string& who, const gpu::CertifyReport& r, std::FILE* out = stdout,
+void print_certify_summary(const std::string& who, const gpu::CertifyReport& r, Account& out,
                            const std::string& arith = "float32");
 // Counts, per-depth fractions decided at float64, and every prompt's status,
 // certified prediction, float prediction (null when its state overflowed), flip and

@@ -84,9 +84,14 @@ SamplerOptions sampler_options(const InstanceOptions& o) {
 Prompt default_prompt() { return parse_prompts(Json::parse(kDefaultPromptJson), "<embedded default prompt>").at(0); }
 Model default_model() { return parse_model(Json::parse(kDefaultModelJson), "<embedded default model>"); }
 
-Instance load_instance(const InstanceOptions& o) {
+Instance load_instance(const InstanceOptions& o) { return load_instance(o, GivenInstance{}); }
+
+Instance load_instance(const InstanceOptions& o, const GivenInstance& given) {
   Instance in;
-  if (!o.sample.empty()) {
+  if (given.prompt) {
+    in.prompt = *given.prompt;
+    in.prompt_source = given.prompt_source;
+  } else if (!o.sample.empty()) {
     in.prompt = sample_prompt(sampler_options(o));
     in.prompt_source = "sampled d,C,N = " + o.sample + ", seed " + std::to_string(o.seed) +
                        (o.balanced ? ", balanced" : "");
@@ -101,15 +106,20 @@ Instance load_instance(const InstanceOptions& o) {
     in.prompt = default_prompt();
     in.prompt_source = "embedded default (examples/default_prompt.json)";
   }
-  if (!o.model_file.empty()) {
+  if (given.model) {
+    in.model = *given.model;
+    in.model_source = given.model_source;
+  } else if (!o.model_file.empty()) {
     in.model = read_model_file(o.model_file);
     in.model_source = o.model_file;
   } else {
     in.model = default_model();
     in.model_source = "embedded default (examples/default_model.json)";
   }
-  require_model_fits(in.model, in.prompt.d, in.prompt.C, o.model_file.empty() ? in.model_source : o.model_file,
-                     !o.sample.empty()        ? "--sample " + o.sample
+  require_model_fits(in.model, in.prompt.d, in.prompt.C,
+                     given.model || o.model_file.empty() ? in.model_source : o.model_file,
+                     given.prompt             ? in.prompt_source
+                     : !o.sample.empty()      ? "--sample " + o.sample
                      : !o.prompt_file.empty() ? "the prompt " + o.prompt_file
                                               : std::string("the embedded default prompt"));
   fill_split(in.model, in.prompt.d, in.prompt.C);  // so that files written from this instance record it

@@ -44,6 +44,16 @@ struct Instance {
 // Throws InputError / std::invalid_argument on bad input.
 Instance load_instance(const InstanceOptions& o);
 
+// A call's prompt and model given in memory (either may be absent: it then comes
+// from the options, as above), with the names the account gives them.
+struct GivenInstance {
+  std::optional<Prompt> prompt;
+  std::optional<Model> model;
+  std::string prompt_source = "the given prompt", model_source = "the given model";
+};
+// The model is fitted to the prompt (require_model_fits, fill_split) as above.
+Instance load_instance(const InstanceOptions& o, const GivenInstance& given);
+
 // The sampler settings of --sample/--seed/--balanced/--margin; throws
 // std::invalid_argument when --sample is absent or malformed.
 SamplerOptions sampler_options(const InstanceOptions& o);

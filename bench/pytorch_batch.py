@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The reduced recursion of spec section 4, batched in PyTorch: the peer that
+"""The reduced recursion of theory/model.md section 4, batched in PyTorch: the peer that
 bench/batch_throughput compares iclcert's CPU backend with (issue 6).
 
 For every prompt b, with Z = (X, Y) of shape (N + 1) x (d + C), probe in the last row:

@@ -5,7 +5,7 @@ bench/gpu_throughput compares iclcert's batch driver with (issue 12).
 For every prompt b, with Z = (X, Y) of shape (N + 1) x (d + C), probe in the last
 row (label block 0) and keys K = the N training rows of the current state:
 
-  reduced layer (spec section 4; coefficients the same for every row):
+  reduced layer (theory/model.md section 4; coefficients the same for every row):
       A = softmax((Z * q_coef) K^T)     q_coef = (beta on x columns, gamma on y columns)
       Z = Z + (A K) * v_coef            v_coef = (alpha on x, alpha' on y)
   dense layer (docs/formats.md: s_ji = z_j^T S z_i, z_j += sum_i A_ji V z_i), heads h:

@@ -40,13 +40,17 @@ struct Form {
 };
 
 // The forms and orders compared: before issue 26 (breadth first), then the new
-// order alone, then the default (new order and the monotonicity test).
+// order alone, then the new order with the monotonicity test, then the affine form
+// (numerics/affine.hpp) before the centred one.
 const Form kForms[] = {
     {"plain, breadth first", EnclosureForm::plain, false, true},
     {"plain", EnclosureForm::plain, false, false},
     {"centred, breadth first", EnclosureForm::centred, false, true},
     {"centred, no monotonicity", EnclosureForm::centred, false, false},
-    {"centred (default)", EnclosureForm::centred, true, false},
+    {"centred", EnclosureForm::centred, true, false},
+    {"affine, no monotonicity", EnclosureForm::affine, false, false},
+    {"affine", EnclosureForm::affine, true, false},
+    {"taylor2", EnclosureForm::taylor2, true, false},
 };
 
 Model reduced(int layers, const char* beta, const char* gamma, const char* alpha, const char* alpha_label) {

@@ -32,6 +32,7 @@
 
 #include "claims/paving.hpp"
 #include "claims/robustness_box.hpp"
+#include "numerics/affine.hpp"
 #include "numerics/dual.hpp"
 
 #include <limits>
@@ -142,6 +143,73 @@ class CentredDifferences {
   SeparationMetric metric_;
   std::unique_ptr<typename Dual<T>::Offsets> offsets_;  // X - m; the run's quantities point to it
   Trace<Dual<T>> dual_;
+};
+
+// The affine (Order 1) or second-order Taylor (Order 2) form of R1's separation
+// claim over one sub-box X (theory/affine_forms.md): the recursion once in
+// TaylorForm<T, Order> (numerics/affine.hpp), each boxed coefficient
+// m_k + h_k e_k, so every quantity, the metrics and their changes
+// D_t = M^{t+1} - M^t (each one form, whose linear parts cancel in the difference)
+// included, is enclosed over X by its form's range. Trusts: as R1, plus affine.hpp's
+// remainders.
+template <RigorousScalar T, int Order>
+class TaylorDifferences {
+ public:
+  // `start`: the initial state of the plain run (the ball's widening included).
+  TaylorDifferences(const Prompt& p, const Model& model, const State<T>& start, const std::vector<BoxDimension>& box,
+                    const SubBox& b, SeparationMetric metric)
+      : metric_(metric) {
+    using A = TaylorForm<T, Order>;
+    if (b.ranges.size() > static_cast<std::size_t>(kMaxAffineDims))
+      throw ClaimInputError("the affine and taylor2 forms take at most " + std::to_string(kMaxAffineDims) + " boxed coefficients");
+    State<A> affine_start{start.d, start.C, start.Z.map([](const T& v) { return A::of_interval(v); })};
+    const BasicModel<A> seeded = substitute<A>(model, box, [&](std::size_t k) {
+      const auto& [lo, hi] = b.ranges[k];
+      return A::variable(from_rational<T>((lo + hi) / 2), from_rational<T>((hi - lo) / 2), static_cast<int>(k));
+    });
+    run_ = run_recursion_from<A>(p, std::move(affine_start), seeded);
+  }
+
+  // The plain trace with its Fisher and gap ratios intersected with the affine run's
+  // ranges (a kind taken from the affine run where the plain one could not tell it).
+  Trace<T> tightened(Trace<T> plain) const {
+    using K = typename Ratio<T>::Kind;
+    using KA = typename Ratio<TaylorForm<T, Order>>::Kind;
+    auto tighter = [](Ratio<T>& m, const Ratio<TaylorForm<T, Order>>& a) {
+      if (a.kind == KA::unknown) return;
+      if (m.kind == K::unknown) {
+        m.kind = static_cast<K>(static_cast<int>(a.kind));  // the same enumerators
+        m.value = a.value.range();
+      } else if (m.kind == K::finite && a.kind == KA::finite) {
+        m.value = ScalarTraits<T>::intersect(m.value, a.value.range());
+      }
+    };
+    for (std::size_t t = 0; t < plain.entries.size(); ++t) {
+      tighter(plain.entries[t].metrics.fisher, run_.entries[t].metrics.fisher);
+      tighter(plain.entries[t].metrics.gap_ratio, run_.entries[t].metrics.gap_ratio);
+    }
+    return plain;
+  }
+
+  // D_t as one form, or nullopt where M is not finite on the sub-box (at t or t+1).
+  std::optional<TaylorForm<T, Order>> change(int t) const {
+    using KA = typename Ratio<TaylorForm<T, Order>>::Kind;
+    const Ratio<TaylorForm<T, Order>>& before = metric(t);
+    const Ratio<TaylorForm<T, Order>>& after = metric(t + 1);
+    if (before.kind != KA::finite || after.kind != KA::finite) return std::nullopt;
+    return after.value - before.value;
+  }
+
+  const Trace<TaylorForm<T, Order>>& form_trace() const { return run_; }
+
+ private:
+  const Ratio<TaylorForm<T, Order>>& metric(int t) const {
+    const auto& m = run_.entries[static_cast<std::size_t>(t)].metrics;
+    return metric_ == SeparationMetric::fisher ? m.fisher : m.gap_ratio;
+  }
+
+  SeparationMetric metric_;
+  Trace<TaylorForm<T, Order>> run_;
 };
 
 // The monotonicity test (theory/claims.md, "The monotonicity test"): where the

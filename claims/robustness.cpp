@@ -45,6 +45,24 @@ std::string probe_override_scope(const Model& model, const std::vector<BoxDimens
                                            "depend on them: the verdict holds for any probe coefficients"));
 }
 
+EnclosureForm parse_form(const std::string& name) {
+  if (name == "plain") return EnclosureForm::plain;
+  if (name == "centred") return EnclosureForm::centred;
+  if (name == "affine") return EnclosureForm::affine;
+  if (name == "taylor2") return EnclosureForm::taylor2;
+  throw ClaimInputError("--form " + name + ": expected plain, centred, affine or taylor2");
+}
+
+const char* form_name(EnclosureForm form) {
+  switch (form) {
+    case EnclosureForm::plain: return "plain";
+    case EnclosureForm::centred: return "centred";
+    case EnclosureForm::affine: return "affine";
+    case EnclosureForm::taylor2: return "taylor2";
+  }
+  return "plain";
+}
+
 namespace {
 
 std::string fraction_line(const char* what, const Rational& q) {
@@ -64,7 +82,7 @@ ClaimReport robustness_report(const Model& model, const RobustnessOptions& o, co
   Json first = Json::array();
   if (!refuting.empty()) first.push_back(refuting[0]);
   r.lines.push_back(std::to_string(paving.evaluated) + " sub-boxes evaluated (budget " + std::to_string(o.budget) +
-                    ", " + (o.form == EnclosureForm::centred ? "centred form" : "plain evaluation") + ")");
+                    ", " + (o.form == EnclosureForm::plain ? std::string("plain evaluation") : form_name(o.form) + std::string(" form")) + ")");
   if (paving.stopped_at_time_limit)
     r.lines.push_back("stopped at the time limit (" + Json(o.time_limit).dump() + " s) after " +
                       std::to_string(paving.evaluated) + " sub-boxes; --budget " + std::to_string(paving.evaluated) +
@@ -88,7 +106,7 @@ ClaimReport robustness_report(const Model& model, const RobustnessOptions& o, co
                 {"box", Json::array()},
                 {"box_scope", scope.empty() ? Json(nullptr) : Json(scope)},
                 {"ball", o.ball ? Json(to_string(*o.ball)) : Json(nullptr)},
-                {"form", o.form == EnclosureForm::centred ? "centred" : "plain"},
+                {"form", form_name(o.form)},
                 {"sub_boxes_evaluated", paving.evaluated},
                 {"proved_volume_fraction", to_string(paving.proved)},
                 {"undecided_sub_boxes", paving.pending},

@@ -5,8 +5,9 @@
 // evaluated by running the recursion once on enclosures of the whole sub-box (each
 // boxed coefficient is the interval [lo, hi] at every reduced layer; each prompt
 // coordinate, training points and probe, is widened by [-eps, eps]); where that
-// plain evaluation leaves the sub-box undecided, the centred form
-// (claims/centred_form.hpp, unless `form` is plain) encloses the states, the
+// plain evaluation leaves the sub-box undecided, the affine or second-order Taylor
+// form (numerics/affine.hpp, with `form` affine or taylor2) and then the centred form
+// (claims/centred_form.hpp, unless `form` is plain) enclose the states, the
 // metrics and their changes D_t = M^{t+1} - M^t (each one quantity) again, and
 // where a D_t is still undecided, the monotonicity test encloses it from the faces
 // of the sub-box where the signs of its derivatives put its extremes. The decision
@@ -23,8 +24,9 @@
 // and undecided regions (exact volume fractions). Report: the proved volume
 // fraction (exact: a sum of powers of 1/2), the refuting points, and the undecided
 // remainder when the budget of sub-boxes runs out.
-// Trusts: as A1/A2 (containment of the interval backend), and for the centred form
-// the chain rules of numerics/dual.hpp.
+// Trusts: as A1/A2 (containment of the interval backend), for the centred form the
+// chain rules of numerics/dual.hpp, for the Taylor forms the remainders of
+// numerics/affine.hpp (theory/affine_forms.md).
 #pragma once
 
 #include "claims/centred_form.hpp"
@@ -39,7 +41,15 @@
 
 namespace iclcert::claims {
 
-enum class EnclosureForm { plain, centred };
+// plain: interval evaluation of the whole sub-box only; centred: then the centred
+// form and the monotonicity test; affine (taylor2): then the affine form (the
+// second-order Taylor form, numerics/affine.hpp), and the centred form and the
+// monotonicity test where that is still undecided.
+enum class EnclosureForm { plain, centred, affine, taylor2 };
+
+// "plain" | "centred" | "affine" | "taylor2"; throws ClaimInputError naming --form otherwise.
+EnclosureForm parse_form(const std::string& name);
+const char* form_name(EnclosureForm form);
 
 struct RobustnessOptions {
   std::vector<BoxDimension> box;
@@ -71,18 +81,18 @@ State<T> robustness_start(const Prompt& p, const Model& model, const RobustnessO
 
 // The paving's hints (claims/paving.hpp) from an evaluation that left the sub-box
 // undecided. `layers`: the assessment's outcome per transition of the range,
-// `changes[t]`: the enclosure of D_t it decided on (where M was finite), `slopes[t]`:
-// D_t's gradient over the sub-box (the centred run's, where it ran).
+// `changes[t]`: the enclosure of D_t it decided on (where M was finite),
+// `contributions[t][k]`: the width coordinate k contributes to D_t's enclosure over
+// the sub-box (from the affine form's coefficient or the centred run's gradient).
 //   distance: the sum, over the transitions not yet certified, of the fraction of
 //     D_t's enclosure on the failing side of 0 (1 where M is not finite), or, when
 //     smaller, the number of transitions times the least fraction on the holding
 //     side (close to a refutation). A heuristic for the order only.
-//   split: for the transition farthest from holding among those with a gradient,
-//     the coordinate k of largest |dD_t/dx_k| (X_k's width): the one that
-//     contributes most width to D_t's enclosure.
+//   split: for the transition farthest from holding among those with
+//     contributions, the coordinate that contributes most.
 template <RigorousScalar T>
 void paving_hints(const Json& layers, int first, const std::vector<std::optional<T>>& changes,
-                  const std::vector<std::optional<Dual<T>>>& slopes, const SubBox& b, BoxResult& r) {
+                  const std::vector<std::vector<double>>& contributions, BoxResult& r) {
   using Tr = ScalarTraits<T>;
   double prove = 0, refute = 1, worst = -1;
   for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -97,13 +107,11 @@ void paving_hints(const Json& layers, int first, const std::vector<std::optional
       refute = std::min(refute, 1 - below);
     }
     prove += below;
-    if (!slopes[t] || below <= worst) continue;
+    if (contributions[t].empty() || below <= worst) continue;
     worst = below;
     double most = 0;
-    for (std::size_t k = 0; k < b.ranges.size(); ++k) {
-      const T& g = slopes[t]->gradient[k];
-      const double width = nearest_double(b.ranges[k].second - b.ranges[k].first);
-      double contribution = width > 0 ? (std::abs(Tr::to_double(g)) + Tr::width(g) / 2) * width : 0;
+    for (std::size_t k = 0; k < contributions[t].size(); ++k) {
+      double contribution = contributions[t][k];
       if (std::isnan(contribution)) contribution = std::numeric_limits<double>::infinity();
       if (contribution > most) most = contribution, r.split = static_cast<int>(k);
     }
@@ -111,16 +119,42 @@ void paving_hints(const Json& layers, int first, const std::vector<std::optional
   r.distance = std::min(prove, refute * static_cast<double>(layers.size()));
 }
 
+// The width each coordinate contributes to a quantity over the sub-box: from its
+// centred gradient, |dD/dx_k| (X_k's width); from its affine form, 2 |a_k|.
+template <RigorousScalar T>
+std::vector<double> contributions_of(const Dual<T>& slope, const SubBox& b) {
+  using Tr = ScalarTraits<T>;
+  std::vector<double> out(b.ranges.size(), 0.0);
+  for (std::size_t k = 0; k < b.ranges.size(); ++k) {
+    const T& g = slope.gradient[k];
+    const double width = nearest_double(b.ranges[k].second - b.ranges[k].first);
+    out[k] = width > 0 ? (std::abs(Tr::to_double(g)) + Tr::width(g) / 2) * width : 0;
+  }
+  return out;
+}
+template <RigorousScalar T, int Order>
+std::vector<double> contributions_of(const TaylorForm<T, Order>& form, const SubBox& b) {
+  using Tr = ScalarTraits<T>;
+  std::vector<double> out(b.ranges.size(), 0.0);
+  for (std::size_t k = 0; k < b.ranges.size() && static_cast<int>(k) < form.dims; ++k) {
+    const T& a = form.linear(static_cast<int>(k));
+    out[k] = 2 * std::abs(Tr::to_double(a)) + Tr::width(a);
+  }
+  return out;
+}
+
 // One sub-box, a pure function of its arguments and the working precision (the
 // paving's seam, claims/paving.hpp): its verdict as a whole, the midpoint as a
 // refuting point {"coefficients", "sub_box", "failure"} when it fails there, and
 // the paving's hints.
 //
-// The plain run first; where it leaves the sub-box undecided, the centred form,
-// whose D_t = M^{t+1} - M^t is one quantity (CentredDifferences::change); where that
-// is still undecided, the monotonicity test (MonotoneChanges) on the transitions
-// left, until one of them is certified failing. The midpoint is checked as a point
-// unless the centred run certifies the claim there.
+// The plain run first; where it leaves the sub-box undecided, with the affine or
+// taylor2 form, that form's run (TaylorDifferences), whose D_t = M^{t+1} - M^t is
+// one form; where that is still undecided (or with the centred form), the centred run, whose D_t is
+// one quantity too (CentredDifferences::change); where that is still undecided, the
+// monotonicity test (MonotoneChanges) on the transitions left, until one of them is
+// certified failing. The midpoint is checked as a point unless the centred run
+// certifies the claim there.
 template <RigorousScalar T>
 BoxResult evaluate_sub_box(const Prompt& p, const Model& model, const State<T>& start, const RobustnessOptions& o,
                            const SubBox& b) {
@@ -133,10 +167,13 @@ BoxResult evaluate_sub_box(const Prompt& p, const Model& model, const State<T>& 
   const std::size_t transitions = trace.entries.size() - 1;
   std::vector<std::optional<T>> changes(transitions);
   std::vector<std::optional<Dual<T>>> slopes(transitions);
+  std::vector<std::vector<double>> contributions(transitions);
+  std::optional<TaylorDifferences<T, 1>> affine;
+  std::optional<TaylorDifferences<T, 2>> taylor2;
   std::optional<CentredDifferences<T>> centred;
   std::optional<MonotoneChanges<T>> monotone;
   bool failed = false;  // a transition certified failing: the sub-box is refuted, no more faces
-  // The enclosure of D_t decided on: the trace's, the centred run's, the faces'.
+  // The enclosure of D_t decided on: the trace's, the affine run's, the centred run's, the faces'.
   auto difference = [&](int t) -> std::optional<T> {
     const auto& m = [&](int s) -> const Ratio<T>& {
       return o.separation.metric == SeparationMetric::fisher ? trace.entries[s].metrics.fisher : trace.entries[s].metrics.gap_ratio;
@@ -144,8 +181,20 @@ BoxResult evaluate_sub_box(const Prompt& p, const Model& model, const State<T>& 
     if (m(t).kind != K::finite || m(t + 1).kind != K::finite) return std::nullopt;
     T d = m(t + 1).value - m(t).value;
     const auto u = static_cast<std::size_t>(t);
+    auto take = [&](const auto& form) {
+      if (form)
+        if (const auto a = form->change(t)) {
+          d = Tr::intersect(d, a->range());
+          contributions[u] = contributions_of(*a, b);
+        }
+    };
+    take(affine);
+    take(taylor2);
     if (centred) slopes[u] = centred->change(t);
-    if (slopes[u]) d = Tr::intersect(d, slopes[u]->value);
+    if (slopes[u]) {
+      d = Tr::intersect(d, slopes[u]->value);
+      if (contributions[u].empty()) contributions[u] = contributions_of(*slopes[u], b);  // the form's are sharper
+    }
     auto holds = [&] { return o.separation.strict ? Tr::certainly_positive(d) : certainly_nonnegative(d); };
     auto fails = [&] { return o.separation.strict ? certainly_nonpositive(d) : Tr::certainly_negative(d); };
     if (monotone && slopes[u] && !failed && !holds() && !fails())
@@ -155,7 +204,17 @@ BoxResult evaluate_sub_box(const Prompt& p, const Model& model, const State<T>& 
     return d;
   };
   ClaimReport assessed = assess_separation<T>("R1", trace, o.separation, difference);
-  if (assessed.verdict == Verdict::undecided && o.form == EnclosureForm::centred && !o.box.empty()) {
+  if (assessed.verdict == Verdict::undecided && o.form == EnclosureForm::affine && !o.box.empty()) {
+    affine.emplace(p, model, start, o.box, b, o.separation.metric);
+    trace = affine->tightened(std::move(trace));
+    assessed = assess_separation<T>("R1", trace, o.separation, difference);
+  }
+  if (assessed.verdict == Verdict::undecided && o.form == EnclosureForm::taylor2 && !o.box.empty()) {
+    taylor2.emplace(p, model, start, o.box, b, o.separation.metric);
+    trace = taylor2->tightened(std::move(trace));
+    assessed = assess_separation<T>("R1", trace, o.separation, difference);
+  }
+  if (assessed.verdict == Verdict::undecided && o.form != EnclosureForm::plain && !o.box.empty()) {
     centred.emplace(p, model, start, o.box, b, o.separation.metric);
     trace = centred->tightened(std::move(trace));
     if (o.monotone) monotone.emplace(p, model, start, o.box, b, o.separation.metric);
@@ -165,7 +224,7 @@ BoxResult evaluate_sub_box(const Prompt& p, const Model& model, const State<T>& 
   r.verdict = assessed.verdict;
   if (r.verdict == Verdict::proved) return r;
   if (r.verdict == Verdict::undecided)
-    paving_hints<T>(assessed.evidence["layers"], resolve(o.separation.layers, transitions).first, changes, slopes, b, r);
+    paving_hints<T>(assessed.evidence["layers"], resolve(o.separation.layers, transitions).first, changes, contributions, r);
   if (centred && centred->certifies_midpoint(o.separation)) return r;
   Model mid = model;
   std::vector<Rational> mids;

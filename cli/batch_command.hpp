@@ -34,21 +34,12 @@ struct BatchOptions {
   bool chunk_given = false;
 };
 
-// What `iclcert batch` computes once its prompts and model are loaded, for the
-// command and for the Python package alike: the run (or, with o.certify, the
-// certification), its account printed to `log`, and the JSON text `--json` writes
-// (docs/formats.md, "Batch results"). status: the command's exit status.
-// `source_json` is the file's "source" field; the model is named by o.model_file.
-struct BatchRun {
-  int status = 0;
-  std::string json_text;
-  std::string csv_text;  // the printed tables as CSV (--csv; docs/formats.md, "Tables as CSV")
-};
-BatchRun run_batch_options(const BatchOptions& o, const gpu::PromptSource& source, const Model& model,
-                           const Json& source_json, int threads, std::FILE* log);
-
 // --arith (float32, float64) and --device (auto, cpu, cuda) of the batch-path
 // commands into `config`; throws std::invalid_argument naming the option otherwise.
 void set_batch_backend(const std::string& arith, const std::string& device, gpu::BatchConfig& config);
+
+// --validate K or all as api::BatchRequest::validate (api::kValidateAll for all);
+// throws std::invalid_argument naming --validate otherwise.
+long validate_option(const std::string& text);
 
 }  // namespace iclcert::cli

@@ -1,17 +1,13 @@
 #include "cli/extract_command.hpp"
 
-#include "api/csv_table.hpp"
+#include "api/extract.hpp"
 #include "api/instance.hpp"
 #include "cli/vocabulary.hpp"
-#include "io/json_numbers.hpp"
-#include "io/json_reader.hpp"
+#include "io/input_error.hpp"
 #include "io/model_io.hpp"
 #include "io/output_file.hpp"
 #include "io/prompt_io.hpp"
-#include "numerics/extraction.hpp"
-#include "numerics/scalar_rational.hpp"
 
-#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -27,8 +23,6 @@ struct ExtractOptions {
   std::optional<double> max_residual;
 };
 
-double root(const Rational& squared) { return std::sqrt(nearest_double(squared)); }
-
 
 // d and C from --sample (or --d/--C), a prompt file, or the dense matrices' size.
 std::pair<int, int> sizes(ExtractOptions o, const Model& model) {
@@ -38,9 +32,7 @@ std::pair<int, int> sizes(ExtractOptions o, const Model& model) {
     const SamplerOptions s = sampler_options(given);  // the format and the limits of every --sample
     o.d = s.d, o.C = s.C;
   }
-  int D = 0;
-  for (const auto& layer : model.layers)
-    if (const auto* dl = std::get_if<DenseLayer<Rational>>(&layer)) D = static_cast<int>(dl->heads[0].score.rows());
+  const int D = api::dense_matrix_size(model);
   int d = o.d, C = o.C;
   if (!o.prompt_file.empty()) {
     const Prompt p = read_prompt_file(o.prompt_file).front();
@@ -74,46 +66,6 @@ std::pair<int, int> sizes(ExtractOptions o, const Model& model) {
   return {d, C};
 }
 
-// Exact numbers are strings; each field NAME of them has a companion NAME_float
-// holding the nearest doubles (io/json_numbers.hpp), and the residuals, norms
-// and fit errors (square roots of exact numbers, to nearest) are JSON numbers.
-Json theta_json(const Theta<Rational>& th) {
-  Json a = Json::array();
-  for (const auto& v : th) a.push_back(to_string(v));
-  return a;
-}
-
-Json theta_float_json(const Theta<Rational>& th) {
-  Json a = Json::array();
-  for (const auto& v : th) a.push_back(statistic_json(nearest_double(v)));
-  return a;
-}
-
-Json matrix_json(const MatrixExtraction<Rational>& m) {
-  return {{"theta", theta_json(m.theta)},
-          {"theta_float", theta_float_json(m.theta)},
-          {"residual", statistic_json(root(m.residual_squared))},
-          {"residual_squared", to_string(m.residual_squared)},
-          {"norm", statistic_json(root(m.norm_squared))}};
-}
-
-Json coefficients_json(const ReducedCoefficients<Rational>& c) {
-  return {{"beta", to_string(c.beta)}, {"gamma", to_string(c.gamma)}, {"alpha", to_string(c.alpha)},
-          {"alpha_label", to_string(c.alpha_label)}};
-}
-
-Json coefficients_float_json(const ReducedCoefficients<Rational>& c) {
-  return {{"beta", statistic_json(nearest_double(c.beta))},
-          {"gamma", statistic_json(nearest_double(c.gamma))},
-          {"alpha", statistic_json(nearest_double(c.alpha))},
-          {"alpha_label", statistic_json(nearest_double(c.alpha_label))}};
-}
-
-const char* source_name(LayerExtraction<Rational>::Source s) {
-  using S = LayerExtraction<Rational>::Source;
-  return s == S::reduced ? "reduced" : s == S::full ? "full" : "dense";
-}
-
 int extract(const ExtractOptions& o) {
   Outputs outputs({o.model_file, o.prompt_file});
   outputs.declare("--out", o.out);
@@ -123,102 +75,25 @@ int extract(const ExtractOptions& o) {
   const Model model = read_model_file(o.model_file);
   if (model.layers.empty()) throw InputError(o.model_file, "layers", "at least one layer to extract");
   const auto [d, C] = sizes(o, model);
-  const ModelExtraction<Rational> e = [&] {
-    try {
-      return extract_model(model, d, C);
-    } catch (const std::invalid_argument& err) {  // a dense layer of another size: name the file
-      throw std::invalid_argument(o.model_file + ": " + err.what());
-    }
-  }();
-
-  std::printf("iclcert extract: %s (%zu layers, d = %d, C = %d, %s kernel%s)\n", o.model_file.c_str(),
-              model.layers.size(), d, C, model.kernel == Kernel::softmax ? "softmax" : "linear",
-              model.probe_is_key ? ", probe is a key" : "");
-  std::printf("  E3: relative residual |W - P(W)|_F / |W|_F of each matrix's projection onto span{M(theta)}\n");
-  std::printf("  %5s %4s %7s %11s %11s %10s %10s %10s %10s %9s %9s\n", "layer", "head", "source", "res_score",
-              "res_value", "beta", "gamma", "alpha", "alpha'", "fit_score", "fit_value");
-  double worst_residual = 0, worst_fit = 0;
-  Json layers = Json::array();
-  // --csv: the printed table, one row per head (a reduced layer: one row, head
-  // and residuals empty), the layer's coefficients and fit errors on each row.
-  CsvTable csv({"layer", "head", "source", "residual_score", "residual_value", "beta", "gamma", "alpha",
-                "alpha_label", "fit_error_score", "fit_error_value"});
-  auto csv_row_end = [&](const ReducedCoefficients<Rational>& c, double fs, double fv) {
-    csv.number(nearest_double(c.beta)).number(nearest_double(c.gamma)).number(nearest_double(c.alpha));
-    csv.number(nearest_double(c.alpha_label)).number(fs).number(fv);
-  };
-  for (std::size_t l = 0; l < e.layers.size(); ++l) {
-    const auto& le = e.layers[l];
-    const auto& r = le.reduced.train;
-    const double fs = root(le.score_fit_squared), fv = root(le.value_fit_squared);
-    worst_fit = std::max({worst_fit, fs, fv});
-    Json heads = Json::array();
-    for (std::size_t h = 0; h < le.heads.size(); ++h) {
-      const double rs = root(le.heads[h].score.residual_squared), rv = root(le.heads[h].value.residual_squared);
-      worst_residual = std::max({worst_residual, rs, rv});
-      heads.push_back({{"head", h}, {"score", matrix_json(le.heads[h].score)}, {"value", matrix_json(le.heads[h].value)}});
-      csv.row().integer(static_cast<long long>(l + 1)).integer(static_cast<long long>(h)).text(source_name(le.source));
-      csv.number(rs).number(rv);
-      csv_row_end(r, fs, fv);
-      if (h == 0)
-        std::printf("  %5zu %4zu %7s %11.3e %11.3e %10.5g %10.5g %10.5g %10.5g %9.3g %9.3g\n", l + 1, h,
-                    source_name(le.source), rs, rv, nearest_double(r.beta), nearest_double(r.gamma),
-                    nearest_double(r.alpha), nearest_double(r.alpha_label), fs, fv);
-      else
-        std::printf("  %5s %4zu %7s %11.3e %11.3e\n", "", h, "", rs, rv);
-    }
-    if (le.heads.empty()) {
-      csv.row().integer(static_cast<long long>(l + 1)).empty().text(source_name(le.source)).empty().empty();
-      csv_row_end(r, fs, fv);
-    }
-    if (le.heads.empty())
-      std::printf("  %5zu %4s %7s %11s %11s %10.5g %10.5g %10.5g %10.5g %9s %9s\n", l + 1, "-", "reduced", "-", "-",
-                  nearest_double(r.beta), nearest_double(r.gamma), nearest_double(r.alpha),
-                  nearest_double(r.alpha_label), "0", "0");
-    Json layer = {{"layer", l + 1},  // layer t maps state t - 1 to state t, as in every command
-                  {"source", source_name(le.source)},
-                  {"heads", std::move(heads)},
-                  {"reduced", coefficients_json(r)},
-                  {"reduced_float", coefficients_float_json(r)},
-                  {"probe", le.reduced.probe ? coefficients_json(*le.reduced.probe) : Json(nullptr)},
-                  {"probe_float", le.reduced.probe ? coefficients_float_json(*le.reduced.probe) : Json(nullptr)},
-                  {"fit_error", {{"score", statistic_json(fs)}, {"value", statistic_json(fv)}}},
-                  {"fit_error_squared", {{"score", to_string(le.score_fit_squared)}, {"value", to_string(le.value_fit_squared)}}},
-                  {"inert_components_ignored", le.inert_components_ignored}};
-    layers.push_back(std::move(layer));
-  }
-  std::printf("  largest E3 residual %.3e; largest fit error of the reduced recursion %.3g\n", worst_residual,
-              worst_fit);
-  if (!e.layers.empty() && e.layers.front().inert_components_ignored)
-    std::printf("  (the fit leaves out kappa th3, th6 and nu th6: under softmax with the probe not a key they do "
-                "not change predictions; theory/extraction.md)\n");
-
+  api::ExtractRequest r;
+  r.model = model;
+  r.model_name = o.model_file;
+  r.d = d, r.C = C;
+  r.max_residual = o.max_residual;
+  r.out_name = o.out, r.full_out_name = o.full_out;
+  const api::ExtractResult e = api::extract(r);
+  std::fputs(e.account.c_str(), stdout);
   // Every output is built before any is written, so an error leaves no file behind.
-  if (!o.out.empty()) outputs.set(o.out, model_to_json(e.reduced).dump(1) + "\n");
-  if (!o.full_out.empty()) outputs.set(o.full_out, model_to_json(e.full).dump(1) + "\n");
-  if (!o.csv.empty()) outputs.set(o.csv, csv.text());
-  if (!o.json.empty()) {
-    Json out = {{"format", 1},
-                {"command", "extract"},
-                {"model", o.model_file},
-                {"d", d},
-                {"C", C},
-                {"kernel", model.kernel == Kernel::softmax ? "softmax" : "linear"},
-                {"layers", std::move(layers)},
-                {"max_residual", statistic_json(worst_residual)},
-                {"max_fit_error", statistic_json(worst_fit)},
-                {"reduced_model", o.out.empty() ? Json(nullptr) : Json(o.out)},
-                {"full_model", o.full_out.empty() ? Json(nullptr) : Json(o.full_out)}};
-    outputs.set(o.json, out.dump(1) + "\n");
-  }
+  if (!o.out.empty()) outputs.set(o.out, e.reduced_text);
+  if (!o.full_out.empty()) outputs.set(o.full_out, e.full_text);
+  if (!o.csv.empty()) outputs.set(o.csv, e.csv_text);
+  if (!o.json.empty()) outputs.set(o.json, e.json_text);
   outputs.commit();
   for (const std::string* path : {&o.out, &o.full_out, &o.json, &o.csv})
     if (!path->empty() && *path != "-") std::printf("  written: %s\n", path->c_str());
-  if (o.max_residual && !(worst_residual < *o.max_residual)) {
-    std::printf("  E3 residual %.3e is not below --max-residual %.3g\n", worst_residual, *o.max_residual);
-    return 1;
-  }
-  return 0;
+  if (e.residual_exceeded)
+    std::printf("  E3 residual %.3e is not below --max-residual %.3g\n", e.max_residual, *o.max_residual);
+  return e.exit_status;
 }
 
 }  // namespace

@@ -14,7 +14,8 @@ namespace iclcert::cli {
 // except "margin", the sign of the final probe margin, which check has no claim for.
 // Output: per cell the counts of proved / refuted / undecided (CSV and JSON,
 // docs/formats.md), and for a refuted cell one verdict file that `check --replay`
-// re-runs. Exit 0 when the map was written, 2 on bad input.
+// re-runs. Exit 0 when the map was written, 2 on bad input. Option parsing and
+// printing over api::sweep (api/sweep.hpp).
 std::function<int()> register_sweep(CLI::App& app);
 
 }  // namespace iclcert::cli

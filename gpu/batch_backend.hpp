@@ -60,10 +60,29 @@ struct BlockOutput {
 };
 
 // Runs a block on `threads` CPU threads (each prompt on one thread: the results
-// do not depend on `threads`).
+// do not depend on `threads`), at selected_cpu_level().
 template <class T>
 void run_block_cpu(const ModelView<T>& model, const PromptBlock<T>& block, Detail detail, int threads,
                    BlockOutput<T>& out);
+
+// The x86-64 levels the CPU backend's kernel is compiled for (gpu/batch_cpu_level.hpp):
+// the baseline, x86-64-v3 (AVX2, FMA) and x86-64-v4 (AVX-512). v3 and v4 give the
+// same values bit for bit (and the CUDA backend's); the baseline on x86-64, without
+// FMA, does not fuse (theory/batch_path.md, "Determinism"). Off x86-64 only base.
+enum class CpuLevel { base, v3, v4 };
+const char* cpu_level_name(CpuLevel level);  // "base", "v3", "v4"
+bool cpu_level_supported(CpuLevel level);    // built, and this CPU has its instructions
+CpuLevel best_cpu_level();
+// The environment's ICLCERT_CPU_LEVEL (base, v3 or v4) when set and not empty, else
+// best_cpu_level(); std::invalid_argument for another value or a level the CPU lacks.
+CpuLevel selected_cpu_level();
+// The instructions of the level run_block_cpu runs: cpu_level_name(selected_cpu_level()),
+// but the base level of a build with ICLCERT_CPU_LEVELS=native is named by its -march.
+const char* float_kernel_level();
+// run_block_cpu at a given level (std::invalid_argument when not supported).
+template <class T>
+void run_block_cpu_at(CpuLevel level, const ModelView<T>& model, const PromptBlock<T>& block, Detail detail,
+                      int threads, BlockOutput<T>& out);
 
 // Runs a block on the first CUDA device; returns "" on success, else why not.
 template <class T>

@@ -355,10 +355,11 @@ CompareResult compare_models(const PromptSource& source, const Model& a, const M
     require_runnable<ArbBall>(source.exact(0), a);
     require_runnable<ArbBall>(source.exact(0), b);
   }
-  const auto [use_cuda, device] = choose_backend(config, "iclcert compare");
-  CompareResult r = config.arith == BatchArith::float32 ? run_typed<float>(source, a, b, config, use_cuda)
-                                                        : run_typed<double>(source, a, b, config, use_cuda);
-  r.device = device;
+  const BackendChoice backend = choose_backend(config, "iclcert compare");
+  CompareResult r = config.arith == BatchArith::float32 ? run_typed<float>(source, a, b, config, backend.use_cuda)
+                                                        : run_typed<double>(source, a, b, config, backend.use_cuda);
+  r.device = backend.device;
+  r.backend_notice = backend.notice;
   return r;
 }
 

@@ -58,6 +58,7 @@ struct CompareResult {
   std::vector<CertifiedPrompt> certified_detail;         // the K prompts, in order
   long certified_prompts = 0;
   std::string device;
+  std::string backend_notice;  // choose_backend's notice, for stderr
   double seconds = 0, certified_seconds = 0;
 };
 

@@ -14,7 +14,7 @@
 // at once, with the queries on the vector axis: every sum (over features k or
 // keys i) runs in sequence, in the order of numerics/attention.hpp, and the lanes
 // never mix. So the order of every float operation is fixed by this source, not
-// by the vector width the compiler picks: results do not depend on the ISA clone,
+// by the vector width the compiler picks: results do not depend on the x86-64 level (of those with FMA),
 // the thread count or the chunking (theory/batch_path.md, "Determinism").
 #pragma once
 
@@ -23,6 +23,25 @@
 #include <type_traits>
 
 #include "gpu/hd.hpp"
+
+#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__) && defined(__SSE2__)
+#include <immintrin.h>  // the host packs' broadcasts and fused multiply-adds
+#endif
+
+// The functions below live in the inline namespace ICLCERT_BATCH_ISA_NS: the CPU
+// backend compiles them once per x86-64 level (gpu/batch_cpu_{base,v3,v4}.cpp,
+// each with its own -march; gpu/batch_cpu_level.hpp), and a function that one of
+// those files does not inline must not be merged by the linker with another
+// level's copy of the same name. Files other than those take the namespace of the
+// interval headers' level when they set one (gpu/certify_host_*.cpp), else
+// batch_default. The types that cross files (ModelView, LayerRecord) stay outside.
+#ifndef ICLCERT_BATCH_ISA_NS
+#ifdef ICLCERT_IV_ISA_NS
+#define ICLCERT_BATCH_ISA_NS ICLCERT_IV_ISA_NS
+#else
+#define ICLCERT_BATCH_ISA_NS batch_default
+#endif
+#endif
 
 namespace iclcert::gpu {
 
@@ -62,6 +81,8 @@ struct LayerRecord {
 // overflowed, and no class of it means anything.
 inline constexpr std::int32_t kNoPrediction = -1;
 
+inline namespace ICLCERT_BATCH_ISA_NS {
+
 ICLCERT_HD inline int padded_tokens(int N) { return (N + 1 + kLanes - 1) / kLanes * kLanes; }
 
 // Elements of T one prompt needs as scratch (state, next state, keys or queries,
@@ -77,14 +98,20 @@ ICLCERT_HD inline long workspace_size(int d, int C, int N) {
 // attention (scores, aggregates), the exp's polynomial and the reduced layer's
 // update use it explicitly, the same calls on both sides; nothing else is fused
 // (-ffp-contract=off, nvcc --fmad=false: theory/batch_path.md, "Determinism").
-// On the host __builtin_fma is one vfmadd in the x86-64-v3 / v4 clones of
-// batch_cpu.cpp; the baseline clone (no FMA in the ISA) calls libm's fma, which is
-// correctly rounded too (the same values) but slow.
+// On the host __builtin_fma is one vfmadd in the x86-64-v3 / v4 levels of
+// the CPU backend (gpu/batch_cpu_v3.cpp, _v4.cpp). The x86-64 baseline level (no
+// FMA in the ISA) defines ICLCERT_BATCH_UNFUSED: a product and a sum, each
+// rounded, instead of libm's fma (correctly rounded but a call per lane, 10 to 30
+// times slower): its values differ from the other levels' and the device's in the
+// last bits (theory/batch_path.md, "Determinism"). Elsewhere (the tests'
+// emulation of the CUDA arrangement, other architectures) fmadd is fused.
 template <class T>
 ICLCERT_HD inline T fmadd(T a, T b, T c) {
 #ifdef __CUDA_ARCH__
   if constexpr (sizeof(T) == 4) return fmaf(a, b, c);
   else return fma(a, b, c);
+#elif defined(ICLCERT_BATCH_UNFUSED)
+  return a * b + c;
 #else
   if constexpr (sizeof(T) == 4) return __builtin_fmaf(a, b, c);
   else return __builtin_fma(a, b, c);
@@ -94,13 +121,19 @@ ICLCERT_HD inline T fmadd(T a, T b, T c) {
 // ---- exp: branch-free, so the CPU loop vectorises; identical on host and device.
 // exp(x) = 2^n exp(r), n = round(x / ln 2), r = x - n ln 2 (Cody-Waite, two-part
 // ln 2), exp(r) by its Taylor polynomial on |r| <= ln(2)/2 + tiny. x is clamped to
-// [kLo, 0] first: softmax calls it only on s - max s <= 0, and exp(kLo) stands in
-// for the (relatively negligible, theory/batch_path.md) values below it.
+// [kLo, 0] first: softmax calls it only on s - max s <= 0. Below kCut the result
+// is 0 (theory/batch_path.md, "The exp's cut"): a weight that small (2^-92 in
+// float, 2^-923 in double, next to the row's largest, 1) is far below the
+// rounding of every sum it enters, and the products of weights near the
+// subnormal range (exp(-87) ~ 2^-125) with the values made subnormal partial
+// sums in the aggregate, which x86 CPUs compute by microcode assists, each about
+// a hundred cycles: half the float time on the benchmark (issue 25).
 template <class T>
 struct ExpConstants;
 template <>
 struct ExpConstants<float> {
   static constexpr float kLo = -87.0f, kLog2e = 1.44269504f, kLn2Hi = 0.693145752f, kLn2Lo = 1.42860677e-06f;
+  static constexpr float kCut = -64.0f;  // exp(-64) ~ 2^-92.3
   static constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
   static constexpr int kDegree = 7, kMantissa = 23, kBias = 127;
 };
@@ -108,6 +141,7 @@ template <>
 struct ExpConstants<double> {
   static constexpr double kLo = -708.0, kLog2e = 1.4426950408889634, kLn2Hi = 0.693147180369123816,
                           kLn2Lo = 1.90821492927058770e-10;
+  static constexpr double kCut = -640.0;  // exp(-640) ~ 2^-923.3
   static constexpr double kRound = 6755399441055744.0;  // 1.5 * 2^52
   static constexpr int kDegree = 13, kMantissa = 52, kBias = 1023;
 };
@@ -124,6 +158,7 @@ ICLCERT_HD inline T power_of_two(int n) {
 template <class T>
 ICLCERT_HD inline T kernel_exp(T x) {
   using K = ExpConstants<T>;
+  const bool cut = x < K::kCut;
   x = x < K::kLo ? K::kLo : (x > T(0) ? T(0) : x);
   const T shifted = fmadd<T>(x, K::kLog2e, K::kRound);  // rounds x / ln 2 to an integer
   const T n = shifted - K::kRound;
@@ -134,7 +169,8 @@ ICLCERT_HD inline T kernel_exp(T x) {
                                     1.0 / 479001600, 1.0 / 6227020800.0};
   T p = static_cast<T>(inv_factorial[K::kDegree]);
   for (int k = K::kDegree - 1; k >= 0; --k) p = fmadd<T>(p, r, static_cast<T>(inv_factorial[k]));
-  return p * power_of_two<T>(static_cast<int>(n));
+  const T e = p * power_of_two<T>(static_cast<int>(n));
+  return cut ? T(0) : e;
 }
 
 // Attention with the queries on the vector axis: every loop below runs over
@@ -178,8 +214,8 @@ ICLCERT_HD inline void for_panels(int P, F&& f) {
 // acts on each lane on its own, with the same IEEE rounding, in the order of the
 // lane loops it replaces: the values are those of the lane loops, bit for bit.
 #if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
-// (The clones of batch_cpu.cpp inline these; -Wpsabi only warns that a
-// non-inlined vector return would use another ABI in the baseline clone. Off
+// (The levels of gpu/batch_cpu_level.hpp inline these; -Wpsabi only warns that a
+// non-inlined vector return would use another ABI in the baseline level. Off
 // from here to the end of this header, where the packs are used.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -431,27 +467,71 @@ template <class V, class T>
 inline void vec_store(T* p, const V& a) {
   std::memcpy(p, &a, sizeof a);
 }
+// s on every lane: one broadcast (g++ built the lane loop below lane by lane, with
+// a masked broadcast per lane, on AVX-512).
 template <class V, class T>
 inline V vec_splat(T s) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(V) == 64 && sizeof(T) == 4) return (V)_mm512_set1_ps(s);
+  if constexpr (sizeof(V) == 64 && sizeof(T) == 8) return (V)_mm512_set1_pd(s);
+#endif
+#if defined(__AVX__)
+  if constexpr (sizeof(V) == 32 && sizeof(T) == 4) return (V)_mm256_set1_ps(s);
+  if constexpr (sizeof(V) == 32 && sizeof(T) == 8) return (V)_mm256_set1_pd(s);
+#endif
+#if defined(__SSE2__)
+  if constexpr (sizeof(V) == 16 && sizeof(T) == 4) return (V)_mm_set1_ps(s);
+  if constexpr (sizeof(V) == 16 && sizeof(T) == 8) return (V)_mm_set1_pd(s);
+#endif
   V r;
   for (int l = 0; l < static_cast<int>(sizeof(V) / sizeof(T)); ++l) r[l] = s;
   return r;
 }
-// fmadd on every lane: a * b + c (b a vector or one scalar for all lanes), rounded
-// once per lane. g++ turns the lane loop into one vfmadd per register in the
-// x86-64-v3 / v4 clones (checked with objdump: no call to fma there); the baseline
-// clone calls libm's fma lane by lane.
-template <class V, class T>
-inline V vec_fma(const V& a, T b, const V& c) {
-  V r;
-  for (int l = 0; l < static_cast<int>(sizeof(V) / sizeof(T)); ++l) r[l] = fmadd<T>(a[l], b, c[l]);
-  return r;
-}
+// The host's vector width, in bytes: the level's registers (gpu/batch_cpu_level.hpp).
+// A GCC vector wider than the ISA's registers is split by g++, and its lane loops
+// not always into vector instructions.
+#if defined(__AVX512F__)
+inline constexpr int kHostVecBytes = 64;  // x86-64-v4: 16 floats, 8 doubles
+#elif defined(__AVX__)
+inline constexpr int kHostVecBytes = 32;  // x86-64-v3: 8 floats, 4 doubles
+#else
+inline constexpr int kHostVecBytes = 16;  // the baseline (SSE2), and other architectures
+#endif
+// Vector registers of the level: 32 with AVX-512, 16 below.
+#if defined(__AVX512F__)
+inline constexpr int kHostVecRegs = 32;
+#else
+inline constexpr int kHostVecRegs = 16;
+#endif
+
+// fmadd on every lane: a * b + c (b a vector), rounded once per lane: one vfmadd
+// per register, by intrinsic where the level has FMA (g++ turned the lane loop of
+// __builtin_fma into scalar fmas, or calls of libm's fma, in some unrolled
+// contexts); the lane loop of fmadd elsewhere (the x86-64 baseline: unfused).
 template <class T, class V>
 inline V vec_fmav(const V& a, const V& b, const V& c) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(V) == 64 && sizeof(T) == 4) return (V)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+  if constexpr (sizeof(V) == 64 && sizeof(T) == 8) return (V)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#endif
+#if defined(__FMA__)
+  if constexpr (sizeof(V) == 32 && sizeof(T) == 4) return (V)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+  if constexpr (sizeof(V) == 32 && sizeof(T) == 8) return (V)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+  if constexpr (sizeof(V) == 16 && sizeof(T) == 4) return (V)_mm_fmadd_ps((__m128)a, (__m128)b, (__m128)c);
+  if constexpr (sizeof(V) == 16 && sizeof(T) == 8) return (V)_mm_fmadd_pd((__m128d)a, (__m128d)b, (__m128d)c);
+#endif
+#if defined(ICLCERT_BATCH_UNFUSED)
+  return a * b + c;
+#else
   V r;
   for (int l = 0; l < static_cast<int>(sizeof(V) / sizeof(T)); ++l) r[l] = fmadd<T>(a[l], b[l], c[l]);
   return r;
+#endif
+}
+// The same with one scalar b for all lanes.
+template <class V, class T>
+inline V vec_fma(const V& a, T b, const V& c) {
+  return vec_fmav<T, V>(a, vec_splat<V>(b), c);
 }
 
 // kernel_exp<T> on every lane of M packs: the same operations in the same order
@@ -463,13 +543,15 @@ inline void packs_exp(HostVec<T, Bytes> (&x)[M]) {
   using V = HostVec<T, Bytes>;
   using Bits = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
   using I = HostVec<Bits, Bytes>;
-  const V lo = vec_splat<V>(K::kLo), zero = vec_splat<V>(T(0));
+  const V lo = vec_splat<V>(K::kLo), zero = vec_splat<V>(T(0)), cut = vec_splat<V>(K::kCut);
   const double inv_factorial[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
                                     1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800,
                                     1.0 / 479001600, 1.0 / 6227020800.0};
   V n[M], r[M], p[M];
+  decltype(x[0] < lo) below[M];  // kernel_exp's cut: 0 below kCut
   ICLCERT_UNROLL
   for (int e = 0; e < M; ++e) {
+    below[e] = x[e] < cut;
     x[e] = x[e] < lo ? lo : (x[e] > zero ? zero : x[e]);
     const V shifted = vec_fmav<T, V>(x[e], vec_splat<V>(K::kLog2e), vec_splat<V>(K::kRound));
     n[e] = shifted - K::kRound;
@@ -487,14 +569,18 @@ inline void packs_exp(HostVec<T, Bytes> (&x)[M]) {
     const I bits = (__builtin_convertvector(n[e], I) + static_cast<Bits>(K::kBias)) << K::kMantissa;
     V scale;
     std::memcpy(&scale, &bits, sizeof scale);
-    x[e] = p[e] * scale;
+    x[e] = below[e] ? zero : p[e] * scale;
   }
 }
 
 // Keys per score block and features per aggregate block for a panel of NP packs:
-// KB x NP accumulators, at most 16 of the 32 vector registers.
+// KB x NP accumulators, at most half the level's vector registers (16 of 32 with
+// AVX-512, 8 of 16 below: the others hold the broadcast keys and the loads).
 template <int NP>
-inline constexpr int kHostBlock = NP >= 3 ? 4 : 8;
+inline constexpr int kHostBlock = kHostVecRegs == 32 ? (NP >= 3 ? 4 : 8) : (NP >= 3 ? 2 : 8 / NP);
+// Packs whose exps run interleaved: each takes four registers (x, n, r, p). (2
+// instead of 4 with 16 registers, which spills fewer constants, measured the same.)
+inline constexpr int kHostExpPacks = kHostVecRegs == 32 ? 8 : 4;
 
 // ST[i * P + b..] for keys i0.. in blocks of KB, then the remainder in halves;
 // m becomes the running max of the keys' scores in key order (softmax_columns'
@@ -607,7 +693,7 @@ inline void host_attend_panel(const T* QT, const T* KT, const T* VT, int D, int 
   if (softmax) {
     ICLCERT_UNROLL
     for (int g = 0; g < NP; ++g) sum[g] = V{};
-    host_exp_rows<T, Bytes, NP, NP >= 3 ? 2 : 8 / NP>(W, P, n_keys, 0, b, m, sum);
+    host_exp_rows<T, Bytes, NP, NP >= kHostExpPacks ? 1 : kHostExpPacks / NP>(W, P, n_keys, 0, b, m, sum);
   } else {
     ICLCERT_UNROLL
     for (int g = 0; g < NP; ++g) sum[g] = vec_splat<V>(static_cast<T>(n_keys));
@@ -621,29 +707,37 @@ inline void host_attend_panel(const T* QT, const T* KT, const T* VT, int D, int 
   host_aggregate<T, Bytes, NP, kHostBlock<NP>>(W, VT, D, P, n_keys, 0, b, AGG, r);
 }
 
-// The panels covering [cols.begin, cols.end): runs of up to four 64-byte packs,
-// then the rest in one pack of 16, 32 or 64 bytes. A pack never reaches past the
-// padded width P (cols.begin is a multiple of the pack it starts, P of 16 elements).
+// The panels covering [cols.begin, cols.end): runs of up to four packs of the
+// level's width (kHostVecBytes), then the rest in one pack of 16, 32 or 64 bytes
+// (at most that width). A pack never reaches past the padded width P (cols.begin
+// is a multiple of the pack it starts, P of 16 elements).
 template <class T>
 inline void host_attention(const T* QT, const T* KT, const T* VT, int D, int P, int n_keys, int softmax,
                            Columns cols, T* W, T* recip, T* AGG) {
-  constexpr int L = 64 / sizeof(T);
+  constexpr int VB = kHostVecBytes, L = VB / sizeof(T);
   auto panel = [&]<int Bytes, int NP>(int b) {
     host_attend_panel<T, Bytes, NP>(QT, KT, VT, D, P, n_keys, softmax, b, W, recip, AGG);
   };
   int b = cols.begin;
-  for (; b + 4 * L <= cols.end; b += 4 * L) panel.template operator()<64, 4>(b);
+  for (; b + 4 * L <= cols.end; b += 4 * L) panel.template operator()<VB, 4>(b);
   switch ((cols.end - b) / L) {
-    case 3: panel.template operator()<64, 3>(b); b += 3 * L; break;
-    case 2: panel.template operator()<64, 2>(b); b += 2 * L; break;
-    case 1: panel.template operator()<64, 1>(b); b += L; break;
+    case 3: panel.template operator()<VB, 3>(b); b += 3 * L; break;
+    case 2: panel.template operator()<VB, 2>(b); b += 2 * L; break;
+    case 1: panel.template operator()<VB, 1>(b); b += L; break;
     default: break;
   }
   const long rest = static_cast<long>(cols.end - b) * static_cast<long>(sizeof(T));
   if (rest <= 0) return;
-  if (rest <= 16) panel.template operator()<16, 1>(b);
-  else if (rest <= 32) panel.template operator()<32, 1>(b);
-  else panel.template operator()<64, 1>(b);
+  if constexpr (VB == 16) {
+    panel.template operator()<16, 1>(b);
+  } else if constexpr (VB == 32) {
+    if (rest <= 16) panel.template operator()<16, 1>(b);
+    else panel.template operator()<32, 1>(b);
+  } else {
+    if (rest <= 16) panel.template operator()<16, 1>(b);
+    else if (rest <= 32) panel.template operator()<32, 1>(b);
+    else panel.template operator()<64, 1>(b);
+  }
 }
 #endif
 
@@ -987,4 +1081,5 @@ ICLCERT_HD inline int run_prompt_final(const ModelView<T>& m, int N, const T* X,
 #pragma GCC diagnostic pop
 #endif
 
+}  // inline namespace ICLCERT_BATCH_ISA_NS
 }  // namespace iclcert::gpu

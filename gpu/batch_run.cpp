@@ -449,35 +449,37 @@ long peak_rss_kib() {
   return usage.ru_maxrss;
 }
 
-std::pair<bool, std::string> choose_backend(const BatchConfig& config, const char* who) {
-  bool use_cuda = false;
-  std::string device;
+BackendChoice choose_backend(const BatchConfig& config, const char* who) {
+  BackendChoice b;
   if (config.device != DeviceChoice::cpu) {
     std::string why;
     const int devices = cuda_device_count(why);
+    char line[320];
     if (devices > 0) {
-      use_cuda = true;
-      device = "cuda";
-      std::fprintf(stderr, "%s: using the CUDA backend (%d device%s found)\n", who, devices,
-                   devices == 1 ? "" : "s");
+      b.use_cuda = true;
+      b.device = "cuda";
+      std::snprintf(line, sizeof line, "%s: using the CUDA backend (%d device%s found)\n", who, devices,
+                    devices == 1 ? "" : "s");
     } else if (config.device == DeviceChoice::cuda) {
       throw std::invalid_argument("--device cuda: no usable CUDA device (" + why + ")");
     } else {
-      std::fprintf(stderr, "%s: no CUDA device (%s); using the CPU backend with %d thread%s\n",
-                   who, why.c_str(), config.threads, config.threads == 1 ? "" : "s");
+      std::snprintf(line, sizeof line, "%s: no CUDA device (%s); using the CPU backend with %d thread%s\n", who,
+                    why.c_str(), config.threads, config.threads == 1 ? "" : "s");
     }
+    b.notice = line;
   }
-  if (!use_cuda) device = "cpu (" + std::to_string(config.threads) + " threads)";
-  return {use_cuda, device};
+  if (!b.use_cuda) b.device = "cpu (" + std::to_string(config.threads) + " threads)";
+  return b;
 }
 
 BatchResult run_batch(const PromptSource& source, const Model& model, const BatchConfig& config) {
   if (config.chunk < 1 || config.threads < 1) throw std::invalid_argument("chunk and threads must be >= 1");
   source.require_finite(config.arith);
-  const auto [use_cuda, device] = choose_backend(config, "iclcert batch");
-  BatchResult r = config.arith == BatchArith::float32 ? run_typed<float>(source, model, config, use_cuda)
-                                                      : run_typed<double>(source, model, config, use_cuda);
-  r.device = device;
+  const BackendChoice backend = choose_backend(config, "iclcert batch");
+  BatchResult r = config.arith == BatchArith::float32 ? run_typed<float>(source, model, config, backend.use_cuda)
+                                                      : run_typed<double>(source, model, config, backend.use_cuda);
+  r.device = backend.device;
+  r.backend_notice = backend.notice;
   r.peak_rss_kib = peak_rss_kib();
   return r;
 }

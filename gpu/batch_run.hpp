@@ -105,6 +105,7 @@ struct BatchResult {
   std::vector<LayerStats> layers;          // depth t = 0..L (per_layer)
   long labelled = 0, correct = 0;          // at the last depth
   std::string device;                      // "cpu (2 threads)", "cuda"
+  std::string backend_notice;              // choose_backend's notice, for stderr
   std::optional<ValidationReport> validation;
   double seconds = 0, validation_seconds = 0;
   long device_sampled = 0, device_redrawn = 0;  // CUDA: prompts drawn on the device; of those, redrawn by the host
@@ -117,10 +118,15 @@ struct BatchResult {
 // is not finite in config.arith (PromptSource::require_finite), before any work.
 BatchResult run_batch(const PromptSource& source, const Model& model, const BatchConfig& config);
 
-// The backend of a run: (true, "cuda") when CUDA is chosen and usable, else
-// (false, "cpu (T threads)"); says which on stderr, prefixed by `who`. Throws
+// The backend of a run: CUDA when chosen and usable (device "cuda"), else the CPU
+// ("cpu (T threads)"); `notice` says which and why, prefixed by `who`, for the
+// command to print on stderr (a library call prints nothing). Throws
 // std::invalid_argument for --device cuda without a usable device.
-std::pair<bool, std::string> choose_backend(const BatchConfig& config, const char* who);
+struct BackendChoice {
+  bool use_cuda = false;
+  std::string device, notice;  // notice: "" when the choice was --device cpu
+};
+BackendChoice choose_backend(const BatchConfig& config, const char* who);
 
 long peak_rss_kib();
 

@@ -1,4 +1,5 @@
 #include "properties/user_weights.hpp"
+#include "api/control.hpp"
 
 #include "numerics/equivariant_projection.hpp"
 #include "numerics/mpfr_real.hpp"
@@ -52,6 +53,7 @@ void scan(const Model& model, const UserWeightsOptions& o, UserWeightsReport& re
   const LayerFunction<T> layers = model_layers(m);
   Xoshiro256 rng(o.seed ^ 0x9e3779b97f4a7c15ULL);
   for (int k = 0; k < o.cases; ++k) {
+    api::checkpoint();  // a library call (api/fuzz.hpp) stops here when cancelled
     Prompt p;
     if (k == 0 && o.prompt) {
       p = *o.prompt;

@@ -9,11 +9,15 @@
 #                                    needs; also clang 14 with its sanitizer and libFuzzer runtimes
 #                                    (and llvm-symbolizer), for the sanitizer and fuzz stage;
 #                                    Open MPI, for the tests that run commands under mpiexec; and
-#                                    python3-venv and python3-pip, for the test of `pip install .`
+#                                    python3-venv and python3-pip, for the test of `pip install .`;
+#                                    Jupyter's nbconvert and kernel, and tqdm, for the test that
+#                                    executes examples/walkthrough.ipynb headless
 #   scripts/install-deps.sh --bench  also the batch benchmark's PyTorch peer
 #                                    (bench/pytorch_batch.py): python3-torch, numpy and
 #                                    OpenBLAS, without which they run on the reference
-#                                    BLAS, about 30 times slower (shared/TOOLCHAIN.md)
+#                                    BLAS, about 30 times slower (shared/TOOLCHAIN.md);
+#                                    and its strongest peers (bench/peers.py) in the venv
+#                                    .venv-bench: torch 2.x and jax[cpu] from PyPI
 set -euo pipefail
 
 packages=(
@@ -28,8 +32,9 @@ packages=(
 case "${1:-}" in
   "") ;;
   --test) packages+=(python3-torch cvc5 clang libclang-rt-14-dev libfuzzer-14-dev llvm-14
-                    libopenmpi-dev openmpi-bin python3-venv python3-pip) ;;
-  --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-pthread) ;;
+                    libopenmpi-dev openmpi-bin python3-venv python3-pip
+                    jupyter-nbconvert python3-nbclient python3-ipykernel python3-tqdm) ;;
+  --bench) packages+=(python3 python3-torch python3-numpy libopenblas0-pthread python3-venv python3-pip) ;;
   *)
     echo "usage: scripts/install-deps.sh [--test | --bench]" >&2
     exit 2
@@ -43,8 +48,22 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# --bench: the batch benchmark's strongest peers (bench/peers.py) from PyPI into a venv,
+# .venv-bench (git-ignored): torch 2.x (torch.compile, SDPA; run on the CPU) and jax[cpu].
+bench_venv() {
+  local venv="${ICLCERT_BENCH_VENV:-$(cd "$(dirname "$0")/.." && pwd)/.venv-bench}"
+  echo "install-deps: installing torch 2.x and jax[cpu] from PyPI into $venv"
+  [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --upgrade pip
+  # PyPI's torch: its Linux build brings CUDA libraries (about 5 GB in all) and runs on the CPU.
+  "$venv/bin/pip" install -q "torch>=2"
+  "$venv/bin/pip" install -q numpy "jax[cpu]"
+  echo "install-deps: bench peers in $venv (bench/batch_throughput uses it; ICLCERT_PYTHON overrides)"
+}
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#packages[@]} packages present"
+  if [[ ${1:-} == --bench ]]; then bench_venv; fi
   exit 0
 fi
 
@@ -55,3 +74,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
+if [[ ${1:-} == --bench ]]; then bench_venv; fi

@@ -78,7 +78,7 @@ def model_dict(layers, kernel="softmax", probe_label_init="zero", probe_is_key=F
 
 def full_model_dict(layers, kernel="softmax", probe_label_init="zero", probe_is_key=False):
     """layers: a list of layers, each a list of (theta_score, theta_value) per head,
-    six numbers each in the order of spec section 3."""
+    six numbers each in the order of theory/model.md section 3."""
     return {"format": 1, "kernel": kernel, "probe_label_init": probe_label_init, "probe_is_key": probe_is_key,
             "layers": [{"heads": [{"score": [number(v) for v in ts], "value": [number(v) for v in tv]}
                                   for ts, tv in layer]} for layer in layers]}

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Trains an attention-only softmax transformer on the in-context classification
-task of spec section 1 and exports it for iclcert (issue 7).
+task of theory/model.md section 1 and exports it for iclcert (issue 7).
 
-The model is the one of spec section 3: tokens z = (x, y) in R^{d+C}, the probe
+The model is the one of theory/model.md section 3: tokens z = (x, y) in R^{d+C}, the probe
 last with y_q = 0, L layers of H heads, each head a score matrix S and a value
 matrix V, keys = the N training tokens, and every token updated at once:
 
@@ -13,7 +13,7 @@ against the probe's true class (hard no-margin regime: nothing is rejected).
 
 How the symmetry is enforced (--symmetry):
   constrained  the trainable parameters of each head are theta_S, theta_V in R^6
-               and the matrices are M(theta) of spec section 3, so every layer is
+               and the matrices are M(theta) of theory/model.md section 3, so every layer is
                exactly S_d x S_C equivariant at every step of training.
   none         S and V are free (d+C) x (d+C) matrices: nothing ties them to the
                symmetry (the control run whose E3 residual `iclcert extract` shows).
@@ -41,7 +41,7 @@ GRID = 256.0  # inputs are multiples of 1/GRID
 
 
 def sample_prompts(B, d, C, N, gen):
-    """B prompts of spec section 1: W rows, points and probe ~ N(0, I), classes by
+    """B prompts of theory/model.md section 1: W rows, points and probe ~ N(0, I), classes by
     argmax <w_c, x> (ties: smallest index, as torch.argmax on equal values may not
     guarantee, so ties are broken explicitly)."""
     W = torch.randn(B, C, d, generator=gen, dtype=torch.float64)
@@ -54,7 +54,7 @@ def sample_prompts(B, d, C, N, gen):
 
 
 def equivariant_matrix(theta, d, C):
-    """M(theta) of spec section 3, differentiable in theta."""
+    """M(theta) of theory/model.md section 3, differentiable in theta."""
     Id, Jd = torch.eye(d), torch.ones(d, d)
     Ic, Jc = torch.eye(C), torch.ones(C, C)
     top = torch.cat([theta[0] * Id + theta[1] * Jd, theta[2] * torch.ones(d, C)], dim=1)

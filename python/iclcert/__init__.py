@@ -39,7 +39,7 @@ except ImportError as e:  # the .py files without the compiled module: a partial
     raise ImportError("iclcert's compiled module iclcert._core is missing or was built for another Python "
                       f"({e}): run `pip install .` in the source tree, or build it with `cmake --build build "
                       "--target iclcert_python` and use Debian's /usr/bin/python3") from e
-from ._calls import call, captured
+from ._calls import call
 from ._numbers import down, is_enclosure, nearest, up
 
 __version__: str = _core.__version__  # the project's version (CMakeLists.txt; `iclcert --version`)
@@ -47,8 +47,8 @@ __version__: str = _core.__version__  # the project's version (CMakeLists.txt; `
 InputError = _core.InputError  # bad input (a ValueError): the message names the field
 
 __all__ = ["Prompt", "Model", "Samples", "run", "check", "batch", "compare", "extract", "fuzz", "sample",
-           "InputError", "RunResult", "Verdict", "BatchResult", "CompareResult", "ExtractResult", "FuzzResult",
-           "__version__"]
+           "sweep", "validate", "InputError", "RunResult", "Verdict", "RegionMap", "BatchResult", "CompareResult",
+           "ExtractResult", "FuzzResult", "SweepResult", "ValidationResult", "__version__"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -119,6 +119,13 @@ def _classes(value, name):
     if a.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected an array of whole numbers (classes), got dtype {a.dtype}")
     return a.astype(np.int64)
+
+
+def _real(value: Any, name: str) -> float:
+    """value as a float: an int or float (never a bool nor a text)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r:.40}")
+    return float(value)
 
 
 def _sample_spec(sample: str | Sequence[int], name: str) -> str:
@@ -383,7 +390,7 @@ def sample(d: int, C: int, N: int, count: int = 1, seed: int = 1, balanced: bool
     sizes = [_whole(d, "sample: d", 1, _MAX_D), _whole(C, "sample: C", 2, _MAX_C),
              _whole(N, "sample: N", 1, _MAX_N), _whole(count, "sample: count", 1, 10**6),
              _whole(seed, "sample: seed", 0, _SEED_MAX)]
-    X, labels, probe_labels = call(_core.sample, *sizes, bool(balanced), str(margin))
+    X, labels, probe_labels = _core.sample(*sizes, bool(balanced), str(margin))
     return Samples(X, labels, probe_labels, sizes[1])
 
 
@@ -429,23 +436,61 @@ class RunResult:
         """The trace file's JSON text; also written to path when given."""
         return _write_text(json.dumps(self.raw, indent=1) + "\n", path)
 
+    def to_frame(self) -> pandas.DataFrame:
+        """The DataFrame per depth (`metrics`)."""
+        return self.metrics
+
     def __repr__(self):
         return f"RunResult({self.arithmetic}, depths 0..{len(self.states) - 1})"
 
 
 def run(prompt: Prompt | dict | str | PathLike | None = None, model: Model | dict | str | PathLike | None = None,
-        arith: str = "double") -> RunResult:
+        arith: str = "double", *, progress: bool | None = None) -> RunResult:
     """The recursion on one prompt, as `iclcert run --arith ARITH --json` computes it.
 
     prompt, model: a Prompt or Model (or a file's path, JSON text or dict); default:
     the embedded examples. arith: "double", "rational" (exact; linear kernel only),
     "mpfr:BITS", "interval:BITS" (Arb balls) or "interval-mpfi:BITS". Returns a
-    RunResult (`.metrics` a DataFrame per depth, `.states[t]` the arrays)."""
+    RunResult (`.metrics` a DataFrame per depth, `.states[t]` the arrays).
+    progress: a bar on standard error (None: when it is a terminal or a notebook)."""
     p, m = _prompt(prompt), _model(model)
-    return RunResult(json.loads(call(_core.run, p.to_json(), m.to_json(), arith)))
+    return RunResult(json.loads(call(_core.run, p.to_json(), m.to_json(), str(arith), progress=progress)))
 
 
 # --- check ----------------------------------------------------------------------------
+
+class RegionMap:
+    """R1's map (`check("R1", ..., map=True, box=...)`, docs/formats.md "R1 maps"):
+    where in the coefficient box the claim is proved, refuted or undecided.
+    regions: a DataFrame, one row per region, with the columns of `iclcert check
+    --map-csv` (region, status, volume, volume_exact, depth, then NAME_lo, NAME_hi
+    as exact texts and NAME_lo_float, NAME_hi_float as floats, NAME each box
+    coefficient); fractions: the volume fractions proved, refuted and undecided
+    (floats); coefficients: the box's names; raw: the `--map-json` dict."""
+
+    def __init__(self, raw: dict, csv_text: str) -> None:
+        """raw: the region list's JSON dict; csv_text: the same list as CSV."""
+        import io
+
+        self.raw = raw
+        self.coefficients = [b["coefficient"] for b in raw["box"]]
+        exact_columns = ["volume_exact"] + [f"{n}_{e}" for n in self.coefficients for e in ("lo", "hi")]
+        self.regions = pandas.read_csv(io.StringIO(csv_text), dtype={c: str for c in exact_columns})
+        self.fractions = {k: float(v) for k, v in raw["volume_fractions_decimal"].items()}
+
+    def to_frame(self) -> pandas.DataFrame:
+        """The regions (a DataFrame)."""
+        return self.regions
+
+    def to_json(self, path: PathLike | None = None) -> str:
+        """The region list's JSON text (as `--map-json` writes it); also written to path."""
+        return _write_text(json.dumps(self.raw, indent=1) + "\n", path)
+
+    def __repr__(self):
+        f = self.fractions
+        return (f"RegionMap({len(self.regions)} regions over {', '.join(self.coefficients)}: proved "
+                f"{f['proved']:.3f}, refuted {f['refuted']:.3f}, undecided {f['undecided']:.3f})")
+
 
 class Verdict:
     """A claim's verdict (docs/formats.md, "Verdict files"). status: "proved",
@@ -454,8 +499,9 @@ class Verdict:
     whole verdict file. replay() re-checks it as `iclcert check --replay` does.
     True (bool) exactly when proved."""
 
-    def __init__(self, exit_status: int, verdict: dict, log: str) -> None:
-        """exit_status, the verdict file's dict, and the account."""
+    def __init__(self, exit_status: int, verdict: dict, log: str, map: RegionMap | None = None) -> None:
+        """exit_status, the verdict file's dict, the account, and R1's map (or None)."""
+        self.map = map
         self.exit_status = exit_status
         self.raw = verdict
         self.log = log
@@ -469,15 +515,23 @@ class Verdict:
         """The verdict file's JSON text; also written to path when given."""
         return _write_text(json.dumps(self.raw, indent=1) + "\n", path)
 
-    def replay(self) -> bool:
+    def replay(self, *, progress: bool | None = None) -> bool:
         """True when the verdict and every recorded number are reproduced (each
         recorded enclosure contains the recomputed one); the account is in
         `replay_log`."""
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "verdict.json")
             self.to_json(path)
-            status, self.replay_log = call(_core.replay, path)
+            status, self.replay_log = call(_core.replay, path, progress=progress)
         return status == 0
+
+    def to_frame(self) -> pandas.DataFrame:
+        """R1 with map=True: the map's regions (`self.map.regions`); otherwise one
+        row: claim, verdict, precision_bits, exit_status."""
+        if self.map is not None:
+            return self.map.regions
+        return pandas.DataFrame([{"claim": self.claim, "verdict": self.status, "precision_bits": self.precision_bits,
+                                  "exit_status": self.exit_status}])
 
     def __bool__(self):
         return self.status == "proved"
@@ -488,39 +542,52 @@ class Verdict:
 
 def check(claim: str, prompt: Prompt | dict | str | PathLike | None = None,
           model: Model | dict | str | PathLike | None = None, *, sample: str | Sequence[int] | None = None,
-          seed: int = 1, balanced: bool = False, margin: str = "0", arith: str = "interval", prec: int = 128,
+          seed: int = 1, balanced: bool = False, margin: str = "0", arith: str = "interval", prec: int | None = None,
           max_prec: int = 1024, layers: str = "", metric: str = "fisher", box: Iterable[str] = (), ball: str = "",
-          budget: int = 256, samples: int = 200, confidence: str = "0.99") -> Verdict:
+          budget: int = 256, samples: int = 200, confidence: str = "0.99", map: bool = False, form: str = "taylor2",
+          time_limit: float = 0, progress: bool | None = None) -> Verdict:
     """A certified verdict on one instance, as `iclcert check --claim CLAIM` gives.
 
     claim: "A1", "A2", "E1", "E2", "C1" or "R1" (theory/claims.md).
     prompt, model: a Prompt or Model (or a file's path, JSON text or dict); default:
         the embedded examples. Or sample="d,C,N" (or (d, C, N)) draws the prompt with
         seed, balanced and margin, as `--sample` does (not with prompt).
-    arith: "interval" (Arb), "interval-mpfi" or "rational"; prec: the starting
-        precision in bits, doubled up to max_prec (at most 65536) while undecided.
+    arith: "interval" (Arb), "interval-mpfi" or "rational" ("interval:BITS" sets
+        prec); prec: the starting precision in bits (default 128), doubled up to
+        max_prec (at most 65536) while undecided.
     layers: "T0:T1", check those transitions only; metric: "fisher" or "gap" (A2).
     box: R1's coefficient ranges, each "NAME=LO:HI" (beta, gamma, alpha,
         alpha_label); ball: R1, every prompt within this l_inf distance; budget: R1's
         sub-boxes (1 to 2^20).
+    map=True (R1 with a box): pave the box and keep every region: the Verdict's
+        .map is a RegionMap (.regions a DataFrame, .fractions); form: the R1
+        enclosure where plain evaluation is undecided, "taylor2" (second-order Taylor
+        models over the box), "affine", "centred" or "plain"; time_limit: stop paving after this many seconds (0: none).
     samples: C1's prompts (1 to 10^7); confidence: C1's joint level 1 - delta.
+    progress: a bar on standard error for C1 and R1 (None: when it is a terminal
+        or a notebook). Ctrl-C stops the work within a unit (a prompt, a sub-box)
+        and raises KeyboardInterrupt.
     Returns a Verdict: .status "proved", "refuted" or "undecided", .evidence,
-    .counterexample, .exit_status (0, 1, 3), .log, .replay(). Bad input raises
-    InputError (a ValueError) naming the field."""
-    options = {"arith": str(arith), "prec": _whole(prec, "check: prec", 1, 2**31 - 1),
+    .counterexample, .exit_status (0, 1, 3), .log, .replay(), .map (R1 map) and
+    .to_frame(). Bad input raises InputError (a ValueError) naming the field."""
+    options = {"arith": str(arith),
                "max_prec": _whole(max_prec, "check: max_prec", 1, 2**31 - 1), "layers": str(layers),
                "metric": str(metric), "box": [str(b) for b in ([box] if isinstance(box, str) else box)],
                "ball": str(ball), "budget": _whole(budget, "check: budget", 1, 2**20),
                "samples": _whole(samples, "check: samples", 1, 10**7), "confidence": str(confidence),
-               "seed": _whole(seed, "check: seed", 0, _SEED_MAX), "balanced": bool(balanced), "margin": str(margin)}
+               "seed": _whole(seed, "check: seed", 0, _SEED_MAX), "balanced": bool(balanced), "margin": str(margin),
+               "map": bool(map), "form": str(form), "time_limit": _real(time_limit, "check: time_limit")}
+    if prec is not None:  # given: it must agree with arith's BITS, as on the command line
+        options["prec"] = _whole(prec, "check: prec", 1, 2**31 - 1)
     if sample is not None:
         options["sample"] = _sample_spec(sample, "check: sample")
         if prompt is not None:
             raise ValueError("check: give prompt or sample, not both")
     p = None if prompt is None else _prompt(prompt).to_json()
     m = None if model is None else _model(model).to_json()
-    status, verdict, log = call(_core.check, claim, p, m, options)
-    return Verdict(status, json.loads(verdict), log)
+    status, verdict, log, regions = call(_core.check, str(claim), p, m, options, progress=progress)
+    return Verdict(status, json.loads(verdict), log, None if regions is None else RegionMap(json.loads(regions[0]),
+                                                                                            regions[1]))
 
 
 # --- batch ----------------------------------------------------------------------------
@@ -568,6 +635,11 @@ class BatchResult:
                   "bits": c["bits"]} for c in per])
             self.predictions = self.certification["prediction"].to_numpy()
 
+    def to_frame(self) -> pandas.DataFrame:
+        """certify: the DataFrame per prompt (`certification`); otherwise the one per
+        depth (`layers`)."""
+        return self.certification if self.certification is not None else self.layers
+
     def __repr__(self):
         B = None if self.predictions is None else len(self.predictions)
         return f"BatchResult({B} prompts, exit status {self.exit_status})"
@@ -577,7 +649,7 @@ def batch(prompts: Samples | Any = None, model: Model | dict | str | PathLike | 
           device: str = "auto", validate: int | str = 0, certify: bool = False, *, labels: Any = None,
           probe_labels: Any = None, C: int | None = None, sample: str | Sequence[int] | None = None, count: int = 1,
           seed: int = 1, balanced: bool = False, margin: str = "0", threads: int = 0, escalate: bool = True,
-          max_prec: int = 1024, final_only: bool = False) -> BatchResult:
+          max_prec: int = 1024, final_only: bool = False, progress: bool | None = None) -> BatchResult:
     """The batched float path over many prompts, as `iclcert batch` runs it.
 
     prompts: a Samples (from `sample`), or an array X[B, N+1, d] (the probe last) with
@@ -590,6 +662,8 @@ def batch(prompts: Samples | Any = None, model: Model | dict | str | PathLike | 
         intervals, then Arb up to max_prec bits unless escalate=False); not both.
     threads: CPU threads (0: every core, up to 1024); final_only: statistics of the
         last layer only.
+    progress: a bar on standard error (None: when it is a terminal or a notebook);
+        Ctrl-C stops the work after the chunk under way.
     Returns a BatchResult (`.predictions`, `.layers`, `.validation`, `.certification`)."""
     if validate and certify:
         raise ValueError("batch: validate and certify: choose one (certify certifies every prompt's prediction)")
@@ -614,23 +688,174 @@ def batch(prompts: Samples | Any = None, model: Model | dict | str | PathLike | 
         raise ValueError("batch: give prompts (Samples or X with labels) or sample='d,C,N'")
     if pl is not None and np.any(pl < 0):
         pl = None if np.all(pl < 0) else pl
-    status, text, log = call(_core.batch, X, labels, pl, C, _model(model).to_json(), options)
+    status, text, log = call(_core.batch, X, labels, pl, C, _model(model).to_json(), options, progress=progress)
     return BatchResult(status, json.loads(text), log)
+
+
+# --- sweep ----------------------------------------------------------------------------
+
+class SweepResult:
+    """`sweep` (docs/formats.md, "Sweep files"): a map of certified verdicts over a
+    grid of reduced-model coefficients. cells: a DataFrame, one row per cell, with
+    the columns of `iclcert sweep --csv` (the coordinates, then the counts proved,
+    refuted and undecided, ...); exit_status; log; raw: the `--json` dict (each
+    refuted cell's counterexample there is a verdict file `check --replay` runs)."""
+
+    def __init__(self, exit_status: int, raw: dict, csv_text: str, log: str) -> None:
+        """exit_status, the sweep file's dict, its CSV text and the account."""
+        import io
+
+        self.exit_status, self.raw, self.log = exit_status, raw, log
+        self.cells = pandas.read_csv(io.StringIO(csv_text))
+
+    def to_frame(self) -> pandas.DataFrame:
+        """The DataFrame per cell (`cells`)."""
+        return self.cells
+
+    def __repr__(self):
+        return f"SweepResult({len(self.cells)} cells, exit status {self.exit_status})"
+
+
+def sweep(claim: str, grid: str | Iterable[str], model: Model | dict | str | PathLike | None = None, *,
+          prompts: Samples | Prompt | Iterable[Prompt] | PathLike | None = None,
+          sample: str | Sequence[int] | None = None, count: int = 1, seed: int = 1, metric: str = "fisher",
+          prec: int = 128, max_prec: int = 1024, threads: int = 0, counterexamples: PathLike | None = None,
+          progress: bool | None = None) -> SweepResult:
+    """A map of certified verdicts over a grid of reduced-model coefficients, as
+    `iclcert sweep` computes it: every cell's model is `model` (default: the
+    embedded one; reduced layers) with the gridded coefficients set at every layer,
+    and every (cell, prompt) is checked by the code of `check`.
+
+    claim: "A2", "A1", "E1" or "margin" (the sign of the final probe margin).
+    grid: 1 to 4 axes, each "NAME=LO:HI:COUNT" (beta, gamma, alpha, alpha_label).
+    prompts: a Samples, a Prompt, a list of Prompt or a batch file's path; or
+        sample="d,C,N" with count prompts drawn from seed (prompt k with seed + k).
+    metric: "fisher" or "gap"; prec, max_prec: the precision escalation of check;
+    threads: 0 (every core) or more; counterexamples: a folder for each refuted
+    cell's verdict file; progress: a bar (None: on a terminal or in a notebook).
+    Ctrl-C stops the work after the check under way.
+    Returns a SweepResult (`.cells` a DataFrame with the CSV's columns)."""
+    grid = [grid] if isinstance(grid, str) else [str(g) for g in grid]
+    options = {"metric": str(metric), "prec": _whole(prec, "sweep: prec", 1, 2**31 - 1),
+               "max_prec": _whole(max_prec, "sweep: max_prec", 1, 65536),
+               "threads": _whole(threads, "sweep: threads", 0, 1024), "seed": _whole(seed, "sweep: seed", 0, _SEED_MAX),
+               "prompts": _whole(count, "sweep: count", 1, 10**9)}
+    if counterexamples is not None:
+        options["counterexamples"] = os.fspath(counterexamples)
+    if sample is not None:
+        if prompts is not None:
+            raise ValueError("sweep: give prompts or sample, not both")
+        options["sample"] = _sample_spec(sample, "sweep: sample")
+    m = None if model is None else _model(model).to_json()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = None
+        if isinstance(prompts, (str, os.PathLike)):
+            path = os.fspath(prompts)
+        elif prompts is not None:  # the call reads prompts from a file (api/sweep.hpp)
+            path = os.path.join(tmp, "prompts.json")
+            _write_text(_prompts_text(prompts), path)
+        status, text, csv_text, log = call(_core.sweep, str(claim), grid, m, path, options, progress=progress)
+    return SweepResult(status, json.loads(text), csv_text, log)
+
+
+# --- validate: a user's own float run against certified predictions ------------------
+
+def _numpy(value: Any, name: str) -> np.ndarray:
+    """A NumPy array of an array, a list or a torch tensor (detached, on the CPU)."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    a = np.asarray(value)
+    if a.dtype.kind not in "iufb":
+        raise TypeError(f"{name}: expected an array of numbers, got dtype {a.dtype}")
+    return a
+
+
+class ValidationResult:
+    """`validate`: a float run's predictions against the certified ones.
+
+    rows: a DataFrame, one row per prompt: prompt, label (the probe's true class,
+    -1 when the prompt has none), certified (the certified class, -1 when undecided
+    at max_prec), float_class (yours), flip (certified and different from yours),
+    margin_lo, margin_hi (an enclosure of the final margin of the certified class,
+    or of the leading one when undecided: y[class] minus the largest other); with
+    logits, float_margin (your logit of that class minus the largest other).
+    summary: a dict: prompts, certified, undecided, flips, labelled (prompts with a
+    label and a certified class), correct (of those, certified class = label),
+    certified_accuracy (correct / labelled; None without labels).
+    exit_status: 1 when a float class flips against a certified one, else 0; log:
+    the account."""
+
+    def __init__(self, rows: pandas.DataFrame, summary: dict, log: str, exit_status: int) -> None:
+        """rows: the per-prompt DataFrame; summary; the account; the exit status."""
+        self.rows, self.summary, self.log, self.exit_status = rows, summary, log, exit_status
+
+    @property
+    def flips(self) -> np.ndarray:
+        """The prompts whose float class flips against a certified one (indices)."""
+        return np.flatnonzero(self.rows["flip"].to_numpy())
+
+    def to_frame(self) -> pandas.DataFrame:
+        """The per-prompt DataFrame (`rows`)."""
+        return self.rows
+
+    def __repr__(self):
+        s = self.summary
+        accuracy = "n/a" if s["certified_accuracy"] is None else f"{s['certified_accuracy']:.4f}"
+        return (f"ValidationResult({s['prompts']} prompts: certified {s['certified']}, flips {s['flips']}, "
+                f"certified accuracy {accuracy})")
+
+
+def validate(model: Model | dict | str | PathLike, prompts: Samples | Prompt | Iterable[Prompt] | PathLike,
+             predictions: Any, logits: Any = None, *, escalate: bool = True, max_prec: int = 1024,
+             threads: int = 0, progress: bool | None = None) -> ValidationResult:
+    """Your own float run (PyTorch, NumPy, ...) checked against certified predictions.
+
+    model: the Model your run used (iclcert.torch.from_module builds one from your
+        layers; or a file's path, JSON text or dict); prompts: the prompts it ran on
+        (a Samples, a Prompt, a list of Prompt, or a batch file's path);
+        predictions: your class per prompt, [B] (a NumPy array, list or torch
+        tensor); logits: optionally your final probe logits [B, C].
+    Every prediction is certified as `iclcert batch --certify` and `compare
+    --certify` certify it (float64 intervals, then Arb up to max_prec bits unless
+    escalate=False); a flip is a prompt whose certified class differs from yours.
+    threads: 0 (every core) to 1024; progress: a bar (None: on a terminal or in a
+    notebook).
+    Returns a ValidationResult: .rows (a DataFrame per prompt: certified,
+    float_class, flip, margin_lo, margin_hi, label) and .summary (certified
+    accuracy, flips)."""
+    pred = _numpy(predictions, "validate: predictions")
+    if pred.dtype.kind == "b" or (pred.dtype.kind == "f" and not np.all(pred == np.trunc(pred))):
+        raise TypeError("validate: predictions: expected whole numbers (classes)")
+    if pred.ndim != 1:
+        raise ValueError(f"validate: predictions: expected one class per prompt, shape (B,), got {pred.shape}")
+    if np.any(np.abs(pred) > 2**31 - 1):
+        raise ValueError("validate: predictions: a class beyond any C")
+    flat = []
+    if logits is not None:
+        lg = _numpy(logits, "validate: logits")
+        if lg.ndim != 2 or lg.shape[0] != pred.shape[0]:
+            raise ValueError(f"validate: logits: expected shape (B, C) with B = {pred.shape[0]}, got {lg.shape}")
+        flat = lg.astype(np.float64).ravel().tolist()
+    options = {"escalate": bool(escalate), "max_prec": _whole(max_prec, "validate: max_prec", 64, 65536),
+               "threads": _whole(threads, "validate: threads", 0, 1024)}
+    rows, summary, log, status = call(_core.validate, _model(model).to_json(), _prompts_text(prompts),
+                                      pred.astype(np.int64).tolist(), flat, options, progress=progress)
+    return ValidationResult(pandas.DataFrame(rows), summary, log, status)
 
 
 # --- compare, extract, fuzz: the commands' own code, in this process -------------------
 
-def _write_prompts(prompts, path):
-    if isinstance(prompts, (str, os.PathLike)):
-        return str(prompts)
+def _prompts_text(prompts) -> str:
+    """A batch file's JSON text (docs/formats.md) of prompts: a Samples, a Prompt, a
+    list of Prompt (or their dicts), or a batch file's path."""
+    if isinstance(prompts, (str, os.PathLike)) and not str(prompts).lstrip().startswith("{"):
+        with open(prompts) as f:
+            return f.read()
     if isinstance(prompts, Samples):
-        prompts.to_json(path)
-    elif isinstance(prompts, Prompt):
-        prompts.to_json(path)
-    else:  # a list of Prompt
-        with open(path, "w") as f:
-            json.dump({"format": 1, "prompts": [_prompt(p).to_dict() for p in prompts]}, f)
-    return path
+        return prompts.to_json()
+    if isinstance(prompts, (Prompt, dict, str)):
+        prompts = [prompts]
+    return json.dumps({"format": 1, "prompts": [_prompt(p).to_dict() for p in prompts]})
 
 
 def _write_model(model, path):
@@ -671,28 +896,20 @@ class CompareResult:
                                             for k, v in b.items()} for b in (out.get("baselines") or [])])
         self.certify = out.get("certify")
 
+    def to_frame(self) -> pandas.DataFrame:
+        """The DataFrame per depth (`layers`)."""
+        return self.layers
+
     def __repr__(self):
         return f"CompareResult(agreement {self.agreement}, exit status {self.exit_status})"
-
-
-def _command(args):
-    status, log = captured(_core.command, args)
-    if status == 2:
-        raise InputError(log.strip().splitlines()[-1] if log.strip() else f"iclcert {args[0]}: bad input")
-    return status, log
-
-
-def _real_text(value: Any, name: str) -> str:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r:.40}")
-    return repr(float(value))
 
 
 def compare(model: Model | dict | str | PathLike, against: Model | dict | str | PathLike,
             prompts: Samples | Prompt | Iterable[Prompt] | PathLike, *, predictions: dict | PathLike | None = None,
             validate: int = 0, certify: bool = False, arith: str = "float32", device: str = "auto",
             baselines: bool = True, escalate: bool = True, max_prec: int = 1024, threads: int = 0,
-            min_agreement: float | None = None, min_prediction_agreement: float | None = None) -> CompareResult:
+            min_agreement: float | None = None, min_prediction_agreement: float | None = None,
+            progress: bool | None = None) -> CompareResult:
     """Model A against model B on a batch of prompts, with the classical baselines,
     as `iclcert compare` runs it.
 
@@ -706,39 +923,25 @@ def compare(model: Model | dict | str | PathLike, against: Model | dict | str | 
     arith: "float32" or "float64"; device: "auto", "cpu" or "cuda"; threads: 0 (every
         core) to 1024; baselines=False skips the classical classifiers.
     min_agreement, min_prediction_agreement: exit status 1 below these.
+    progress: a bar on standard error (None: when it is a terminal or a notebook).
     Returns a CompareResult (`.layers`, `.baselines`, `.certify`)."""
     validate = _whole(validate, "compare: validate", 0, 10**6)
     max_prec = _whole(max_prec, "compare: max_prec", 64, 65536)
     threads = _whole(threads, "compare: threads", 0, 1024)
-    with tempfile.TemporaryDirectory() as tmp:
-        args = ["compare", "--model", _write_model(model, os.path.join(tmp, "a.json")),
-                "--against", _write_model(against, os.path.join(tmp, "b.json")),
-                "--prompt", _write_prompts(prompts, os.path.join(tmp, "prompts.json")),
-                "--json", os.path.join(tmp, "out.json"), "--arith", str(arith), "--device", str(device),
-                "--validate", str(validate), "--max-prec", str(max_prec), "--no-progress"]
-        if predictions is not None:
-            if isinstance(predictions, dict):
-                path = os.path.join(tmp, "predictions.json")
-                with open(path, "w") as f:
-                    json.dump(predictions, f)
-                predictions = path
-            args += ["--predictions", str(predictions)]
-        if certify:
-            args.append("--certify")
-        if not escalate:
-            args.append("--no-escalate")
-        if not baselines:
-            args.append("--no-baselines")
-        if threads:
-            args += ["--threads", str(threads)]
-        if min_agreement is not None:
-            args += ["--min-agreement", _real_text(min_agreement, "compare: min_agreement")]
-        if min_prediction_agreement is not None:
-            args += ["--min-prediction-agreement",
-                     _real_text(min_prediction_agreement, "compare: min_prediction_agreement")]
-        status, log = _command(args)
-        with open(os.path.join(tmp, "out.json")) as f:
-            return CompareResult(status, json.load(f), log)
+    options = {"arith": str(arith), "device": str(device), "validate": validate, "certify": bool(certify),
+               "escalate": bool(escalate), "baselines": bool(baselines), "max_prec": max_prec, "threads": threads}
+    if min_agreement is not None:
+        options["min_agreement"] = _real(min_agreement, "compare: min_agreement")
+    if min_prediction_agreement is not None:
+        options["min_prediction_agreement"] = _real(min_prediction_agreement, "compare: min_prediction_agreement")
+    predictions_text = None
+    if isinstance(predictions, dict):
+        predictions_text = json.dumps(predictions)
+    elif predictions is not None:
+        options["predictions_file"] = os.fspath(predictions)
+    status, text, log = call(_core.compare, _model(model).to_json(), _model(against).to_json(),
+                             _prompts_text(prompts), predictions_text, options, progress=progress)
+    return CompareResult(status, json.loads(text), log)
 
 
 class ExtractResult:
@@ -768,12 +971,16 @@ class ExtractResult:
             rows.append(row)
         self.layers = _Table(rows)
 
+    def to_frame(self) -> pandas.DataFrame:
+        """The DataFrame per layer (`layers`)."""
+        return self.layers
+
     def __repr__(self):
         return f"ExtractResult({len(self.layers)} layers, max_residual {self.max_residual:.3g})"
 
 
 def extract(model: Model | dict | str | PathLike, d: int | None = None, C: int | None = None,
-            max_residual: float | None = None) -> ExtractResult:
+            max_residual: float | None = None, *, progress: bool | None = None) -> ExtractResult:
     """Claim E3 and the reduced recursion, as `iclcert extract` computes them: the
     residual of every matrix's projection onto the equivariant span, and the reduced
     recursion's coefficients fitted per layer (theory/extraction.md).
@@ -781,19 +988,11 @@ def extract(model: Model | dict | str | PathLike, d: int | None = None, C: int |
     model: a Model (or a file's path, JSON text or dict). d (1 to 1024) and C (2 to
     256) default to those the model records. max_residual: exit status 1 above it.
     Returns an ExtractResult (its .reduced_model runs anywhere a Model does)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out, reduced, full = (os.path.join(tmp, n) for n in ("out.json", "reduced.json", "full.json"))
-        args = ["extract", "--model", _write_model(model, os.path.join(tmp, "m.json")), "--json", out, "--out",
-                reduced, "--full-out", full]
-        if d is not None:
-            args += ["--d", str(_whole(d, "extract: d", 1, _MAX_D))]
-        if C is not None:
-            args += ["--C", str(_whole(C, "extract: C", 2, _MAX_C))]
-        if max_residual is not None:
-            args += ["--max-residual", _real_text(max_residual, "extract: max_residual")]
-        status, log = _command(args)
-        with open(out) as f:
-            return ExtractResult(status, json.load(f), reduced, full, log)
+    d = 0 if d is None else _whole(d, "extract: d", 1, _MAX_D)
+    C = 0 if C is None else _whole(C, "extract: C", 2, _MAX_C)
+    limit = None if max_residual is None else _real(max_residual, "extract: max_residual")
+    status, text, reduced, full, log = call(_core.extract, _model(model).to_json(), d, C, limit, progress=progress)
+    return ExtractResult(status, json.loads(text), json.loads(reduced), json.loads(full), log)
 
 
 class FuzzResult:
@@ -813,6 +1012,24 @@ class FuzzResult:
         return f"FuzzResult({self.status})"
 
 
+def _fuzz_command() -> str:
+    """The iclcert executable that runs fuzz: the one built with this package (in
+    the wheel, iclcert/bin/iclcert; in a build folder, a link to BUILD/iclcert), else
+    the first on PATH. Fuzz runs in that process, not in this one: RapidCheck
+    (properties/) cannot be linked into a Python module, since Debian's
+    librapidcheck.a is not position-independent code."""
+    import shutil
+
+    shipped = os.path.join(os.path.dirname(_core.__file__), "bin", "iclcert")
+    if os.access(shipped, os.X_OK):
+        return shipped
+    on_path = shutil.which("iclcert")
+    if on_path:
+        return on_path
+    raise FileNotFoundError(f"fuzz runs the iclcert executable built with this package, which is missing: "
+                            f"{shipped} (build the `iclcert` target, or reinstall with `pip install .`)")
+
+
 def fuzz(property: str, model: Model | dict | str | PathLike | None = None, *,
          prompt: Prompt | dict | str | PathLike | None = None, sample: str | Sequence[int] | None = None,
          cases: int | None = None, seed: int | None = None, arith: str | None = None, weights: str | None = None,
@@ -824,30 +1041,31 @@ def fuzz(property: str, model: Model | dict | str | PathLike | None = None, *,
     cases: how many cases; seed: the first case's seed (printed in .log); arith,
     weights, tolerance: the command's --arith, --weights, --tolerance; shrink=False
     keeps the first failing case as found. Returns a FuzzResult (.status "held",
-    "counterexample" or "gave up")."""
+    "counterexample" or "gave up").
+
+    It runs in the iclcert executable installed with the package (iclcert/bin/),
+    since RapidCheck cannot be linked into the Python module; nothing needs to be
+    on PATH."""
     cases = None if cases is None else _whole(cases, "fuzz: cases", 1)
     seed = None if seed is None else _whole(seed, "fuzz: seed", 0, _SEED_MAX)
-    run_command = _command
-    if not _core.has_fuzz:  # RapidCheck is not in the module (python/_core.cpp): the command runs it
-        import shutil
+    exe = _fuzz_command()
+
+    def run_command(args):
         import subprocess
 
-        exe = os.environ.get("ICLCERT_CLI") or shutil.which("iclcert")
-        if not exe:
-            raise RuntimeError("fuzz runs the iclcert command: set ICLCERT_CLI to it or put it on PATH")
-
-        def run_command(args):
-            r = subprocess.run([exe, *args], capture_output=True, text=True)
-            if r.returncode == 2:
-                raise InputError(r.stderr.strip() or f"iclcert {args[0]}: bad input")
-            return r.returncode, r.stdout + r.stderr
+        r = subprocess.run([exe, *args], capture_output=True, text=True)
+        if r.returncode == 2:
+            raise InputError(r.stderr.strip() or f"iclcert {args[0]}: bad input")
+        return r.returncode, r.stdout + r.stderr
     with tempfile.TemporaryDirectory() as tmp:
         cex = os.path.join(tmp, "cex.json")
         args = ["fuzz", "--property", property, "--counterexample", cex]
         if model is not None:
             args += ["--model", _write_model(model, os.path.join(tmp, "m.json"))]
         if prompt is not None:
-            args += ["--prompt", _write_prompts(_prompt(prompt), os.path.join(tmp, "p.json"))]
+            path = os.path.join(tmp, "p.json")
+            _prompt(prompt).to_json(path)
+            args += ["--prompt", path]
         if sample is not None:
             args += ["--sample", _sample_spec(sample, "fuzz: sample")]
         for flag, value in (("--cases", cases), ("--seed", seed), ("--arith", arith), ("--weights", weights),

@@ -1,11 +1,11 @@
-"""extract, compare and fuzz from Python: the commands' own code in this process,
-the same JSON as the command on the same inputs."""
+"""extract, compare and fuzz from Python: the library's calls (api/), the same JSON
+as the command on the same inputs."""
 import os
 import tempfile
 import unittest
 
 import iclcert
-from _common import CLI, SOURCE, cli_json, without
+from _common import SOURCE, cli_json, without
 
 TRAINED = os.path.join(SOURCE, "examples", "trained", "trained_equivariant_model.json")
 
@@ -40,7 +40,6 @@ class Commands(unittest.TestCase):
         with self.assertRaises(iclcert.InputError):
             iclcert.extract({"format": 1, "layers": "nope"})
 
-    @unittest.skipUnless(iclcert._core.has_fuzz or CLI, "fuzz needs RapidCheck in the module or ICLCERT_CLI")
     def test_fuzz_equivariance_of_the_trained_weights_holds(self):
         f = iclcert.fuzz("equivariance", TRAINED, sample="4,3,6", cases=5, seed=1)
         self.assertEqual(f.status, "held", f.log)

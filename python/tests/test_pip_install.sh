@@ -2,8 +2,8 @@
 # `pip install .` and `pip install -e .` of the source tree in a fresh venv, as a
 # user installs the package (pyproject.toml, docs/python.md "Installing"): the
 # extension module built by scikit-build-core in a temporary folder, then
-# `import iclcert` outside the tree, its __version__ (that of `iclcert --version`)
-# and a real call. The venv sees the system's packages (NumPy and pandas from
+# `import iclcert` outside the tree, its __version__ (that of `iclcert --version`),
+# a real call, fuzz through the executable installed with it, and the notebook. The venv sees the system's packages (NumPy and pandas from
 # Debian), so nothing large is downloaded; only scikit-build-core, when missing.
 # Exit 77 (skipped) without the venv module or without scikit-build-core and PyPI.
 #   test_pip_install.sh SOURCE_DIR PYTHON [ICLCERT_COMMAND]
@@ -71,12 +71,32 @@ if cli:
             expected = json.load(f)
     assert r.raw["layers"] == expected["layers"], "run: the trace differs from the command's"
 print("ok:", len(r.metrics), "depths, final Fisher ratio in", fisher[-1])
+# fuzz runs the iclcert executable installed with the package, not one on PATH.
+exe = iclcert._fuzz_command()
+assert os.path.dirname(exe) == os.path.join(os.path.dirname(iclcert._core.__file__), "bin"), exe
+f = iclcert.fuzz("E2", cases=3, seed=1)
+assert f.status == "held", f.log
+print("ok: fuzz by", exe)
+EOF
+}
+
+# The notebook's code cells, in order, in examples/ (as test_notebook.py without Jupyter).
+run_notebook() {
+  (cd "$src/examples" && "$py" - walkthrough.ipynb) <<'EOF'
+import json, sys, time
+start = time.monotonic()
+scope = {"__name__": "__main__"}
+for cell in json.load(open(sys.argv[1]))["cells"]:
+    if cell["cell_type"] == "code":
+        exec(compile("".join(cell["source"]), sys.argv[1], "exec"), scope)
+print(f"ok: the notebook ran in {time.monotonic() - start:.1f} s")
 EOF
 }
 
 install "$src"
 site=$("$py" -c "import sysconfig; print(sysconfig.get_paths()['platlib'])")
 check_import "$site/iclcert"
+run_notebook
 
 # Editable: the same build folder, so only the install step runs again; the .py
 # files are then the source tree's own.

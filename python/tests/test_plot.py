@@ -6,10 +6,6 @@ import sys
 import tempfile
 import unittest
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import iclcert
 import iclcert.plot as plot
 from iclcert.__main__ import main as cli_main
@@ -28,8 +24,8 @@ class Figures(unittest.TestCase):
     def test_metrics_of_an_interval_trace_are_its_enclosures(self):
         r = iclcert.run(iclcert.sample(3, 2, 8, seed=1).prompt(0), arith="interval:128")
         fig = plot.metrics(r)
-        ts, lo = line(fig, "fisher lo")
-        _, hi = line(fig, "fisher hi")
+        ts, lo = line(fig, "enclosure lo")
+        _, hi = line(fig, "enclosure hi")
         for t, a, b in zip(ts, lo, hi):
             enc = r.raw["layers"][t]["metrics"]["fisher"]
             self.assertLessEqual(a, float(enc[0]))
@@ -71,9 +67,10 @@ class Figures(unittest.TestCase):
         s = iclcert.sample(4, 3, 24, count=20, seed=3)
         c = iclcert.compare(m, m, s, threads=1)
         fig = plot.compare(c)
-        _, agree = line(fig, "agreement")
-        self.assertEqual(agree, [1.0] * len(c.raw["layers"]))
-        _, base = line(fig, "baseline nearest_class_mean")
+        ts, agree = line(fig, "agreement of the two models")
+        self.assertEqual(ts, list(range(1, len(c.raw["layers"]))))  # t = 0 predicts nothing
+        self.assertEqual(agree, [1.0] * (len(c.raw["layers"]) - 1))
+        _, base = line(fig, "baseline nearest class mean")
         acc = c.raw["baselines"][0]["accuracy"]
         self.assertEqual(base[0], float(acc))
 
@@ -86,12 +83,16 @@ class Figures(unittest.TestCase):
         image = fig.axes[0].images[0].get_array()
         for c in sweep["cells"]:
             i, j = c["cell"] // 4, c["cell"] % 4
+            if c["proved"] + c["refuted"] == 0:  # nothing decided: masked (grey), not 0 proved
+                self.assertTrue(image.mask[j, i])
+                continue
             self.assertAlmostEqual(float(image[j, i]), c["proved"] / (c["proved"] + c["refuted"] + c["undecided"]))
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "s.json")
             with open(path, "w") as f:
                 json.dump(sweep, f)
-            self.assertTrue(os.path.exists(plot.save(path, os.path.join(tmp, "s.png"))))
+            self.assertEqual(plot.save(path, os.path.join(tmp, "s.png")), [os.path.join(tmp, "s.png")])
+            self.assertTrue(os.path.exists(os.path.join(tmp, "s.png")))
 
     @unittest.skipUnless(CLI, "ICLCERT_CLI is not set")
     def test_paving_draws_every_region_where_the_map_puts_it(self):
@@ -121,7 +122,8 @@ class Figures(unittest.TestCase):
                 self.assertEqual(p.get_gid(), region["status"])
                 self.assertEqual(p.get_x(), lo)
                 self.assertAlmostEqual(p.get_width(), hi - lo, places=15)
-            self.assertTrue(os.path.exists(plot.save(path, os.path.join(tmp, "map.png"))))
+            plot.save(path, os.path.join(tmp, "map.png"))
+            self.assertTrue(os.path.exists(os.path.join(tmp, "map.png")))
 
 
 class Backend(unittest.TestCase):

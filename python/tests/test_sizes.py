@@ -137,5 +137,34 @@ class NotFinite(unittest.TestCase):
         self.assertIn("about 1e+4000 is not a finite float32", str(e.exception))
 
 
+
+class CheckPrecision(unittest.TestCase):
+    def test_arith_bits_set_the_precision_and_a_second_one_is_refused(self):
+        self.assertEqual(iclcert.check("A2", arith="interval:256").precision_bits, 256)
+        self.assertEqual(iclcert.check("A2", prec=64).precision_bits, 64)
+        with self.assertRaises(ValueError) as e:
+            iclcert.check("A2", arith="interval:256", prec=64)
+        self.assertIn("two starting precisions", str(e.exception))
+        with self.assertRaises(TypeError):
+            iclcert.check("A2", prec=1.5)
+
+
+class Validate(unittest.TestCase):
+    def test_sizes_of_predictions_and_logits(self):
+        s = iclcert.sample(2, 2, 3, count=3, seed=1)
+        m = iclcert.Model.default()
+        with self.assertRaises(ValueError):
+            iclcert.validate(m, s, np.zeros((3, 1), int))  # not one class per prompt
+        with self.assertRaises(ValueError):
+            iclcert.validate(m, s, [0, 0, 2 ** 40])
+        with self.assertRaises(ValueError):
+            iclcert.validate(m, s, [0, 0, 0], logits=np.zeros(3))
+        with self.assertRaises(ValueError):
+            iclcert.validate(m, s, [0, 0, 0], threads=-1)
+        with self.assertRaises(TypeError):
+            iclcert.validate(m, s, [0, 0, 0], max_prec="1024")
+        self.assertEqual(len(iclcert.validate(m, s, [0, 1, 0], threads=1).rows), 3)
+
+
 if __name__ == "__main__":
     unittest.main()

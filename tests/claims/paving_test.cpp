@@ -451,5 +451,41 @@ TEST(MonotonicityTest, TheFacesEncloseTheChangeAtRandomPoints) {
   EXPECT_GE(applied, 3) << "the test should apply to most of these boxes";
 }
 
+// The forms' names: each parses to its form and back (the verdict file's `options.form`);
+// another name is refused, naming --form and the accepted ones.
+TEST(EnclosureForms, EveryFormParsesFromItsNameAndOthersAreRefused) {
+  for (const EnclosureForm f : {EnclosureForm::plain, EnclosureForm::centred, EnclosureForm::affine, EnclosureForm::taylor2})
+    EXPECT_EQ(parse_form(form_name(f)), f);
+  EXPECT_STREQ(form_name(EnclosureForm::taylor2), "taylor2");
+  try {
+    parse_form("taylor3");
+    ADD_FAILURE() << "taylor3 was accepted";
+  } catch (const ClaimInputError& e) {
+    EXPECT_STREQ(e.what(), "--form taylor3: expected plain, centred, affine or taylor2");
+  }
+}
+
+// The second-order Taylor form decides what the centred form leaves undecided: a
+// gamma sub-box of the 4-layer map, where the centred run's D_3 straddles 0, is
+// proved by the Taylor form, and its report names the form.
+TEST(EnclosureForms, TheSecondOrderFormProvesASubBoxTheCentredFormLeavesUndecided) {
+  const Prompt p = testing::sampled(2, 3, 9, 11);
+  Model m;
+  for (int l = 0; l < 4; ++l) m.layers.push_back(testing::reduced("1/4", "1", "1/2", "1/2"));
+  RobustnessOptions o = map_options("gamma=1:21/20", 1, EnclosureForm::centred);
+  o.monotone = false;
+  WorkingPrecision bits(128);
+  const State<ArbBall> start = robustness_start<ArbBall>(p, m, o);
+  const SubBox whole{{{o.box[0].lo, o.box[0].hi}}, 1, 0};
+  const BoxResult centred = evaluate_sub_box<ArbBall>(p, m, start, o, whole);
+  o.form = EnclosureForm::taylor2;
+  const BoxResult taylor2 = evaluate_sub_box<ArbBall>(p, m, start, o, whole);
+  EXPECT_EQ(centred.verdict, Verdict::undecided);
+  EXPECT_EQ(taylor2.verdict, Verdict::proved);
+  const ClaimReport r = check_robustness<ArbBall>(p, m, o);
+  EXPECT_EQ(r.evidence["form"], "taylor2");
+  EXPECT_EQ(r.lines.at(0), "1 sub-boxes evaluated (budget 1, taylor2 form)");
+}
+
 }  // namespace
 }  // namespace iclcert::claims

@@ -61,12 +61,14 @@ struct Sampled {
   int proved_points = 0, refuted_points = 0, failures = 0;
 };
 
-// Maps `dims` over (p, m) with the default form (centred, monotonicity test) and
-// samples every proved and refuted region at kPointsPerBox points.
+// Maps `dims` over (p, m) with `form` (by default centred, with the monotonicity test) and
+// samples every proved and refuted region at `points_per_box` points.
 Sampled map_and_sample(const Prompt& p, const Model& m, const std::vector<const char*>& dims, int budget,
-                       bool monotone = true) {
+                       bool monotone = true, EnclosureForm form = EnclosureForm::centred,
+                       int points_per_box = kPointsPerBox) {
   Sampled s;
   RobustnessOptions o;
+  o.form = form;
   for (const char* d : dims) o.box.push_back(parse_box(d));
   o.budget = budget;
   o.map = true;
@@ -79,7 +81,7 @@ Sampled map_and_sample(const Prompt& p, const Model& m, const std::vector<const 
   std::mt19937_64 rng(kSeed);
   for (const Region& g : s.paving.regions) {
     if (g.status == Verdict::undecided) continue;
-    for (int k = 0; k < kPointsPerBox; ++k) {
+    for (int k = 0; k < points_per_box; ++k) {
       std::vector<Rational> at;
       for (const auto& [lo, hi] : g.box.ranges)
         at.push_back(lo + (hi - lo) * Rational(static_cast<long>(rng() % (1u << 20)), 1L << 20));
@@ -96,8 +98,8 @@ Sampled map_and_sample(const Prompt& p, const Model& m, const std::vector<const 
       }
     }
   }
-  std::printf("%s, budget %d: proved %.4f refuted %.4f undecided %.4f; %d proved and %d refuted points sampled, %d failures\n",
-              dims[0], budget, nearest_double(s.paving.proved), nearest_double(s.paving.refuted),
+  std::printf("%s form, %s, budget %d: proved %.4f refuted %.4f undecided %.4f; %d proved and %d refuted points sampled, %d failures\n",
+              form_name(form), dims[0], budget, nearest_double(s.paving.proved), nearest_double(s.paving.refuted),
               nearest_double(s.paving.undecided), s.proved_points, s.refuted_points, s.failures);
   return s;
 }
@@ -109,6 +111,57 @@ TEST(R1MapSoundness, ProvedSubBoxesOfTheGammaMapHoldAtSampledPoints) {
   EXPECT_GE(s.paving.proved, Rational(1, 2));
   EXPECT_GE(s.proved_points, 100);
   EXPECT_EQ(s.failures, 0);
+}
+
+// The same map with the affine and second-order Taylor forms (numerics/affine.hpp):
+// the second-order form proves it all within the budget, and every proved sub-box
+// holds at 100 sampled points (the criterion; 10 for the affine form's).
+TEST(R1MapSoundness, ProvedSubBoxesOfTheGammaMapHoldAtSampledPointsWithTaylorForms) {
+  const Sampled affine = map_and_sample(default_prompt(), reduced(4), {"gamma=1:5/4"}, 48, true, EnclosureForm::affine);
+  const Sampled taylor2 =
+      map_and_sample(default_prompt(), reduced(4), {"gamma=1:5/4"}, 48, true, EnclosureForm::taylor2, 100);
+  EXPECT_EQ(taylor2.paving.proved, 1);
+  EXPECT_EQ(taylor2.proved_points, 100 * static_cast<int>(taylor2.paving.regions.size()));
+  EXPECT_EQ(affine.failures, 0);
+  EXPECT_EQ(taylor2.failures, 0);
+}
+
+// Each form's enclosure of D_t over a small sub-box contains D_t at sampled points
+// (MPFR at 256 bits), the claim's own quantity as one form.
+TEST(R1MapSoundness, TaylorFormsEncloseTheChangesAtSampledPoints) {
+  const Prompt p = default_prompt();
+  const Model m = reduced(4);
+  const std::vector<BoxDimension> box{parse_box("gamma=2:2.01")};
+  const SubBox b{{{box[0].lo, box[0].hi}}, 1, 0};
+  WorkingPrecision bits(128);
+  const State<ArbBall> start = initial_state<ArbBall>(p, m.probe_label_init);
+  const TaylorDifferences<ArbBall, 1> affine(p, m, start, box, b, SeparationMetric::fisher);
+  const TaylorDifferences<ArbBall, 2> taylor2(p, m, start, box, b, SeparationMetric::fisher);
+  std::mt19937_64 rng(kSeed);
+  int checked = 0;
+  for (int k = 0; k < 20; ++k) {
+    const Rational g = box[0].lo + (box[0].hi - box[0].lo) * Rational(static_cast<long>(rng() % 1025), 1024);
+    Model point = m;
+    point.layers = substitute<Rational>(m, box, [&](std::size_t) { return g; }).layers;
+    Trace<MpfrReal> t;
+    {
+      WorkingPrecision precise(256);
+      t = run_recursion<MpfrReal>(p, point);
+    }
+    for (int s = 0; s + 1 < static_cast<int>(t.entries.size()); ++s) {
+      Rational truth;
+      {
+        WorkingPrecision precise(256);
+        const MpfrReal d = t.entries[s + 1].metrics.fisher.value - t.entries[s].metrics.fisher.value;
+        mpfr_get_q(truth.backend().data(), d.get());
+      }
+      for (const auto& form : {affine.change(s).value().range(), taylor2.change(s).value().range()}) {
+        EXPECT_TRUE(ScalarTraits<ArbBall>::contains(form, truth)) << "t=" << s << " gamma=" << to_string(g);
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 20 * 4 * 2);
 }
 
 // A 2-D map where the monotonicity test decides sub-boxes (more are proved with it).
@@ -139,7 +192,8 @@ class R1MapReplay : public testing::CliTest {};
 TEST_F(R1MapReplay, ARefutedMapReplays) {
   const std::string model = write("two.json", kTwoLayers);
   const testing::CliResult r =
-      testing::iclcert("check --claim R1 --map --box alpha=-1/2:1 --budget 32 --model " + model + " --json " + path("v.json"));
+      testing::iclcert("check --claim R1 --map --box alpha=-1/2:1 --budget 32 --form centred --model " + model +
+                       " --json " + path("v.json"));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("refuted volume fraction: 85/256"), std::string::npos) << r.output;
   const testing::CliResult again = testing::iclcert("check --replay " + path("v.json"));

@@ -1,4 +1,4 @@
-// Claim A1 (spec section 6, theory/claims.md) on 50 sampled balanced instances in MPFR:
+// Claim A1 (theory/claims.md) on 50 sampled balanced instances in MPFR:
 // with beta = 0, gamma > 0, alpha > 0, alpha' >= 0 at every layer the Fisher ratio
 // strictly increases at every layer, and the mechanism is the one derived:
 // every mu_c - mu is multiplied by k_t = 1 + alpha_t (E_t - 1)/(E_t + C - 1),

@@ -1,4 +1,4 @@
-// Metrics of spec section 5 on configurations whose values are known by hand.
+// Metrics of theory/metrics.md on configurations whose values are known by hand.
 #include "numerics/metrics.hpp"
 #include "numerics/scalar_double.hpp"
 #include "numerics/scalar_rational.hpp"

@@ -1,4 +1,4 @@
-// The sampler of spec section 1: reproducible, exact classes, options honoured.
+// The sampler of theory/model.md section 1: reproducible, exact classes, options honoured.
 #include "numerics/sampler.hpp"
 #include "support/instances.hpp"
 

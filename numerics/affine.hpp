@@ -1,0 +1,382 @@
+// Taylor models over a box's coordinates, of order 1 (affine forms with an
+// interval remainder, Affine<T>) or 2 (Taylor2<T>): TaylorForm<T, Order> is a
+// Scalar, so the one templated recursion (numerics/recursion.hpp) runs on it
+// unchanged, like Dual<T>. Soundness argument: theory/affine_forms.md.
+//
+// What is enclosed. Write the box X = m + diag(h) E, E = [-1, 1]^n (n <= 4: R1's
+// boxed coefficients). A form f stands for a function f(e) of e in E with
+//
+//   f(e)  in  P(e) + R     for every e in E,
+//
+// P a polynomial of degree <= Order in e whose coefficients are enclosures of T
+// (rigorous: ArbBall, MpfiInterval), read with T's arithmetic at the point e (the
+// set of P'(e) + r over polynomials P' with coefficients in P's, r in R).
+// Coordinate k is seeded as `variable(m_k, h_k, k)`, f = m_k + h_k e_k, and every
+// other input as a constant. Each operation maps forms of its operands to a form of
+// its result by an identity that holds at every e, with every term of higher degree
+// moved into the remainder R by its range over E, enclosed with T's operations
+// (which enclose their exact results for any points of their operands). So, by
+// induction over the operations, every quantity the recursion computes is enclosed
+// at every point of the box, and its range over the box in `range()`.
+//
+// Unlike the centred form (dual.hpp), which encloses a quantity from an enclosure
+// of its gradient over the whole box, the polynomial part here is carried exactly
+// (up to rounding): what a quantity owes to e_k is one coefficient all the way
+// through the layers, so a later difference (M^{t+1} - M^t) cancels it.
+//
+// Operations: + - on coefficients. f g: the product's monomials of degree <= Order
+// kept, the others and the products with R in the remainder. exp and 1/u: Taylor
+// polynomials of degree Order at the midpoint u0 of the range U, with the Lagrange
+// remainder exp(U) D^{Order+1} / (Order+1)! (D = U - u0), and the geometric
+// series' exact tail for 1/u. max and min where the order is not certain:
+// max(a, b) = b + relu(a - b), and relu(d) - lam d lies in
+// [0, max((1 - lam) hi, -lam lo)] for d in [lo, hi], any lam in [0, 1] (the chord
+// of DeepPoly/CROWN). A result of exp, 1/u, max or min whose remainder alone is as
+// wide as the plain interval operation on the operands' ranges is replaced by that
+// interval (a constant form): still an enclosure.
+#pragma once
+
+#include "numerics/attention.hpp"
+#include "numerics/rigorous.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace iclcert {
+
+inline constexpr int kMaxAffineDims = 4;  // beta, gamma, alpha, alpha_label
+
+namespace affine_detail {
+
+// Monomials e^x of degree <= 2 in kMaxAffineDims variables: 1, e_0..e_3, then
+// e_j e_k for j <= k in lexicographic order. Each is its exponent vector.
+using Exponents = std::array<int, kMaxAffineDims>;
+inline constexpr int kMonomials = 1 + kMaxAffineDims + kMaxAffineDims * (kMaxAffineDims + 1) / 2;
+
+inline const std::array<Exponents, kMonomials>& monomials() {
+  static const std::array<Exponents, kMonomials> table = [] {
+    std::array<Exponents, kMonomials> t{};
+    int i = 1;
+    for (int k = 0; k < kMaxAffineDims; ++k) t[i++][k] = 1;
+    for (int j = 0; j < kMaxAffineDims; ++j)
+      for (int k = j; k < kMaxAffineDims; ++k) ++t[i][j], ++t[i++][k];
+    return t;
+  }();
+  return table;
+}
+inline int degree(const Exponents& x) {
+  int d = 0;
+  for (int v : x) d += v;
+  return d;
+}
+// The index of a monomial of degree <= 2.
+inline int index_of(const Exponents& x) {
+  const auto& t = monomials();
+  for (int i = 0; i < kMonomials; ++i)
+    if (t[i] == x) return i;
+  return -1;
+}
+// The monomials of degree <= order in the first `dims` variables, in table order.
+inline const std::vector<int>& active(int dims, int order) {
+  static const auto lists = [] {
+    std::array<std::array<std::vector<int>, 3>, kMaxAffineDims + 1> l;
+    for (int n = 0; n <= kMaxAffineDims; ++n)
+      for (int o = 0; o <= 2; ++o)
+        for (int i = 0; i < kMonomials; ++i) {
+          bool inside = degree(monomials()[i]) <= o;
+          for (int k = n; k < kMaxAffineDims; ++k) inside = inside && monomials()[i][k] == 0;
+          if (inside) l[n][o].push_back(i);
+        }
+    return l;
+  }();
+  return lists[dims][order];
+}
+// Products of two monomials: the index of the product where its degree is <= 2,
+// else -1 and whether every exponent is even (its range over E is then [0, 1], else [-1, 1]).
+struct Product {
+  int index, degree;
+  bool even;
+};
+inline const Product& product(int a, int b) {
+  static const auto table = [] {
+    std::array<std::array<Product, kMonomials>, kMonomials> t{};
+    for (int i = 0; i < kMonomials; ++i)
+      for (int j = 0; j < kMonomials; ++j) {
+        Exponents x{};
+        bool even = true;
+        for (int k = 0; k < kMaxAffineDims; ++k) {
+          x[k] = monomials()[i][k] + monomials()[j][k];
+          even = even && x[k] % 2 == 0;
+        }
+        const int d = degree(x);
+        t[i][j] = {d <= 2 ? index_of(x) : -1, d, even};
+      }
+    return t;
+  }();
+  return table[a][b];
+}
+
+}  // namespace affine_detail
+
+// Order 1: affine forms with a remainder; order 2: second-order Taylor models
+// (quadratic terms carried, the remainder O(h^3)).
+template <RigorousScalar T, int Order>
+struct TaylorForm {
+  static_assert(Order == 1 || Order == 2, "TaylorForm: order 1 or 2");
+  static constexpr int kTerms = Order == 1 ? 1 + kMaxAffineDims : affine_detail::kMonomials;
+  std::array<T, kTerms> coef{};  // coef[0] = c, then the monomials' coefficients; 0 beyond dims
+  int dims = 0;
+  T rem{};                // R (any interval)
+  bool exact_rem = true;  // R is exactly {0} (skips its products)
+
+  // T{} is exactly 0 (as Dual<T> also assumes).
+  TaylorForm() = default;
+  explicit TaylorForm(T c) { coef[0] = std::move(c); }
+  // A constant known only to lie in `enclosure` (its width goes to R).
+  static TaylorForm of_interval(const T& enclosure) {
+    using Tr = ScalarTraits<T>;
+    TaylorForm f(Tr::shift_point(enclosure));
+    f.rem = enclosure - f.coef[0];
+    f.exact_rem = false;
+    return f;
+  }
+  // Coordinate k of the box: mid + half e_k.
+  static TaylorForm variable(T mid, T half, int k) {
+    TaylorForm f(std::move(mid));
+    f.coef[static_cast<std::size_t>(1 + k)] = std::move(half);
+    f.dims = k + 1;
+    return f;
+  }
+  const T& centre() const { return coef[0]; }
+  const T& linear(int k) const { return coef[static_cast<std::size_t>(1 + k)]; }
+
+  // [-1, 1] and [0, 1], exact at any precision: made once.
+  static const T& unit() {
+    static const T u = ScalarTraits<T>::hull(from_int<T>(-1), from_int<T>(1));
+    return u;
+  }
+  static const T& half_unit() {
+    static const T u = ScalarTraits<T>::hull(from_int<T>(0), from_int<T>(1));
+    return u;
+  }
+
+  // An enclosure of the non-constant part over the box (without R).
+  T polynomial_tail() const {
+    T s{};
+    const auto& terms = affine_detail::active(dims, Order);
+    for (std::size_t i = 1; i < terms.size(); ++i) {
+      const int m = terms[i];
+      s += coef[m] * (affine_detail::product(0, m).even ? half_unit() : unit());
+    }
+    return s;
+  }
+  // An enclosure of f over the whole box.
+  T range() const {
+    T r = coef[0];
+    if (dims > 0) r += polynomial_tail();
+    if (!exact_rem) r += rem;
+    return r;
+  }
+
+  TaylorForm& operator+=(const TaylorForm& b) {
+    for (int m : affine_detail::active(b.dims, Order)) coef[m] += b.coef[m];
+    dims = std::max(dims, b.dims);
+    if (!b.exact_rem) put_rem(b.rem);
+    return *this;
+  }
+  TaylorForm& operator-=(const TaylorForm& b) {
+    for (int m : affine_detail::active(b.dims, Order)) coef[m] -= b.coef[m];
+    dims = std::max(dims, b.dims);
+    if (!b.exact_rem) {
+      rem = exact_rem ? -b.rem : rem - b.rem;
+      exact_rem = false;
+    }
+    return *this;
+  }
+  TaylorForm& operator*=(const TaylorForm& b) { return *this = multiply(*this, b); }
+  TaylorForm& operator/=(const TaylorForm& b) { return *this = multiply(*this, reciprocal(b)); }
+  friend TaylorForm operator+(TaylorForm a, const TaylorForm& b) { return a += b; }
+  friend TaylorForm operator-(TaylorForm a, const TaylorForm& b) { return a -= b; }
+  friend TaylorForm operator*(const TaylorForm& a, const TaylorForm& b) { return multiply(a, b); }
+  friend TaylorForm operator/(const TaylorForm& a, const TaylorForm& b) { return multiply(a, reciprocal(b)); }
+  friend TaylorForm operator-(const TaylorForm& a) {
+    TaylorForm r = a;
+    for (int m : affine_detail::active(a.dims, Order)) r.coef[m] = -a.coef[m];
+    r.rem = -a.rem;
+    return r;
+  }
+
+  // (P + R)(P' + R') = [P P' up to degree Order] + [P P' beyond, each monomial's
+  // range] + P R' + R P' + R R'.
+  static TaylorForm multiply(const TaylorForm& a, const TaylorForm& b) {
+    TaylorForm r;
+    r.dims = std::max(a.dims, b.dims);
+    const auto &ta = affine_detail::active(a.dims, Order), &tb = affine_detail::active(b.dims, Order);
+    r.coef[0] = a.coef[0] * b.coef[0];
+    T high{};
+    bool has_high = false;
+    for (int i : ta)
+      for (int j : tb) {
+        if (i == 0 && j == 0) continue;
+        const auto& pr = affine_detail::product(i, j);
+        if (pr.degree <= Order) {
+          r.coef[pr.index] += a.coef[i] * b.coef[j];
+        } else {
+          high += a.coef[i] * b.coef[j] * (pr.even ? half_unit() : unit());
+          has_high = true;
+        }
+      }
+    if (has_high) r.put_rem(high);
+    if (!b.exact_rem) r.put_rem(a.range() * b.rem);
+    if (!a.exact_rem) r.put_rem(b.dims > 0 ? a.rem * (b.coef[0] + b.polynomial_tail()) : a.rem * b.coef[0]);
+    return r;
+  }
+
+  // sum_{i <= Order} y_i d^i with d = x - u0 (a form): the Taylor polynomial at u0.
+  static TaylorForm polynomial_at(const TaylorForm& x, const T& u0, const std::array<T, Order + 1>& y) {
+    TaylorForm d = x;
+    d.coef[0] -= u0;
+    TaylorForm r(y[0]), power = d;
+    for (int i = 1; i <= Order; ++i) {
+      r += multiply(TaylorForm(y[static_cast<std::size_t>(i)]), power);
+      if (i < Order) power = multiply(power, d);
+    }
+    return r;
+  }
+
+  // 1/u = sum_{i <= Order} (-d)^i / u0^{i+1} + (-d)^{Order+1} / (u0^{Order+1} u),
+  // d = u - u0, u0 the midpoint of the range U (a geometric series, exact).
+  static TaylorForm reciprocal(const TaylorForm& b) {
+    using Tr = ScalarTraits<T>;
+    const T U = b.range(), one = from_int<T>(1);
+    const Sign s = Tr::sign(U);
+    if (s != Sign::positive && s != Sign::negative) return TaylorForm(one / U);  // may vanish: T's own answer
+    if (b.dims == 0 && b.exact_rem) return TaylorForm(one / b.coef[0]);
+    const T u0 = Tr::shift_point(U), inv0 = one / u0;
+    std::array<T, Order + 1> y;
+    T p = inv0;  // (-1)^i / u0^{i+1}
+    for (int i = 0; i <= Order; ++i, p *= -inv0) y[static_cast<std::size_t>(i)] = p;
+    TaylorForm r = polynomial_at(b, u0, y);
+    r.put_rem(power(U - u0, Order + 1) * (p * u0) / U);  // p = (-1)^{Order+1} / u0^{Order+2} here
+    return r.clipped(one / U);
+  }
+
+  // exp(u) = sum_{i <= Order} e^u0 d^i / i! + e^xi d^{Order+1} / (Order+1)!, xi between u0 and u (in U).
+  static TaylorForm exp(const TaylorForm& x) {
+    using Tr = ScalarTraits<T>;
+    if constexpr (!Tr::has_exp) {
+      throw std::logic_error(std::string("exp requested in a Taylor form over ") + Tr::name + ", which has no exp");
+    } else {
+      return exp_of(x);
+    }
+  }
+  static TaylorForm exp_of(const TaylorForm& x) {
+    using Tr = ScalarTraits<T>;
+    if (x.dims == 0 && x.exact_rem) return TaylorForm(Tr::exp(x.coef[0]));
+    const T U = x.range();
+    const T u0 = Tr::shift_point(U), e0 = Tr::exp(u0), whole = Tr::exp(U);
+    std::array<T, Order + 1> y;
+    T f = from_int<T>(1);  // i!
+    for (int i = 0; i <= Order; ++i) {
+      if (i > 0) f *= from_int<T>(i);
+      y[static_cast<std::size_t>(i)] = e0 / f;
+    }
+    TaylorForm r = polynomial_at(x, u0, y);
+    r.put_rem(whole * power(U - u0, Order + 1) / (f * from_int<T>(Order + 1)));
+    return r.clipped(whole);
+  }
+
+  // max (take_max) or min of a and b.
+  static TaylorForm select(const TaylorForm& a, const TaylorForm& b, bool take_max) {
+    using Tr = ScalarTraits<T>;
+    const TaylorForm d = a - b;
+    const T D = d.range();
+    const Sign s = Tr::sign(D);
+    if (s == Sign::positive || s == Sign::zero) return take_max ? a : b;
+    if (s == Sign::negative) return take_max ? b : a;
+    const T plain = take_max ? Tr::max(a.range(), b.range()) : Tr::min(a.range(), b.range());
+    if (!(Tr::width(D) < INFINITY)) return of_interval(plain);  // lower/upper throw on unbounded ends
+    const double lo = nearest_double(Tr::lower(D)), hi = nearest_double(Tr::upper(D));
+    if (!(std::isfinite(lo) && std::isfinite(hi) && lo < 0 && hi > 0)) return of_interval(plain);
+    // relu(d) = lam d + r, r in [0, max((1 - lam) hi, -lam lo)], for any lam in [0, 1].
+    const double lam_d = std::clamp(hi / (hi - lo), 0.0, 1.0);
+    const T lam = from_rational<T>(rational_from_double(lam_d));
+    const T bound = Tr::max((from_int<T>(1) - lam) * from_rational<T>(Tr::upper(D)), -lam * from_rational<T>(Tr::lower(D)));
+    TaylorForm relu = multiply(TaylorForm(lam), d);
+    relu.put_rem(Tr::hull(from_int<T>(0), bound));
+    TaylorForm r = take_max ? b + relu : a - relu;  // min(a, b) = a - relu(a - b)
+    return r.clipped(plain);
+  }
+
+  // x^n for x in X (n >= 1): X^n, clipped at 0 for even n (X X alone may dip below 0).
+  static T power(const T& X, int n) {
+    T p = X;
+    for (int i = 1; i < n; ++i) p *= X;
+    return n % 2 == 0 ? ScalarTraits<T>::max(p, from_int<T>(0)) : p;
+  }
+
+  // The form, or the constant `plain` (an enclosure of the same quantity) where the
+  // form's remainder alone is as wide (its polynomial then no longer helps anywhere).
+  TaylorForm clipped(const T& plain) const {
+    using Tr = ScalarTraits<T>;
+    return exact_rem || Tr::width(rem) < Tr::width(plain) ? *this : of_interval(plain);
+  }
+
+  // R += x.
+  void put_rem(const T& x) {
+    rem = exact_rem ? x : rem + x;
+    exact_rem = false;
+  }
+};
+
+template <RigorousScalar T>
+using Affine = TaylorForm<T, 1>;
+template <RigorousScalar T>
+using Taylor2 = TaylorForm<T, 2>;
+
+template <RigorousScalar T, int Order>
+struct ScalarTraits<TaylorForm<T, Order>> {
+  using Tr = ScalarTraits<T>;
+  using A = TaylorForm<T, Order>;
+  static constexpr const char* name = Order == 1 ? "affine" : "taylor2";
+  static constexpr bool exact = false;
+  static constexpr bool rigorous = false;  // not a RigorousScalar: claims judge range(), a T
+  static constexpr bool has_exp = Tr::has_exp;
+  static A from_rational(const Rational& q) { return A(Tr::from_rational(q)); }
+  static A exp(const A& x) { return A::exp(x); }
+  static Sign sign(const A& x) { return Tr::sign(x.range()); }
+  static A max(const A& a, const A& b) { return A::select(a, b, true); }
+  static A min(const A& a, const A& b) { return A::select(a, b, false); }
+  // A constant: the softmax shift cancels whatever it is (numerics/scalar.hpp).
+  static A shift_point(const A& x) { return A(Tr::shift_point(x.range())); }
+  static double to_double(const A& x) { return Tr::to_double(x.range()); }
+  static std::string to_string(const A& x) { return Tr::to_string(x.range()); }
+
+  // exp(s_i - m) / sum_k exp(s_k - m) with m the form of a score near the largest:
+  // the identity holds for any m, also one that depends on the box, and with m a
+  // form the differences s_i - m keep only what the scores do not share (their
+  // common dependence on the coefficients cancels), so exp sees narrow arguments.
+  static std::vector<A> softmax(std::span<const A> scores) {
+    std::size_t top = 0;
+    for (std::size_t i = 1; i < scores.size(); ++i)
+      if (to_double(scores[i]) > to_double(scores[top])) top = i;
+    const A m = scores[top];
+    std::vector<A> w;
+    w.reserve(scores.size());
+    A sum = from_rational(Rational(0));
+    for (const A& s : scores) {
+      w.push_back(A::exp(s - m));
+      sum += w.back();
+    }
+    const A inv = A::reciprocal(sum);
+    for (A& v : w) v = A::multiply(v, inv);
+    return w;
+  }
+};
+
+}  // namespace iclcert

@@ -1,0 +1,214 @@
+// Affine forms and second-order Taylor models over a box (numerics/affine.hpp)
+// enclose what they compute. Random expressions (+ - * /, exp, max, min, softmax)
+// in 1 or 2 box coordinates are evaluated twice: once as a TaylorForm over the
+// whole box (Arb at 128 bits), once at sampled points of the box in MPFR at 512
+// bits (no enclosure). At every point the form, read at that point
+// (c + sum a_m e^m + R, in Arb), and its range contain the MPFR value, taken as an
+// exact rational (its error, about 2^-500 relative, is far below Arb's outward
+// rounding at 128 bits). The checker fails on a planted fault: the same forms with
+// their remainders dropped.
+#include "numerics/affine.hpp"
+#include "numerics/interval_arb.hpp"
+#include "numerics/scalar_mpfr.hpp"
+#include "support/instances.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+#include <random>
+
+namespace iclcert {
+namespace {
+
+static_assert(Scalar<Affine<ArbBall>>);
+static_assert(Scalar<Taylor2<ArbBall>>);
+
+constexpr std::uint64_t kSeed = 20261207;
+constexpr int kExpressions = 150, kPoints = 12;
+
+using Tr = ScalarTraits<ArbBall>;
+
+Rational exact_value(const MpfrReal& x) {
+  Rational r;
+  mpfr_get_q(r.backend().data(), x.get());
+  return r;
+}
+
+// A random expression over the box coordinates x_0..x_{n-1}.
+struct Node {
+  enum Op { var, constant, add, sub, mul, div, exp, max, min, softmax } op;
+  int k = 0;     // var: the coordinate; softmax: which weight
+  Rational c;    // constant
+  std::vector<std::unique_ptr<Node>> kids;
+};
+
+std::unique_ptr<Node> random_node(std::mt19937_64& rng, int n, int depth) {
+  auto node = std::make_unique<Node>();
+  const int choice = depth == 0 ? static_cast<int>(rng() % 2) : static_cast<int>(rng() % 10);
+  node->op = static_cast<Node::Op>(choice);
+  if (node->op == Node::var) node->k = static_cast<int>(rng() % static_cast<unsigned>(n));
+  if (node->op == Node::constant) node->c = Rational(static_cast<long>(rng() % 41) - 20, 8);
+  const int kids = node->op <= Node::constant ? 0 : node->op == Node::exp ? 1 : node->op == Node::softmax ? 3 : 2;
+  for (int i = 0; i < kids; ++i) node->kids.push_back(random_node(rng, n, depth - 1));
+  if (node->op == Node::softmax) node->k = static_cast<int>(rng() % 3);
+  return node;
+}
+
+// The expression in S at x. Division is by 1 + b^2 (never 0), exp of a / 4.
+template <class S>
+S eval(const Node& e, const std::vector<S>& x) {
+  using ST = ScalarTraits<S>;
+  auto kid = [&](int i) { return eval<S>(*e.kids[static_cast<std::size_t>(i)], x); };
+  switch (e.op) {
+    case Node::var: return x[static_cast<std::size_t>(e.k)];
+    case Node::constant: return from_rational<S>(e.c);
+    case Node::add: return kid(0) + kid(1);
+    case Node::sub: return kid(0) - kid(1);
+    case Node::mul: return kid(0) * kid(1);
+    case Node::div: {
+      const S b = kid(1);
+      return kid(0) / (from_int<S>(1) + b * b);
+    }
+    case Node::exp: return ST::exp(kid(0) / from_int<S>(4));
+    case Node::max: return ST::max(kid(0), kid(1));
+    case Node::min: return ST::min(kid(0), kid(1));
+    case Node::softmax: {
+      const std::vector<S> s{kid(0), kid(1), kid(2)};
+      return softmax_weights<S>(std::span<const S>(s))[static_cast<std::size_t>(e.k)];
+    }
+  }
+  return from_int<S>(0);
+}
+
+// The form read at e (each e_k in [-1, 1]): c + sum a_m e^m + R, in Arb.
+template <int Order>
+ArbBall at_point(const TaylorForm<ArbBall, Order>& f, const std::vector<Rational>& e) {
+  const auto& table = affine_detail::monomials();
+  ArbBall v = f.centre();
+  for (int m : affine_detail::active(f.dims, Order)) {
+    if (m == 0) continue;
+    ArbBall term = f.coef[static_cast<std::size_t>(m)];
+    for (int k = 0; k < f.dims; ++k)
+      for (int p = 0; p < table[static_cast<std::size_t>(m)][static_cast<std::size_t>(k)]; ++p)
+        term *= from_rational<ArbBall>(e[static_cast<std::size_t>(k)]);
+    v += term;
+  }
+  if (!f.exact_rem) v += f.rem;
+  return v;
+}
+
+struct Outcome {
+  int points = 0, misses = 0;
+  double width = 0;  // the sum of the forms' range widths (finite ones)
+};
+
+// Every expression's form contains the MPFR value at every sampled point; with
+// `drop_remainder`, the forms are checked without their remainders (the fault).
+template <int Order>
+Outcome check_expressions(int n, bool drop_remainder) {
+  std::mt19937_64 rng(kSeed + static_cast<std::uint64_t>(n * 10 + Order));
+  Outcome out;
+  for (int i = 0; i < kExpressions; ++i) {
+    const auto e = random_node(rng, n, 4);
+    std::vector<Rational> lo, hi;
+    std::vector<TaylorForm<ArbBall, Order>> x;
+    for (int k = 0; k < n; ++k) {
+      lo.push_back(Rational(static_cast<long>(rng() % 33) - 16, 8));
+      hi.push_back(lo.back() + Rational(static_cast<long>(rng() % 8) + 1, 16));
+      x.push_back(TaylorForm<ArbBall, Order>::variable(from_rational<ArbBall>((lo[k] + hi[k]) / 2),
+                                                       from_rational<ArbBall>((hi[k] - lo[k]) / 2), k));
+    }
+    TaylorForm<ArbBall, Order> f;
+    {
+      WorkingPrecision bits(128);
+      f = eval(*e, x);
+    }
+    if (drop_remainder) f.exact_rem = true;
+    const ArbBall range = f.range();
+    if (Tr::width(range) < INFINITY) out.width += Tr::width(range);
+    for (int p = 0; p < kPoints; ++p) {
+      std::vector<Rational> eps, point;
+      for (int k = 0; k < n; ++k) {
+        eps.push_back(Rational(static_cast<long>(rng() % 2049) - 1024, 1024));
+        point.push_back((lo[k] + hi[k]) / 2 + eps.back() * (hi[k] - lo[k]) / 2);
+      }
+      Rational truth;
+      {
+        WorkingPrecision bits(512);
+        std::vector<MpfrReal> xs;
+        for (const Rational& q : point) xs.push_back(from_rational<MpfrReal>(q));
+        truth = exact_value(eval(*e, xs));
+      }
+      ArbBall here;
+      {
+        WorkingPrecision bits(128);
+        here = at_point(f, eps);
+      }
+      ++out.points;
+      if (!Tr::contains(here, truth) || !Tr::contains(range, truth)) ++out.misses;
+    }
+  }
+  return out;
+}
+
+template <int Order>
+void expect_enclosures(int n) {
+  const Outcome ok = check_expressions<Order>(n, false);
+  std::printf("seed %llu, order %d, %d coordinates: %d points, %d misses\n", static_cast<unsigned long long>(kSeed),
+              Order, n, ok.points, ok.misses);
+  EXPECT_EQ(ok.points, kExpressions * kPoints);
+  EXPECT_EQ(ok.misses, 0);
+  // The planted fault: without remainders some value escapes its form.
+  const Outcome fault = check_expressions<Order>(n, true);
+  std::printf("  remainders dropped: %d misses\n", fault.misses);
+  EXPECT_GT(fault.misses, 0);
+}
+
+TEST(AffineEnclosure, AffineFormsOfRandomExpressionsContainTheMpfrValuesInOneCoordinate) { expect_enclosures<1>(1); }
+TEST(AffineEnclosure, AffineFormsOfRandomExpressionsContainTheMpfrValuesInTwoCoordinates) { expect_enclosures<1>(2); }
+TEST(AffineEnclosure, SecondOrderFormsOfRandomExpressionsContainTheMpfrValuesInOneCoordinate) { expect_enclosures<2>(1); }
+TEST(AffineEnclosure, SecondOrderFormsOfRandomExpressionsContainTheMpfrValuesInTwoCoordinates) { expect_enclosures<2>(2); }
+
+// What the forms keep: x - x is exactly 0; (x + 1)^2 - x^2 - 2x is 1 to rounding in
+// the second-order form (its quadratic parts cancel) and within h^2 in the affine one.
+TEST(AffineEnclosure, CorrelationsCancel) {
+  WorkingPrecision bits(128);
+  const ArbBall mid = from_rational<ArbBall>(Rational(3, 2)), half = from_rational<ArbBall>(Rational(1, 4));
+  const Affine<ArbBall> a = Affine<ArbBall>::variable(mid, half, 0);
+  EXPECT_TRUE(Tr::certainly_zero((a - a).range()));
+  const Taylor2<ArbBall> x = Taylor2<ArbBall>::variable(mid, half, 0);
+  const Taylor2<ArbBall> one = from_int<Taylor2<ArbBall>>(1), two = from_int<Taylor2<ArbBall>>(2);
+  const ArbBall q2 = ((x + one) * (x + one) - x * x - two * x).range();
+  EXPECT_TRUE(Tr::contains(q2, Rational(1)));
+  EXPECT_LT(Tr::width(q2), 1e-30);
+  const Affine<ArbBall> one1 = from_int<Affine<ArbBall>>(1), two1 = from_int<Affine<ArbBall>>(2);
+  const ArbBall q1 = ((a + one1) * (a + one1) - a * a - two1 * a).range();
+  EXPECT_TRUE(Tr::contains(q1, Rational(1)));
+  EXPECT_LT(Tr::width(q1), 0.13);  // x^2 - x^2: two remainders of h^2 = 1/16 each (and rounding)
+  // Plain intervals lose all of it: [5/4, 7/4] gives width 3 for the same expression.
+  const ArbBall X = Tr::hull(from_rational<ArbBall>(Rational(5, 4)), from_rational<ArbBall>(Rational(7, 4)));
+  EXPECT_GT(Tr::width((X + from_int<ArbBall>(1)) * (X + from_int<ArbBall>(1)) - X * X - from_int<ArbBall>(2) * X), 2.9);
+}
+
+// exp and 1/u: the form over [1, 2] is within the Taylor remainder of the true range.
+TEST(AffineEnclosure, ExpAndReciprocalAreTight) {
+  WorkingPrecision bits(128);
+  const Taylor2<ArbBall> x =
+      Taylor2<ArbBall>::variable(from_rational<ArbBall>(Rational(3, 2)), from_rational<ArbBall>(Rational(1, 2)), 0);
+  const ArbBall e = Taylor2<ArbBall>::exp(x).range();
+  EXPECT_TRUE(Tr::contains(e, Rational(2718, 1000)));
+  EXPECT_TRUE(Tr::contains(e, Rational(7389, 1000)));
+  EXPECT_LT(Tr::width(e), 5.4);  // [2.09, 7.43]: e^1.5 (1 + d + d^2/2) and the cubic remainder
+  const ArbBall r = (from_int<Taylor2<ArbBall>>(1) / x).range();
+  EXPECT_TRUE(Tr::contains(r, Rational(1, 2)));
+  EXPECT_TRUE(Tr::contains(r, Rational(1)));
+  EXPECT_LT(Tr::width(r), 0.5 + 0.1);
+  // A denominator that may vanish: not finite, never a wrong finite enclosure.
+  const Taylor2<ArbBall> y = x - from_int<Taylor2<ArbBall>>(1);
+  EXPECT_EQ(ScalarTraits<Taylor2<ArbBall>>::sign(y), Sign::unknown);
+  EXPECT_FALSE(Tr::width((from_int<Taylor2<ArbBall>>(1) / y).range()) < INFINITY);
+}
+
+}  // namespace
+}  // namespace iclcert
