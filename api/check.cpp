@@ -324,9 +324,10 @@ void apply_recorded(const VerdictFile& v, CheckOptions& o, Account& log) {
 // verdict runs from its counterexample alone; C1 (statistical) re-draws its prompts
 // from the recorded seed and sampler options.
 ReplayResult replay_file(const ReplayRequest& rq, Account& log) {
-  const std::string& file = rq.verdict_file;
-  check_output_path("--json", rq.json_out, {file});  // before any work, not after it
-  const VerdictFile v = parse_verdict_file(load_json_file(file), file);
+  const std::string& file = rq.verdict ? rq.verdict_name : rq.verdict_file;
+  const std::vector<std::string> inputs = rq.verdict ? std::vector<std::string>{} : std::vector<std::string>{file};
+  check_output_path("--json", rq.json_out, inputs);  // before any work, not after it
+  const VerdictFile v = parse_verdict_file(rq.verdict ? *rq.verdict : load_json_file(file), file);
   Setup o;
   o.line = rq.progress_line;
   o.claim = v.claim;
@@ -376,7 +377,7 @@ ReplayResult replay_file(const ReplayRequest& rq, Account& log) {
     differences.push_back(path + ": the recorded enclosure overlaps the recomputed one but does not contain it (up to " +
                           std::to_string(bits) + " bits)");
   if (!rq.json_out.empty()) {
-    write_output("--json", rq.json_out, c.verdict.dump(1) + "\n", {file});
+    write_output("--json", rq.json_out, c.verdict.dump(1) + "\n", inputs);
     log.print("verdict written to %s\n", rq.json_out.c_str());
   }
   ReplayResult out;

@@ -77,6 +77,10 @@ struct ReplayRequest {
   std::string json_out;  // the recomputed verdict file (empty: none)
   gpu::ProgressMode progress_line = gpu::ProgressMode::never;
   AccountReceiver on_account;
+  // The verdict given in memory instead of verdict_file (the file's JSON), named
+  // `verdict_name` in the account and in messages.
+  std::optional<Json> verdict;
+  std::string verdict_name = "the given verdict";
 };
 
 struct ReplayResult {

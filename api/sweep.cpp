@@ -280,8 +280,9 @@ Json json_doc(const SweepOptions& o, const Sweep& s, const std::vector<CellResul
   Json grid = Json::array();
   for (const auto& a : s.axes)
     grid.push_back({{"name", a.name}, {"lo", to_string(a.lo)}, {"hi", to_string(a.hi)}, {"count", a.count}});
-  Json source = o.sample.empty() ? Json{{"prompt_file", o.prompt_file}}
-                                 : Json{{"sample", o.sample}, {"seed", o.seed}, {"prompts", o.prompts}};
+  Json source = o.prompt_list      ? Json{{"prompt_file", o.prompt_list_name}}
+                : o.sample.empty() ? Json{{"prompt_file", o.prompt_file}}
+                                   : Json{{"sample", o.sample}, {"seed", o.seed}, {"prompts", o.prompts}};
   Json cells = Json::array();
   long proved = 0, refuted = 0, undecided = 0;
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -349,7 +350,7 @@ SweepResult run(const SweepOptions& o, Account& log) {
   if (o.metric != "fisher" && o.claim != "A2")
     throw std::invalid_argument("--metric " + o.metric + ": goes with --claim A2 only");
   if (o.grid.empty() || o.grid.size() > 4) throw std::invalid_argument("--grid: expected 1 to 4 axes");
-  if (o.prompt_file.empty() == o.sample.empty())
+  if (int(o.prompt_list.has_value()) + int(!o.prompt_file.empty()) + int(!o.sample.empty()) != 1)
     throw std::invalid_argument("iclcert sweep needs exactly one of " + o.prompt_flag + " F and --sample d,C,N");
   if (o.threads < 0 || o.threads > 1024) throw std::invalid_argument("--threads: expected 0 (every core) to 1024");
   PointCheck limits = point_check(o, 0);
@@ -404,6 +405,8 @@ SweepResult run(const SweepOptions& o, Account& log) {
       at.seed = o.seed + static_cast<std::uint64_t>(k);
       s.prompts.push_back(sample_prompt(at));
     }
+  } else if (o.prompt_list) {
+    s.prompts = *o.prompt_list;
   } else {
     s.prompts = read_prompt_file(o.prompt_file);
   }
@@ -411,7 +414,9 @@ SweepResult run(const SweepOptions& o, Account& log) {
   if (s.cells * static_cast<long>(s.prompts.size()) > kMaxSweepChecks)
     throw std::invalid_argument("--grid and the prompts: more than " + std::to_string(kMaxSweepChecks) + " checks");
   require_model_fits(s.model, s.prompts[0].d, s.prompts[0].C, model_name,
-                     o.sample.empty() ? "the prompt file " + o.prompt_file : "--sample " + o.sample);
+                     o.prompt_list    ? o.prompt_list_name
+                     : o.sample.empty() ? "the prompt file " + o.prompt_file
+                                        : "--sample " + o.sample);
 
   // Default: every core, shared among the ranks of an MPI run on this machine.
   const int threads = static_cast<int>(

@@ -10,6 +10,7 @@
 #include "gpu/progress.hpp"
 #include "io/json_reader.hpp"
 #include "numerics/model.hpp"
+#include "numerics/prompt.hpp"
 #include "numerics/rational.hpp"
 
 #include <cstdint>
@@ -41,7 +42,11 @@ struct SweepRequest {
   // The model: given, else model_file, else the embedded default (reduced layers only).
   std::optional<Model> model;
   std::string model_file;
-  // The prompts: a prompt or batch file, or `prompts` drawn with --sample d,C,N (prompt k with seed + k).
+  // The prompts: exactly one of a list given in memory (`prompt_list`, named
+  // `prompt_list_name` in messages and in the JSON's source.prompt_file), a prompt
+  // or batch file, or `prompts` drawn with --sample d,C,N (prompt k with seed + k).
+  std::optional<std::vector<Prompt>> prompt_list;
+  std::string prompt_list_name = "the given prompts";
   std::string prompt_file, sample;
   long prompts = 1;
   std::uint64_t seed = 1;

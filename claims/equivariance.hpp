@@ -26,6 +26,7 @@
 // Trusts: exact rational arithmetic for (1); the backend's containment for (2).
 #pragma once
 
+#include "api/control.hpp"  // progress and checkpoints only: the documented exception to the layering
 #include "claims/display.hpp"
 #include "claims/verdict.hpp"
 #include "io/model_io.hpp"
@@ -101,7 +102,12 @@ ClaimReport check_equivariance(const Prompt& p, const Model& model, std::uint64_
                         : "structure: " + structural);
   const Trace<T> base = run_recursion<T>(p, model);
   Json checks = Json::array();
-  for (const GroupElement& g : probe_elements(p, seed)) {
+  const std::vector<GroupElement> elements = probe_elements(p, seed);
+  long done = 0;
+  for (const GroupElement& g : elements) {
+    // A library call's receiver hears of each permuted run, and a cancelled call
+    // stops here, between runs (api/control.hpp).
+    api::report({"iclcert check E1", "runs", "", done++, static_cast<long>(elements.size()), false});
     const Trace<T> moved = run_recursion<T>(act_on_prompt(g, p), model);
     std::vector<Matrix<T>> expected;
     for (const auto& e : base.entries) expected.push_back(act_on_state(g, e.state));

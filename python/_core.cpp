@@ -21,8 +21,6 @@
 #include "api/sample.hpp"
 #include "api/sweep.hpp"
 #include "api/validate.hpp"
-#include "claims/paving.hpp"
-#include "claims/robustness_box.hpp"
 #include "gpu/batch_run.hpp"
 #include "io/input_error.hpp"
 #include "io/json_reader.hpp"
@@ -171,22 +169,6 @@ std::string run(const std::string& prompt_text, const std::string& model_text, c
   return run_call([&](const api::Control& c) { return api::run(rq, c); }, progress).runs.at(0).trace.dump(1);
 }
 
-// The R1 map's region list as `check --map-json` and `--map-csv` write it.
-py::tuple map_files(const api::CheckRequest& rq, const api::CheckResult& r) {
-  const api::CheckOptions& o = rq.options;
-  Json box = Json::array();
-  for (const auto& b : o.box) {
-    const claims::BoxDimension dim = claims::parse_box(b);
-    box.push_back({{"coefficient", dim.coefficient}, {"lo", to_string(dim.lo)}, {"hi", to_string(dim.hi)}});
-  }
-  const Json header = {{"format", 1}, {"command", "check"}, {"claim", "R1"},
-                       {"verdict", claims::to_string(r.report.verdict)}, {"form", o.form}, {"metric", o.metric},
-                       {"layers", o.layers}, {"budget", o.budget}, {"precision_bits", r.report.precision_bits},
-                       {"box", box}, {"ball", o.ball}};
-  return py::make_tuple(claims::regions_json(*r.map, r.map_coefficients, header).dump(1) + "\n",
-                        claims::regions_csv(*r.map, r.map_coefficients));
-}
-
 // `check --claim ...`: (exit status, verdict file text, account, and R1's map as
 // (JSON text, CSV text) or None).
 py::tuple check(const std::string& claim, std::optional<std::string> prompt_text, std::optional<std::string> model_text,
@@ -225,13 +207,16 @@ py::tuple check(const std::string& claim, std::optional<std::string> prompt_text
     rq.model_source = "Python Model";
   }
   const api::CheckResult r = run_call([&](const api::Control& c) { return api::check(rq, c); }, progress);
-  return py::make_tuple(r.exit_status, r.verdict.dump(1), r.account, r.map ? py::object(map_files(rq, r)) : py::none());
+  // R1's map: the region list as --map-json and --map-csv write it (api::CheckResult).
+  return py::make_tuple(r.exit_status, r.verdict.dump(1), r.account,
+                        r.map ? py::object(py::make_tuple(r.map_json, r.map_csv)) : py::none());
 }
 
-// `check --replay FILE`: (exit status, account).
-py::tuple replay(const std::string& verdict_file, const py::object& progress) {
+// `check --replay` of a verdict file's JSON text: (exit status, account).
+py::tuple replay(const std::string& verdict_text, const py::object& progress) {
   api::ReplayRequest rq;
-  rq.verdict_file = verdict_file;
+  rq.verdict_name = "Python Verdict";
+  rq.verdict = parse_json_text(verdict_text, rq.verdict_name);
   const api::ReplayResult r = run_call([&](const api::Control& c) { return api::replay(rq, c); }, progress);
   return py::make_tuple(r.exit_status, r.account);
 }
@@ -451,12 +436,15 @@ py::tuple extract(const std::string& model_text, int d, int C, std::optional<dou
 
 // `sweep --claim CLAIM --grid NAME=LO:HI:COUNT ...`: (exit status, the sweep's JSON
 // text, its CSV text, account).
+// The prompts: a batch file's JSON text (`prompts_text`) or path (`prompt_file`), or neither (options' sample).
 py::tuple sweep(const std::string& claim, const std::vector<std::string>& grid, std::optional<std::string> model_text,
-                std::optional<std::string> prompt_file, const py::dict& options, const py::object& progress) {
+                std::optional<std::string> prompts_text, std::optional<std::string> prompt_file, const py::dict& options,
+                const py::object& progress) {
   api::SweepRequest rq;
   rq.claim = claim;
   for (const auto& g : grid) rq.grid.push_back(api::parse_sweep_axis(g));
   if (model_text) rq.model = parse_model(parse_json_text(*model_text, "model"), "model");
+  if (prompts_text) rq.prompt_list = prompt_list(*prompts_text, "prompts"), rq.prompt_list_name = "Python prompts";
   if (prompt_file) rq.prompt_file = *prompt_file;
   read_options("sweep", options, [&](const std::string& key, const py::handle& value) {
     if (key == "metric") rq.metric = value.cast<std::string>();
@@ -550,14 +538,14 @@ PYBIND11_MODULE(_core, m) {
   auto progress = py::arg("progress") = py::none();
   m.def("run", &run, py::arg("prompt"), py::arg("model"), py::arg("arith"), progress);
   m.def("check", &check, py::arg("claim"), py::arg("prompt"), py::arg("model"), py::arg("options"), progress);
-  m.def("replay", &replay, py::arg("verdict_file"), progress);
+  m.def("replay", &replay, py::arg("verdict"), progress);
   m.def("batch", &batch, py::arg("X"), py::arg("labels"), py::arg("probe_labels"), py::arg("C"), py::arg("model"),
         py::arg("options"), progress);
   m.def("sample", &sample);
   m.def("compare", &compare, py::arg("a"), py::arg("b"), py::arg("prompts"), py::arg("predictions"),
         py::arg("options"), progress);
   m.def("extract", &extract, py::arg("model"), py::arg("d"), py::arg("C"), py::arg("max_residual"), progress);
-  m.def("sweep", &sweep, py::arg("claim"), py::arg("grid"), py::arg("model"), py::arg("prompt_file"),
+  m.def("sweep", &sweep, py::arg("claim"), py::arg("grid"), py::arg("model"), py::arg("prompts"), py::arg("prompt_file"),
         py::arg("options"), progress);
   m.def("validate", &validate, py::arg("model"), py::arg("prompts"), py::arg("predictions"), py::arg("logits"),
         py::arg("options"), progress);

@@ -519,10 +519,7 @@ class Verdict:
         """True when the verdict and every recorded number are reproduced (each
         recorded enclosure contains the recomputed one); the account is in
         `replay_log`."""
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "verdict.json")
-            self.to_json(path)
-            status, self.replay_log = call(_core.replay, path, progress=progress)
+        status, self.replay_log = call(_core.replay, self.to_json(), progress=progress)
         return status == 0
 
     def to_frame(self) -> pandas.DataFrame:
@@ -747,14 +744,9 @@ def sweep(claim: str, grid: str | Iterable[str], model: Model | dict | str | Pat
             raise ValueError("sweep: give prompts or sample, not both")
         options["sample"] = _sample_spec(sample, "sweep: sample")
     m = None if model is None else _model(model).to_json()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = None
-        if isinstance(prompts, (str, os.PathLike)):
-            path = os.fspath(prompts)
-        elif prompts is not None:  # the call reads prompts from a file (api/sweep.hpp)
-            path = os.path.join(tmp, "prompts.json")
-            _write_text(_prompts_text(prompts), path)
-        status, text, csv_text, log = call(_core.sweep, str(claim), grid, m, path, options, progress=progress)
+    path = os.fspath(prompts) if isinstance(prompts, (str, os.PathLike)) else None
+    given = None if prompts is None or path is not None else _prompts_text(prompts)  # in memory, no file
+    status, text, csv_text, log = call(_core.sweep, str(claim), grid, m, given, path, options, progress=progress)
     return SweepResult(status, json.loads(text), csv_text, log)
 
 

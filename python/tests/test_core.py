@@ -88,6 +88,19 @@ class SameAsTheCommand(unittest.TestCase):
         self.assertIsNotNone(v.counterexample)
         self.assertTrue(v.replay(), getattr(v, "replay_log", ""))
 
+    def test_replay_hands_the_verdict_over_in_memory(self):
+        v = iclcert.check("A2", sample="3,3,9", seed=2)
+        saved = tempfile.tempdir
+        tempfile.tempdir = "/nonexistent/iclcert-no-temporary-files"  # any temporary file fails
+        try:
+            self.assertTrue(v.replay(), getattr(v, "replay_log", ""))
+        finally:
+            tempfile.tempdir = saved
+        self.assertTrue(v.replay_log.startswith("replaying Python Verdict (recorded verdict: "), v.replay_log)
+        bad = iclcert.Verdict(0, dict(v.raw, claim="Z9"), "")
+        with self.assertRaises(ValueError):
+            bad.replay()
+
     def test_batch_returns_the_commands_results(self):
         ignore = ("seconds", "validation_seconds", "peak_memory_kib", "device", "model", "source")
         b = iclcert.batch(sample="3,3,12", count=40, seed=3, validate=5, threads=1)

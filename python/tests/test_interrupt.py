@@ -52,7 +52,8 @@ class Interrupt(unittest.TestCase):
         self.assertLess(latency, 1.0)
         self.assertEqual(again[0], "again", again)
         self.assertEqual(again[2], "proved")
-        self.assertLess(float(again[1]), 3 * short + 0.5)  # not behind an abandoned C1
+        # Not behind an abandoned C1 (hours of work): a loose bound, for a busy machine.
+        self.assertLess(float(again[1]), 30 * short + 10)
         self.assertIn("iclcert check C1", err)  # progress=True: the bar got C1's events
         self.assertEqual(child.returncode, 0, err)
 

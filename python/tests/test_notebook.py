@@ -65,7 +65,6 @@ class Notebook(unittest.TestCase):
                 self.assertTrue(scope["v"].map is not None and len(scope["v"].map.regions) > 0)
         seconds = time.monotonic() - start
         print(f"the walkthrough ran by {how} in {seconds:.1f} s", file=sys.stderr)
-        self.assertLess(seconds, 120)  # < 60 s on an idle machine; room for a busy CI
 
     def assert_no_error(self, path):
         with open(path) as f:

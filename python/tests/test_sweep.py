@@ -30,6 +30,18 @@ class Sweep(unittest.TestCase):
         pandas.testing.assert_frame_equal(s.cells.drop(columns="seconds"), expected.drop(columns="seconds"))
         self.assertEqual([without(c, "seconds") for c in s.raw["cells"]][0]["proved"], 1)
 
+    def test_prompts_in_memory_need_no_temporary_file(self):
+        by_sample = iclcert.sweep("A2", "alpha=0.5:1:3", sample="4,3,8", count=2, threads=1, progress=False)
+        saved = tempfile.tempdir
+        tempfile.tempdir = "/nonexistent/iclcert-no-temporary-files"  # any temporary file fails
+        try:
+            s = iclcert.sweep("A2", "alpha=0.5:1:3", prompts=iclcert.sample(4, 3, 8, count=2), threads=1,
+                              progress=False)
+        finally:
+            tempfile.tempdir = saved
+        self.assertEqual(s.raw["prompts"], {"prompt_file": "Python prompts"})
+        pandas.testing.assert_frame_equal(s.cells.drop(columns="seconds"), by_sample.cells.drop(columns="seconds"))
+
     def test_bad_arguments(self):
         with self.assertRaises(ValueError):
             iclcert.sweep("A2", "alpha=1:0", sample="4,3,8")  # no COUNT
