@@ -487,7 +487,7 @@ int main(int argc, char** argv) {
   }
   if (above_peak)
     std::printf("\nnote: a rate above the torch.mm peak: torch's GEMM is slow here (on a CPU, the reference BLAS "
-                "without OpenBLAS: shared/TOOLCHAIN.md), so the fractions of peak say little\n");
+                "without OpenBLAS: docs/toolchain.md), so the fractions of peak say little\n");
   // The float32 and float64 runs of iclcert on the same prompts: the float noise to
   // weigh the agreement with PyTorch against.
   for (const auto& model : o.models) {

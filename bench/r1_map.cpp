@@ -2,11 +2,16 @@
 // time of `check --claim R1 --map` on the maps of the issue, for each enclosure
 // form and paving order, on one core. A plain program: no Google Benchmark needed.
 //
-//   r1_map [--quick] [--map K] [--form NAME] [--time-limit S]
+//   r1_map [--quick] [--map K] [--form NAME] [--budget N] [--time-limit S]
+//   r1_map --probe K LO:HI...
 //
 // --quick divides every budget by 8; --map K runs the K-th map only (1-based),
-// --form NAME one form only; --time-limit S stops each map after S seconds (the
-// fractions are then those decided so far). Prints one Markdown row per map and form.
+// --form NAME one form only; --budget N replaces every map's budget; --time-limit S
+// stops each map after S seconds (the fractions are then those decided so far).
+// Prints one Markdown row per map and form. --probe prints, for one sub-box of map
+// K (one LO:HI per box dimension), each transition's plain enclosure of M and the
+// second-order form's D_t, its remainder and first linear coefficient: where a map's
+// undecided sub-boxes lose.
 #include "claims/robustness.hpp"
 #include "io/model_io.hpp"
 #include "io/prompt_io.hpp"
@@ -75,6 +80,36 @@ std::vector<Map> maps() {
   };
 }
 
+// --probe (see above).
+int probe(const Map& m, const std::vector<std::string>& ranges) {
+  using Tr = ScalarTraits<ArbBall>;
+  WorkingPrecision bits(128);
+  RobustnessOptions o;
+  for (const auto& b : m.box) o.box.push_back(parse_box(b));
+  SubBox b;
+  for (const auto& r : ranges) {
+    const auto c = r.find(':');
+    b.ranges.push_back({parse_rational(r.substr(0, c)), parse_rational(r.substr(c + 1))});
+  }
+  const State<ArbBall> start = robustness_start<ArbBall>(m.prompt, m.model, o);
+  const BasicModel<ArbBall> boxed = substitute<ArbBall>(m.model, o.box, [&](std::size_t k) {
+    return Tr::hull(from_rational<ArbBall>(b.ranges[k].first), from_rational<ArbBall>(b.ranges[k].second));
+  });
+  const Trace<ArbBall> trace = run_recursion_from<ArbBall>(m.prompt, start, boxed);
+  TaylorDifferences<ArbBall, 2> t2(m.prompt, m.model, start, o.box, b, SeparationMetric::fisher);
+  for (int t = 0; t + 1 < static_cast<int>(trace.entries.size()); ++t) {
+    // A ratio whose kind is not finite prints as its value field, [0, 0].
+    std::printf("t=%d plain F=%s", t, Tr::to_string(trace.entries[t + 1].metrics.fisher.value).c_str());
+    if (const auto d = t2.change(t))
+      std::printf("  taylor2 D=%s rem=%s lin0=%s", Tr::to_string(d->monotone_range()).c_str(), Tr::to_string(d->rem).c_str(),
+                  Tr::to_string(d->linear(0)).c_str());
+    else
+      std::printf("  taylor2: not finite");
+    std::printf("  F_form=%s\n", Tr::to_string(t2.form_trace().entries[t + 1].metrics.fisher.value.range()).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,14 +117,20 @@ int main(int argc, char** argv) {
   int only_map = 0;
   std::string only_form;
   double time_limit = 0;
+  int budget = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--probe" && i + 1 < argc) {
+      const int k = std::atoi(argv[++i]);
+      return probe(maps().at(static_cast<std::size_t>(k - 1)), std::vector<std::string>(argv + i + 1, argv + argc));
+    }
     if (a == "--quick") quick = true;
     else if (a == "--map" && i + 1 < argc) only_map = std::atoi(argv[++i]);
     else if (a == "--form" && i + 1 < argc) only_form = argv[++i];
     else if (a == "--time-limit" && i + 1 < argc) time_limit = std::atof(argv[++i]);
+    else if (a == "--budget" && i + 1 < argc) budget = std::atoi(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: r1_map [--quick] [--map K] [--form NAME] [--time-limit S]\n");
+      std::fprintf(stderr, "usage: r1_map [--quick] [--map K] [--form NAME] [--budget N] [--time-limit S] | --probe K LO:HI...\n");
       return 2;
     }
   }
@@ -106,7 +147,7 @@ int main(int argc, char** argv) {
       if (!only_form.empty() && only_form != f.name) continue;
       RobustnessOptions o;
       for (const auto& b : m.box) o.box.push_back(parse_box(b));
-      o.budget = quick ? std::max(1, m.budget / 8) : m.budget;
+      o.budget = budget > 0 ? budget : quick ? std::max(1, m.budget / 8) : m.budget;
       o.map = true;
       o.form = f.form;
       o.monotone = f.monotone;

@@ -120,7 +120,8 @@ void paving_hints(const Json& layers, int first, const std::vector<std::optional
 }
 
 // The width each coordinate contributes to a quantity over the sub-box: from its
-// centred gradient, |dD/dx_k| (X_k's width); from its affine form, 2 |a_k|.
+// centred gradient, |dD/dx_k| (X_k's width); from its Taylor form, 2 |dP/de_k| over
+// the box (P its polynomial part: 2 |a_k| for an affine form).
 template <RigorousScalar T>
 std::vector<double> contributions_of(const Dual<T>& slope, const SubBox& b) {
   using Tr = ScalarTraits<T>;
@@ -137,7 +138,7 @@ std::vector<double> contributions_of(const TaylorForm<T, Order>& form, const Sub
   using Tr = ScalarTraits<T>;
   std::vector<double> out(b.ranges.size(), 0.0);
   for (std::size_t k = 0; k < b.ranges.size() && static_cast<int>(k) < form.dims; ++k) {
-    const T& a = form.linear(static_cast<int>(k));
+    const T a = form.slope(static_cast<int>(k));
     out[k] = 2 * std::abs(Tr::to_double(a)) + Tr::width(a);
   }
   return out;
@@ -184,7 +185,7 @@ BoxResult evaluate_sub_box(const Prompt& p, const Model& model, const State<T>& 
     auto take = [&](const auto& form) {
       if (form)
         if (const auto a = form->change(t)) {
-          d = Tr::intersect(d, a->range());
+          d = Tr::intersect(d, a->monotone_range());
           contributions[u] = contributions_of(*a, b);
         }
     };

@@ -31,8 +31,11 @@ int check_command(const CheckOptions& o, const CLI::App& cmd) {
   check_output_path("--json", o.json_out, {o.instance.prompt_file, o.instance.model_file, o.replay});
   if (!o.replay.empty()) {
     refuse_flags_beside_replay(cmd);
-    return api::replay({o.replay, o.json_out, gpu::ProgressMode::of_flags(o.progress, o.no_progress), print_account})
-        .exit_status;
+    api::ReplayRequest rq;
+    rq.verdict_file = o.replay, rq.json_out = o.json_out;
+    rq.progress_line = gpu::ProgressMode::of_flags(o.progress, o.no_progress);
+    rq.on_account = print_account;
+    return api::replay(rq).exit_status;
   }
   if (o.claim.empty()) throw std::invalid_argument("--claim is required (A1, A2, E1, E2, C1, R1), or --replay FILE");
   api::CheckRequest rq;

@@ -1,5 +1,5 @@
 # Locates every dependency. Debian ships CMake configs for some and not for others
-# (see shared/TOOLCHAIN.md): GMP, MPFR, MPFI and Arb are found by hand.
+# (docs/toolchain.md): GMP, MPFR, MPFI and Arb are found by hand.
 
 find_package(Boost 1.74 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED CONFIG)

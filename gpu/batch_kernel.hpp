@@ -576,8 +576,12 @@ inline void packs_exp(HostVec<T, Bytes> (&x)[M]) {
 // Keys per score block and features per aggregate block for a panel of NP packs:
 // KB x NP accumulators, at most half the level's vector registers (16 of 32 with
 // AVX-512, 8 of 16 below: the others hold the broadcast keys and the loads).
+// (With 16 registers and 3 or 4 packs: 3 keys, 12 accumulators, so that more
+// fused multiply-adds than the FMA units' latency times their count are in
+// flight; the packs of queries are the FMAs' memory operands. 2 measured 3 to 5%
+// slower on AVX2.)
 template <int NP>
-inline constexpr int kHostBlock = kHostVecRegs == 32 ? (NP >= 3 ? 4 : 8) : (NP >= 3 ? 2 : 8 / NP);
+inline constexpr int kHostBlock = kHostVecRegs == 32 ? (NP >= 3 ? 4 : 8) : (NP >= 3 ? 3 : 8 / NP);
 // Packs whose exps run interleaved: each takes four registers (x, n, r, p). (2
 // instead of 4 with 16 registers, which spills fewer constants, measured the same.)
 inline constexpr int kHostExpPacks = kHostVecRegs == 32 ? 8 : 4;
@@ -707,6 +711,91 @@ inline void host_attend_panel(const T* QT, const T* KT, const T* VT, int D, int 
   host_aggregate<T, Bytes, NP, kHostBlock<NP>>(W, VT, D, P, n_keys, 0, b, AGG, r);
 }
 
+// The attention of the single query column j (a pack of 16 bytes from j: the
+// other lanes' weights are 0): scores, max, exp with the keys on the vector axis,
+// where host_attend_panel puts the queries, for the same values: each score is
+// the same sum over k in the same order (only the factors of its products are
+// swapped), the max the same value (NaN when s_0 is, else the largest of the
+// others; its sign when 0 changes no s - m), each exp the same lane operations
+// and the weights' sum the same order of adds. A panel of one column computed 4
+// (or 2) lanes of which 1 was used: on the benchmark's 65 columns, an eighth of the
+// AVX2 attention and a fifth of the AVX-512 one (issue 25). n_keys <= kProbeKeys.
+inline constexpr int kProbeKeys = 256;
+
+// col[i] = sum_k KT[k][i] QT[k][j] for the keys i0.. in blocks of KP packs, then
+// the rest one pack at a time, up to n_keys rounded up to a pack (the key rows
+// are padded to P columns: lanes past n_keys read the padding, never used).
+template <class T, int KP>
+inline void host_probe_scores(const T* QT, const T* KT, int D, int P, int n_keys, int j, int i0, T* col) {
+  using V = HostVec<T, kHostVecBytes>;
+  constexpr int PL = kHostVecBytes / sizeof(T);
+  for (; i0 < n_keys && i0 + KP * PL <= P; i0 += KP * PL) {
+    V acc[KP];
+    ICLCERT_UNROLL
+    for (int u = 0; u < KP; ++u) acc[u] = vec_load<V>(KT + i0 + u * PL) * QT[j];
+    for (int k = 1; k < D; ++k) {
+      const T* kr = KT + static_cast<long>(k) * P + i0;
+      const T q = QT[static_cast<long>(k) * P + j];
+      ICLCERT_UNROLL
+      for (int u = 0; u < KP; ++u) acc[u] = vec_fma(vec_load<V>(kr + u * PL), q, acc[u]);
+    }
+    ICLCERT_UNROLL
+    for (int u = 0; u < KP; ++u) vec_store(col + i0 + u * PL, acc[u]);
+  }
+  if constexpr (KP > 1) host_probe_scores<T, 1>(QT, KT, D, P, n_keys, j, i0, col);
+}
+
+template <class T>
+inline void host_probe_column(const T* QT, const T* KT, const T* VT, int D, int P, int n_keys, int softmax, int j,
+                              T* W, T* recip, T* AGG) {
+  using V = HostVec<T, kHostVecBytes>;
+  constexpr int PL = kHostVecBytes / sizeof(T), KP = 4;  // KP packs of keys per block: 4 sums in flight
+  alignas(64) T col[kProbeKeys + PL] = {};  // (zeroed: g++ cannot see that n_keys >= 1)
+  host_probe_scores<T, KP>(QT, KT, D, P, n_keys, j, 0, col);
+  T sum = T(0);
+  if (softmax) {
+    const T s0 = col[0];
+    T m = s0;
+    if (s0 == s0) {
+      V mv = vec_splat<V>(s0);
+      int i = 0;
+      for (; i + PL <= n_keys; i += PL) {
+        const V s = vec_load<V>(col + i);
+        mv = s > mv ? s : mv;
+      }
+      for (int l = 0; l < PL; ++l) m = mv[l] > m ? mv[l] : m;
+      for (; i < n_keys; ++i) m = col[i] > m ? col[i] : m;
+    }
+    int i0 = 0;
+    for (; i0 + KP * PL <= n_keys; i0 += KP * PL) {
+      V x[KP];
+      ICLCERT_UNROLL
+      for (int u = 0; u < KP; ++u) x[u] = vec_load<V>(col + i0 + u * PL) - m;
+      packs_exp<T, kHostVecBytes, KP>(x);
+      ICLCERT_UNROLL
+      for (int u = 0; u < KP; ++u) vec_store(col + i0 + u * PL, x[u]);
+    }
+    for (; i0 < n_keys; i0 += PL) {
+      V x[1] = {vec_load<V>(col + i0) - m};
+      packs_exp<T, kHostVecBytes, 1>(x);
+      vec_store(col + i0, x[0]);
+    }
+    for (int i = 0; i < n_keys; ++i) sum += col[i];
+  } else {
+    sum = static_cast<T>(n_keys);
+  }
+  using V16 = HostVec<T, 16>;
+  for (int i = 0; i < n_keys; ++i) {
+    V16 w{};
+    w[0] = col[i];
+    vec_store(W + static_cast<long>(i) * P + j, w);
+  }
+  V16 r[1] = {vec_splat<V16>(T(1))};
+  r[0][0] = T(1) / sum;
+  vec_store(recip + j, r[0]);
+  host_aggregate<T, 16, 1, kHostBlock<1>>(W, VT, D, P, n_keys, 0, j, AGG, r);
+}
+
 // The panels covering [cols.begin, cols.end): runs of up to four packs of the
 // level's width (kHostVecBytes), then the rest in one pack of 16, 32 or 64 bytes
 // (at most that width). A pack never reaches past the padded width P (cols.begin
@@ -728,6 +817,8 @@ inline void host_attention(const T* QT, const T* KT, const T* VT, int D, int P, 
   }
   const long rest = static_cast<long>(cols.end - b) * static_cast<long>(sizeof(T));
   if (rest <= 0) return;
+  if (cols.end - b == 1 && n_keys <= kProbeKeys)
+    return host_probe_column(QT, KT, VT, D, P, n_keys, softmax, b, W, recip, AGG);
   if constexpr (VB == 16) {
     panel.template operator()<16, 1>(b);
   } else if constexpr (VB == 32) {

@@ -183,6 +183,60 @@ struct TaylorForm {
     return r;
   }
 
+  // An enclosure of dP/de_k over E (P the polynomial part; R has no derivative).
+  T slope(int k) const {
+    T g = linear(k);
+    for (int m : affine_detail::active(dims, Order)) {
+      const auto& x = affine_detail::monomials()[static_cast<std::size_t>(m)];
+      if (affine_detail::degree(x) == 2 && x[static_cast<std::size_t>(k)] > 0)
+        g += coef[static_cast<std::size_t>(m)] * from_int<T>(x[static_cast<std::size_t>(k)]) * unit();
+    }
+    return g;
+  }
+  // P on the face of E where e_k = fixed[k] for fixed[k] = -1 or 1 (0: e_k free).
+  TaylorForm on_face(const affine_detail::Exponents& fixed) const {
+    TaylorForm out;
+    out.dims = dims;
+    for (int m : affine_detail::active(dims, Order)) {
+      affine_detail::Exponents y = affine_detail::monomials()[static_cast<std::size_t>(m)];
+      int sign = 1;
+      for (std::size_t k = 0; k < y.size(); ++k)
+        if (fixed[k] != 0) {
+          if (y[k] % 2 == 1) sign *= fixed[k];
+          y[k] = 0;
+        }
+      const auto i = static_cast<std::size_t>(affine_detail::index_of(y));
+      out.coef[i] += sign > 0 ? coef[static_cast<std::size_t>(m)] : -coef[static_cast<std::size_t>(m)];
+    }
+    return out;
+  }
+  // range(), sharpened by the monotonicity test on P: where dP/de_k has one sign
+  // over E, P's least value over E lies on the face e_k = -1 (P grows) or +1 (P
+  // falls), its greatest on the other. So for every e in E,
+  //   f(e) in [lower(P on the least face), upper(P on the greatest face)] + R,
+  // each face bounded like range() but in the coordinates left free. (The test is
+  // on P, which the form carries exactly, not on f, whose derivative R does not
+  // bound: it tightens the range of P only, theory/affine_forms.md.)
+  T monotone_range() const {
+    using Tr = ScalarTraits<T>;
+    affine_detail::Exponents least{}, greatest{};
+    bool any = false;
+    for (int k = 0; k < dims; ++k) {
+      const T g = slope(k);
+      const bool grows = certainly_nonnegative(g), falls = certainly_nonpositive(g);
+      if (!grows && !falls) continue;
+      least[static_cast<std::size_t>(k)] = grows ? -1 : 1;
+      greatest[static_cast<std::size_t>(k)] = -least[static_cast<std::size_t>(k)];
+      any = true;
+    }
+    const T whole = range();
+    if (!any) return whole;
+    const TaylorForm low = on_face(least), high = on_face(greatest);
+    T p = Tr::hull(low.coef[0] + low.polynomial_tail(), high.coef[0] + high.polynomial_tail());
+    if (!exact_rem) p += rem;
+    return Tr::intersect(whole, p);
+  }
+
   TaylorForm& operator+=(const TaylorForm& b) {
     for (int m : affine_detail::active(b.dims, Order)) coef[m] += b.coef[m];
     dims = std::max(dims, b.dims);

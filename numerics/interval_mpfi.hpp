@@ -2,7 +2,7 @@
 // every operation at the working precision (WorkingPrecision).
 //
 // MPFI is used directly, not through Boost.Multiprecision: Boost 1.74's mpfi_float
-// terminates the process when it compares overlapping intervals (shared/TOOLCHAIN.md).
+// terminates the process when it compares overlapping intervals (docs/toolchain.md).
 // Trusted: MPFI's documented guarantee that mpfi_add/sub/mul/div/exp/union/intersect
 // return an interval containing every exact result for points of the inputs, with
 // endpoints rounded outward (MPFI 1.5 manual). Every other step here rounds outward

@@ -3,7 +3,7 @@
 // The core works with (N+1) x (d+C) token matrices and per-head (N+1) x n_keys
 // attention; it needs row access and nothing of a linear-algebra library (Eigen
 // would need NumTraits for every backend and, with Boost's rationals, does not
-// compile: shared/TOOLCHAIN.md).
+// compile: docs/toolchain.md).
 #pragma once
 
 #include <cstddef>

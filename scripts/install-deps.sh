@@ -15,7 +15,7 @@
 #   scripts/install-deps.sh --bench  also the batch benchmark's PyTorch peer
 #                                    (bench/pytorch_batch.py): python3-torch, numpy and
 #                                    OpenBLAS, without which they run on the reference
-#                                    BLAS, about 30 times slower (shared/TOOLCHAIN.md);
+#                                    BLAS, about 30 times slower (docs/toolchain.md);
 #                                    and its strongest peers (bench/peers.py) in the venv
 #                                    .venv-bench: torch 2.x and jax[cpu] from PyPI
 set -euo pipefail

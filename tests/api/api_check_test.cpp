@@ -117,7 +117,9 @@ TEST_F(ApiCheckTest, NamedFilesAreWrittenAndAReplayReproducesThem) {
   EXPECT_FALSE(fs::exists("map.json")) << "not named, not written";
   EXPECT_EQ(Json::parse(read_file("r1.json")), r.verdict);
   ReplayResult again;
-  EXPECT_EQ(captured_output([&] { again = replay({"r1.json", "", gpu::ProgressMode::never, {}}); }), "");
+  ReplayRequest from_file;
+  from_file.verdict_file = "r1.json";
+  EXPECT_EQ(captured_output([&] { again = replay(from_file); }), "");
   EXPECT_TRUE(again.reproduced) << again.account;
   EXPECT_EQ(again.exit_status, 0);
   EXPECT_TRUE(again.differences.empty());

@@ -17,13 +17,16 @@ namespace fs = std::filesystem;
 std::string shipped(const std::string& name) { return std::string(ICLCERT_SOURCE_DIR) + "/examples/" + name; }
 
 // Without the timing of the summary line ("..., 0.01 s, seed 7").
-std::string untimed(std::string text) {
+// Built by appending: g++ 12 warns falsely (-Wrestrict) on std::string::replace here.
+std::string untimed(const std::string& text) {
+  std::string out;
+  std::size_t copied = 0;
   for (std::size_t at = 0; (at = text.find(" s, seed ", at)) != std::string::npos; at += 9) {
     const std::size_t from = text.rfind(", ", at);
-    text.replace(from + 2, at - from - 2, "T");
-    at = from + 3;
+    out.append(text, copied, from + 2 - copied).append("T");
+    copied = at;
   }
-  return text;
+  return out.append(text, copied, std::string::npos);
 }
 
 class ApiFuzzTest : public testing::CliTest {};

@@ -61,23 +61,12 @@ struct Sampled {
   int proved_points = 0, refuted_points = 0, failures = 0;
 };
 
-// Maps `dims` over (p, m) with `form` (by default centred, with the monotonicity test) and
-// samples every proved and refuted region at `points_per_box` points.
-Sampled map_and_sample(const Prompt& p, const Model& m, const std::vector<const char*>& dims, int budget,
-                       bool monotone = true, EnclosureForm form = EnclosureForm::centred,
-                       int points_per_box = kPointsPerBox) {
+// Samples every proved and refuted region of `paving` (a map of `box` over (p, m))
+// at `points_per_box` points: a proved region must hold at each, a refuted one fail.
+Sampled sample(const Prompt& p, const Model& m, const std::vector<BoxDimension>& box, Paving paving,
+               int points_per_box = kPointsPerBox, bool expect_sound = true) {
   Sampled s;
-  RobustnessOptions o;
-  o.form = form;
-  for (const char* d : dims) o.box.push_back(parse_box(d));
-  o.budget = budget;
-  o.map = true;
-  o.monotone = monotone;
-  o.paving = &s.paving;
-  {
-    WorkingPrecision bits(128);
-    check_robustness<ArbBall>(p, m, o);
-  }
+  s.paving = std::move(paving);
   std::mt19937_64 rng(kSeed);
   for (const Region& g : s.paving.regions) {
     if (g.status == Verdict::undecided) continue;
@@ -85,19 +74,44 @@ Sampled map_and_sample(const Prompt& p, const Model& m, const std::vector<const 
       std::vector<Rational> at;
       for (const auto& [lo, hi] : g.box.ranges)
         at.push_back(lo + (hi - lo) * Rational(static_cast<long>(rng() % (1u << 20)), 1L << 20));
-      const double least = least_change(p, m, o.box, at);
+      const double least = least_change(p, m, box, at);
       const bool holds = least >= -kTolerance;
       if (g.status == Verdict::proved) {
         ++s.proved_points;
         s.failures += !holds;
-        EXPECT_TRUE(holds) << "proved sub-box, but F falls by " << -least << " at " << to_string(at[0]);
+        if (expect_sound) {
+          EXPECT_TRUE(holds) << "proved sub-box, but F falls by " << -least << " at " << to_string(at[0]);
+        }
       } else {
         ++s.refuted_points;
         s.failures += holds;
-        EXPECT_FALSE(holds) << "refuted sub-box, but F does not fall at " << to_string(at[0]);
+        if (expect_sound) {
+          EXPECT_FALSE(holds) << "refuted sub-box, but F does not fall at " << to_string(at[0]);
+        }
       }
     }
   }
+  return s;
+}
+
+// Maps `dims` over (p, m) with `form` (by default centred, with the monotonicity test) and
+// samples every proved and refuted region at `points_per_box` points.
+Sampled map_and_sample(const Prompt& p, const Model& m, const std::vector<const char*>& dims, int budget,
+                       bool monotone = true, EnclosureForm form = EnclosureForm::centred,
+                       int points_per_box = kPointsPerBox) {
+  Paving paving;
+  RobustnessOptions o;
+  o.form = form;
+  for (const char* d : dims) o.box.push_back(parse_box(d));
+  o.budget = budget;
+  o.map = true;
+  o.monotone = monotone;
+  o.paving = &paving;
+  {
+    WorkingPrecision bits(128);
+    check_robustness<ArbBall>(p, m, o);
+  }
+  const Sampled s = sample(p, m, o.box, std::move(paving), points_per_box);
   std::printf("%s form, %s, budget %d: proved %.4f refuted %.4f undecided %.4f; %d proved and %d refuted points sampled, %d failures\n",
               form_name(form), dims[0], budget, nearest_double(s.paving.proved), nearest_double(s.paving.refuted),
               nearest_double(s.paving.undecided), s.proved_points, s.refuted_points, s.failures);
@@ -185,6 +199,30 @@ TEST(R1MapSoundness, ProvedAndRefutedSubBoxesOfAnAlphaMapAreRightAtSampledPoints
   EXPECT_EQ(s.failures, 0);
 }
 
+// The same alpha map with the second-order Taylor form (the CLI's default), whose
+// refuted sub-boxes are certified as volumes (D_t's form < 0 over the whole
+// sub-box), and its D_t ranges sharpened by the monotonicity test on the form's
+// polynomial (TaylorForm::monotone_range): every proved and every refuted sub-box is
+// right at 20 sampled points. The planted fault: the same regions with proved and
+// refuted swapped fail the sampling at every point.
+TEST(R1MapSoundness, ProvedAndRefutedSubBoxesOfATaylorAlphaMapAreRightAtSampledPoints) {
+  const Prompt p = default_prompt();
+  const Model m = parse_model(Json::parse(kTwoLayers), "two layers");
+  const Sampled s = map_and_sample(p, m, {"alpha=-1/2:1"}, 32, true, EnclosureForm::taylor2, 20);
+  EXPECT_GT(s.paving.proved, Rational(1, 2));
+  EXPECT_GT(s.paving.refuted, Rational(1, 4));
+  EXPECT_GT(s.refuted_points, 0);
+  EXPECT_GE(s.proved_points, 100);
+  EXPECT_EQ(s.failures, 0);
+  Paving swapped = s.paving;
+  for (Region& g : swapped.regions)
+    if (g.status != Verdict::undecided) g.status = g.status == Verdict::proved ? Verdict::refuted : Verdict::proved;
+  const Sampled fault = sample(p, m, {parse_box("alpha=-1/2:1")}, swapped, 20, false);
+  std::printf("  planted fault (proved and refuted swapped): %d failures of %d points\n", fault.failures,
+              fault.proved_points + fault.refuted_points);
+  EXPECT_EQ(fault.failures, fault.proved_points + fault.refuted_points);
+}
+
 class R1MapReplay : public testing::CliTest {};
 
 // The refuted map's verdict file replays: its counterexample, and the whole map,
@@ -196,6 +234,20 @@ TEST_F(R1MapReplay, ARefutedMapReplays) {
                        " --json " + path("v.json"));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("refuted volume fraction: 85/256"), std::string::npos) << r.output;
+  const testing::CliResult again = testing::iclcert("check --replay " + path("v.json"));
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("replay reproduces the recorded verdict"), std::string::npos) << again.output;
+}
+
+// The same with the CLI's default form, taylor2: its refuted regions are certified
+// volumes, and the verdict file (counterexample and map) replays.
+TEST_F(R1MapReplay, ARefutedTaylorMapReplays) {
+  const std::string model = write("two.json", kTwoLayers);
+  const testing::CliResult r = testing::iclcert("check --claim R1 --map --box alpha=-1/2:1 --budget 32 --model " +
+                                                model + " --json " + path("v.json"));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("taylor2 form"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("refuted volume fraction: 0 "), std::string::npos) << r.output;
   const testing::CliResult again = testing::iclcert("check --replay " + path("v.json"));
   EXPECT_EQ(again.status, 0) << again.output;
   EXPECT_NE(again.output.find("replay reproduces the recorded verdict"), std::string::npos) << again.output;

@@ -156,6 +156,14 @@ std::vector<Case> cases() {
   for (int l = 0; l < 3; ++l)
     reduced.layers.push_back(ReducedLayer<Rational>{coeffs("1/4", "1", "1/2", "1/2"), std::nullopt});
   out.push_back({"reduced d16 C4 N64", reduced, sampled_prompts(6, 16, 4, 64, kSeed + 100)});
+  // The same with the probe as a key (65 keys: a tail past the packs of keys of
+  // the one-column path, host_probe_column) and with a linear kernel.
+  Model reduced_key = reduced;
+  reduced_key.probe_is_key = true;
+  out.push_back({"reduced d16 C4 N64 probe_is_key", reduced_key, sampled_prompts(6, 16, 4, 64, kSeed + 300)});
+  Model reduced_linear = reduced;
+  reduced_linear.kernel = Kernel::linear;
+  out.push_back({"reduced d16 C4 N64 linear", reduced_linear, sampled_prompts(6, 16, 4, 64, kSeed + 400)});
   // Odd widths: N + 1 = 14 columns, D = 18.
   out.push_back({"dense wide N13", dense_model(Kernel::softmax, 14, 4), sampled_prompts(5, 14, 4, 13, kSeed + 200)});
   return out;

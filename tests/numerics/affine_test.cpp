@@ -100,6 +100,7 @@ ArbBall at_point(const TaylorForm<ArbBall, Order>& f, const std::vector<Rational
 
 struct Outcome {
   int points = 0, misses = 0;
+  int sharper = 0;  // forms whose monotone_range() is narrower than range()
   double width = 0;  // the sum of the forms' range widths (finite ones)
 };
 
@@ -125,8 +126,9 @@ Outcome check_expressions(int n, bool drop_remainder) {
       f = eval(*e, x);
     }
     if (drop_remainder) f.exact_rem = true;
-    const ArbBall range = f.range();
+    const ArbBall range = f.range(), monotone = f.monotone_range();
     if (Tr::width(range) < INFINITY) out.width += Tr::width(range);
+    out.sharper += Tr::width(monotone) < Tr::width(range);
     for (int p = 0; p < kPoints; ++p) {
       std::vector<Rational> eps, point;
       for (int k = 0; k < n; ++k) {
@@ -146,7 +148,7 @@ Outcome check_expressions(int n, bool drop_remainder) {
         here = at_point(f, eps);
       }
       ++out.points;
-      if (!Tr::contains(here, truth) || !Tr::contains(range, truth)) ++out.misses;
+      if (!Tr::contains(here, truth) || !Tr::contains(range, truth) || !Tr::contains(monotone, truth)) ++out.misses;
     }
   }
   return out;
@@ -155,10 +157,11 @@ Outcome check_expressions(int n, bool drop_remainder) {
 template <int Order>
 void expect_enclosures(int n) {
   const Outcome ok = check_expressions<Order>(n, false);
-  std::printf("seed %llu, order %d, %d coordinates: %d points, %d misses\n", static_cast<unsigned long long>(kSeed),
-              Order, n, ok.points, ok.misses);
+  std::printf("seed %llu, order %d, %d coordinates: %d points, %d misses; monotone_range sharper on %d forms\n",
+              static_cast<unsigned long long>(kSeed), Order, n, ok.points, ok.misses, ok.sharper);
   EXPECT_EQ(ok.points, kExpressions * kPoints);
   EXPECT_EQ(ok.misses, 0);
+  EXPECT_GT(ok.sharper, 0);
   // The planted fault: without remainders some value escapes its form.
   const Outcome fault = check_expressions<Order>(n, true);
   std::printf("  remainders dropped: %d misses\n", fault.misses);
@@ -189,6 +192,36 @@ TEST(AffineEnclosure, CorrelationsCancel) {
   // Plain intervals lose all of it: [5/4, 7/4] gives width 3 for the same expression.
   const ArbBall X = Tr::hull(from_rational<ArbBall>(Rational(5, 4)), from_rational<ArbBall>(Rational(7, 4)));
   EXPECT_GT(Tr::width((X + from_int<ArbBall>(1)) * (X + from_int<ArbBall>(1)) - X * X - from_int<ArbBall>(2) * X), 2.9);
+}
+
+// The monotonicity test on the polynomial part: (x - 1)^2 over x in [3/2, 2] grows,
+// so its range is P's values at the ends, [1/4, 1]; range() alone gives [3/16, 1].
+// In two coordinates, y (x - 1)^2 over y in [-1, 1] is monotone in x only where
+// y's sign is known, so only the x-face can be fixed there: no tighter than range().
+TEST(AffineEnclosure, MonotoneRangeTakesTheEndsWhereTheSlopeHasOneSign) {
+  WorkingPrecision bits(128);
+  const Taylor2<ArbBall> x =
+      Taylor2<ArbBall>::variable(from_rational<ArbBall>(Rational(7, 4)), from_rational<ArbBall>(Rational(1, 4)), 0);
+  const Taylor2<ArbBall> one = from_int<Taylor2<ArbBall>>(1);
+  const Taylor2<ArbBall> f = (x - one) * (x - one);
+  EXPECT_TRUE(Tr::contains(f.range(), Rational(3, 16)));
+  const ArbBall m = f.monotone_range();
+  EXPECT_TRUE(Tr::contains(m, Rational(1, 4)));
+  EXPECT_TRUE(Tr::contains(m, Rational(1)));
+  EXPECT_GT(Tr::lower(m), Rational(1, 4) - Rational(1, 1000000));  // range(): 3/16
+  EXPECT_TRUE(Tr::certainly_positive(f.slope(0)));
+  // x^2 - x over x in [0, 1] (e in [-1, 1]): not monotone, the range() alone.
+  const Taylor2<ArbBall> u =
+      Taylor2<ArbBall>::variable(from_rational<ArbBall>(Rational(1, 2)), from_rational<ArbBall>(Rational(1, 2)), 0);
+  const Taylor2<ArbBall> g = u * u - u;
+  EXPECT_FALSE(certainly_nonnegative(g.slope(0)) || certainly_nonpositive(g.slope(0)));
+  EXPECT_EQ(Tr::lower(g.monotone_range()), Tr::lower(g.range()));
+  // Two coordinates, f + y with y in [-1, 1]: monotone in both, fixed on both.
+  const Taylor2<ArbBall> y = Taylor2<ArbBall>::variable(from_int<ArbBall>(0), from_int<ArbBall>(1), 1);
+  const ArbBall both = (f + y).monotone_range();
+  EXPECT_TRUE(Tr::contains(both, Rational(-3, 4)));
+  EXPECT_TRUE(Tr::contains(both, Rational(2)));
+  EXPECT_GT(Tr::lower(both), Rational(-3, 4) - Rational(1, 1000000));  // range(): -13/16
 }
 
 // exp and 1/u: the form over [1, 2] is within the Taylor remainder of the true range.

@@ -1,7 +1,7 @@
 // The interval backends (Arb balls, MPFI) enclose the true values:
 //  - every state entry and finite metric of an 8-layer softmax run at P bits
 //    contains the MPFR value at 4P bits (a reference far closer to the truth than
-//    the enclosure is wide: shared/TOOLCHAIN.md), P = 64 and 128;
+//    the enclosure is wide: docs/toolchain.md), P = 64 and 128;
 //  - Arb and MPFI enclosures overlap entry-wise;
 //  - linear kernel: the exact rational run lies inside both;
 //  - the checker itself fails on a deliberately wrong enclosure.
