@@ -436,12 +436,14 @@ struct Columns {
 // The same per-lane operations in the same order as score_panel, softmax_columns
 // and aggregate_panel above (each query column's sums run over k or i in
 // sequence, with the same explicit fmadd steps and no other fusion; the kernel's
-// exp, lane by lane), so the same values bit for bit. What differs is only how the work is tiled, which never touches the order
-// of a sum:
+// exp, lane by lane), so the same values bit for bit. What differs is only how the
+// work is tiled, which never touches the order of a sum:
 // * a panel is one, two, three or four 64-byte packs of query columns, or for the
 //   last few columns a single 16-, 32- or 64-byte pack: the N + 1 = 65 columns of
-//   the benchmark take 4 packs of 16 floats and one of 4 (not 5 packs of 16), and
-//   a final-only run's last layer takes only the 4 floats around the probe;
+//   the benchmark take 4 packs of 16 floats and one of 4 (not 5 packs of 16);
+// * a lone column (the probe's, at a final-only run's last layer) runs with the
+//   keys across the lanes instead (host_probe_column; theory/batch_path.md, "The
+//   one-column path");
 // * the score loop computes KB keys at once and the aggregate KB features at once
 //   (KB x NP accumulators in registers): one load of a pack of queries (weights)
 //   feeds KB products, so the loop is bound by the multiplies and adds instead of
