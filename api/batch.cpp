@@ -4,6 +4,7 @@
 #include "api/certify_report.hpp"
 #include "api/csv_table.hpp"
 #include "api/distribute.hpp"
+#include "api/table_outputs.hpp"
 #include "gpu/batch_backend.hpp"
 #include "io/json_numbers.hpp"
 #include "io/limits.hpp"
@@ -295,9 +296,7 @@ BatchResult batch(const BatchRequest& request, const Control& control) {
   ControlScope scope(&control);
   checkpoint();
   if (request.validate < kValidateAll) throw std::invalid_argument("validate: expected a count >= 0 or all");
-  Outputs outputs;
-  outputs.declare("json_out", request.json_out);
-  outputs.declare("csv_out", request.csv_out);
+  TableOutputs outputs(request.json_out, request.csv_out);
   std::unique_ptr<gpu::PromptSource> holder;
   const gpu::PromptSource& source = request.prompts.resolve(holder);
   gpu::BatchConfig config;
@@ -307,10 +306,7 @@ BatchResult batch(const BatchRequest& request, const Control& control) {
   // Before any work and any word on the backend: an input beyond the type's range.
   source.require_finite(config.arith);
   BatchResult r = request.certify ? batch_certify(request, source, config) : batch_run(request, &source, config);
-  checkpoint();
-  if (!request.json_out.empty()) outputs.set(request.json_out, r.json_text);
-  if (!request.csv_out.empty()) outputs.set(request.csv_out, r.csv_text);
-  outputs.commit();
+  outputs.commit(r.json_text, r.csv_text);
   return r;
 }
 

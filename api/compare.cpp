@@ -4,6 +4,7 @@
 #include "api/certify_report.hpp"
 #include "api/csv_table.hpp"
 #include "api/distribute.hpp"
+#include "api/table_outputs.hpp"
 #include "gpu/batch_model.hpp"
 #include "io/json_numbers.hpp"
 #include "io/output_file.hpp"
@@ -312,14 +313,9 @@ CompareResult compare(const CompareRequest& request, const Control& control) {
   ControlScope scope(&control);
   checkpoint();
   if (request.validate < kValidateAll) throw std::invalid_argument("validate: expected a count >= 0 or all");
-  Outputs outputs;
-  outputs.declare("json_out", request.json_out);
-  outputs.declare("csv_out", request.csv_out);
+  TableOutputs outputs(request.json_out, request.csv_out);
   CompareResult r = run_compare(request);
-  checkpoint();
-  if (!request.json_out.empty()) outputs.set(request.json_out, r.json_text);
-  if (!request.csv_out.empty()) outputs.set(request.csv_out, r.csv_text);
-  outputs.commit();
+  outputs.commit(r.json_text, r.csv_text);
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include "io/model_io.hpp"
 #include "io/prompt_io.hpp"
 #include "captured_output.hpp"
+#include "in_folder_test.hpp"
 #include "support/cli_runner.hpp"
 
 #include <gtest/gtest.h>
@@ -41,17 +42,8 @@ Json steady(const std::string& text) {
   return j;
 }
 
-class ApiBatchTest : public testing::CliTest {
+class ApiBatchTest : public testing::InFolderTest {
  protected:
-  void SetUp() override {
-    CliTest::SetUp();
-    previous_ = fs::current_path();
-    fs::current_path(dir_);  // a call that names no file must leave this folder as it is
-  }
-  void TearDown() override {
-    fs::current_path(previous_);
-    CliTest::TearDown();
-  }
   // `batch --sample 8,3,16 --count 50` as a request (one thread, on the CPU).
   BatchRequest sampled(long count = 50) {
     InstanceOptions s;
@@ -71,7 +63,6 @@ class ApiBatchTest : public testing::CliTest {
     for (const auto& e : fs::directory_iterator(dir_)) names.insert(e.path().filename().string());
     return names;
   }
-  fs::path previous_;
   std::unique_ptr<gpu::PromptSource> source_;
 };
 

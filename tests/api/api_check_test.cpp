@@ -5,6 +5,7 @@
 #include "support/cli_runner.hpp"
 
 #include "captured_output.hpp"
+#include "in_folder_test.hpp"
 
 #include <gtest/gtest.h>
 
@@ -46,19 +47,7 @@ std::set<std::string> listing(const fs::path& dir) {
 
 using testing::captured_output;
 
-class ApiCheckTest : public testing::CliTest {
- protected:
-  void SetUp() override {
-    CliTest::SetUp();
-    previous_ = fs::current_path();
-    fs::current_path(dir_);  // a call that names no file must leave this folder as it is
-  }
-  void TearDown() override {
-    fs::current_path(previous_);
-    CliTest::TearDown();
-  }
-  fs::path previous_;
-};
+class ApiCheckTest : public testing::InFolderTest {};
 
 CheckRequest claim(const std::string& id) {
   CheckRequest rq;
