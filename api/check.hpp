@@ -34,7 +34,7 @@ struct CheckOptions {
   std::string ball, confidence = "0.99";
   long samples = 200, budget = 256;  // samples: C1's count
   bool map = false;                  // R1: pave the box
-  std::string form = "taylor2";      // R1: taylor2 | affine | centred | plain (theory/affine_forms.md)
+  std::string form = "taylor2";      // R1: taylor2 | taylor3 | affine | centred | plain (theory/affine_forms.md)
   // R1's paving order: "ordered" (closest to deciding first, with the monotonicity
   // test, issue 26) or "breadth_first" (before it): a replay of a file written
   // before issue 26, which has no `paving`, takes breadth_first.

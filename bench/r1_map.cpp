@@ -56,6 +56,7 @@ const Form kForms[] = {
     {"affine, no monotonicity", EnclosureForm::affine, false, false},
     {"affine", EnclosureForm::affine, true, false},
     {"taylor2", EnclosureForm::taylor2, true, false},
+    {"taylor3", EnclosureForm::taylor3, true, false},
 };
 
 Model reduced(int layers, const char* beta, const char* gamma, const char* alpha, const char* alpha_label) {

@@ -161,7 +161,7 @@ class TaylorDifferences {
       : metric_(metric) {
     using A = TaylorForm<T, Order>;
     if (b.ranges.size() > static_cast<std::size_t>(kMaxAffineDims))
-      throw ClaimInputError("the affine and taylor2 forms take at most " + std::to_string(kMaxAffineDims) + " boxed coefficients");
+      throw ClaimInputError("the affine and taylor forms take at most " + std::to_string(kMaxAffineDims) + " boxed coefficients");
     State<A> affine_start{start.d, start.C, start.Z.map([](const T& v) { return A::of_interval(v); })};
     const BasicModel<A> seeded = substitute<A>(model, box, [&](std::size_t k) {
       const auto& [lo, hi] = b.ranges[k];

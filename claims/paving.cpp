@@ -22,9 +22,16 @@ int split_dimension(const SubBox& b, const std::vector<std::pair<Rational, Ratio
 
 namespace {
 
-// A pending sub-box and its place in the order: the distance its parent's
-// evaluation reported, its depth, and when it was queued (all 0 but `seq` in
-// breadth-first order, which makes the order FIFO).
+// A pending sub-box and its place in the order: its cost per unit of volume
+// decided, (distance + kDistanceFloor) / volume with the distance its parent's
+// evaluation reported, then its depth, then when it was queued (all 0 but `seq`
+// in breadth-first order, which makes the order FIFO). Dividing by the volume
+// keeps a boundary between proved and refuted regions, where every sub-box stays
+// close to deciding, from taking the whole budget to ever smaller sub-boxes while
+// large ones wait; the floor keeps the distance's ranking among equal volumes.
+constexpr double kDistanceFloor = 0.1;
+double cost_per_volume(double distance, int depth) { return (distance + kDistanceFloor) * std::ldexp(1.0, depth); }
+
 struct Pending {
   double distance;
   int depth;
@@ -58,7 +65,7 @@ Paving pave(const std::vector<std::pair<Rational, Rational>>& whole, const Pavin
   long seq = 1;
   auto queue = [&](SubBox b, double distance) {
     if (std::isnan(distance)) distance = std::numeric_limits<double>::infinity();  // a strict weak order
-    const Pending key = o.breadth_first ? Pending{0, 0, seq++} : Pending{distance, b.depth, seq++};
+    const Pending key = o.breadth_first ? Pending{0, 0, seq++} : Pending{cost_per_volume(distance, b.depth), b.depth, seq++};
     pending.emplace(key, std::move(b));
   };
   bool stop = false;

@@ -10,8 +10,10 @@
 // sub-box itself is undecided.
 //
 // Order and budget (issue 26). Pending sub-boxes are taken in rounds of at most
-// kPavingRound, the closest to deciding first: by the `distance` their parent's
-// evaluation reported (BoxResult), then the shallower, then the earlier queued.
+// kPavingRound, the closest to deciding for their volume first: by the `distance`
+// their parent's evaluation reported (BoxResult), plus 0.1, divided by their
+// volume (so a boundary between regions, close to deciding at every depth, cannot
+// take the budget from large sub-boxes), then the shallower, then the earlier queued.
 // Each evaluated sub-box counts one against the budget, so a run is reproducible
 // whatever the machine. An undecided sub-box is halved along the dimension its
 // evaluation names (`split`: the one that contributes most width to the undecided

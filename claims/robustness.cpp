@@ -50,7 +50,8 @@ EnclosureForm parse_form(const std::string& name) {
   if (name == "centred") return EnclosureForm::centred;
   if (name == "affine") return EnclosureForm::affine;
   if (name == "taylor2") return EnclosureForm::taylor2;
-  throw ClaimInputError("--form " + name + ": expected plain, centred, affine or taylor2");
+  if (name == "taylor3") return EnclosureForm::taylor3;
+  throw ClaimInputError("--form " + name + ": expected plain, centred, affine, taylor2 or taylor3");
 }
 
 const char* form_name(EnclosureForm form) {
@@ -59,6 +60,7 @@ const char* form_name(EnclosureForm form) {
     case EnclosureForm::centred: return "centred";
     case EnclosureForm::affine: return "affine";
     case EnclosureForm::taylor2: return "taylor2";
+    case EnclosureForm::taylor3: return "taylor3";
   }
   return "plain";
 }

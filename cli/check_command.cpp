@@ -73,8 +73,8 @@ std::function<int()> register_check(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1L, kMaxCheckBudget));
   cmd->add_flag("--map", o->map, "R1: pave the whole box into proved, refuted and undecided regions, to the budget");
-  cmd->add_option("--form", o->form, "R1: the enclosure form where plain evaluation is undecided: taylor2 (second-order Taylor models over the box, theory/affine_forms.md) | affine | centred (mean-value form) | plain")
-      ->check(CLI::IsMember({"centred", "plain", "affine", "taylor2"}))
+  cmd->add_option("--form", o->form, "R1: the enclosure form where plain evaluation is undecided: taylor2 (second-order Taylor models over the box, theory/affine_forms.md) | taylor3 (third order: tighter, dearer per sub-box) | affine | centred (mean-value form) | plain")
+      ->check(CLI::IsMember({"centred", "plain", "affine", "taylor2", "taylor3"}))
       ->capture_default_str();
   cmd->add_option("--time-limit", o->time_limit, "R1 --map: stop paving after this many seconds (the rest undecided; "
                   "the verdict file records the budget that reproduces the paving)")

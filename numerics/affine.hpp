@@ -53,10 +53,18 @@ inline constexpr int kMaxAffineDims = 4;  // beta, gamma, alpha, alpha_label
 
 namespace affine_detail {
 
-// Monomials e^x of degree <= 2 in kMaxAffineDims variables: 1, e_0..e_3, then
-// e_j e_k for j <= k in lexicographic order. Each is its exponent vector.
+// Monomials e^x of degree <= kMaxDegree in kMaxAffineDims variables, by degree:
+// 1, e_0..e_3, then e_j e_k for j <= k, then e_j e_k e_l for j <= k <= l, each
+// degree in lexicographic order. Each is its exponent vector. The monomials of
+// degree <= o are the first monomials_up_to(o) of the table.
 using Exponents = std::array<int, kMaxAffineDims>;
-inline constexpr int kMonomials = 1 + kMaxAffineDims + kMaxAffineDims * (kMaxAffineDims + 1) / 2;
+inline constexpr int kMaxDegree = 3;
+inline constexpr int monomials_up_to(int order) {  // C(kMaxAffineDims + order, order)
+  int n = 1;
+  for (int i = 1; i <= order; ++i) n = n * (kMaxAffineDims + i) / i;
+  return n;
+}
+inline constexpr int kMonomials = monomials_up_to(kMaxDegree);
 
 inline const std::array<Exponents, kMonomials>& monomials() {
   static const std::array<Exponents, kMonomials> table = [] {
@@ -65,6 +73,9 @@ inline const std::array<Exponents, kMonomials>& monomials() {
     for (int k = 0; k < kMaxAffineDims; ++k) t[i++][k] = 1;
     for (int j = 0; j < kMaxAffineDims; ++j)
       for (int k = j; k < kMaxAffineDims; ++k) ++t[i][j], ++t[i++][k];
+    for (int j = 0; j < kMaxAffineDims; ++j)
+      for (int k = j; k < kMaxAffineDims; ++k)
+        for (int l = k; l < kMaxAffineDims; ++l) ++t[i][j], ++t[i][k], ++t[i++][l];
     return t;
   }();
   return table;
@@ -74,7 +85,7 @@ inline int degree(const Exponents& x) {
   for (int v : x) d += v;
   return d;
 }
-// The index of a monomial of degree <= 2.
+// The index of a monomial of degree <= kMaxDegree.
 inline int index_of(const Exponents& x) {
   const auto& t = monomials();
   for (int i = 0; i < kMonomials; ++i)
@@ -84,9 +95,9 @@ inline int index_of(const Exponents& x) {
 // The monomials of degree <= order in the first `dims` variables, in table order.
 inline const std::vector<int>& active(int dims, int order) {
   static const auto lists = [] {
-    std::array<std::array<std::vector<int>, 3>, kMaxAffineDims + 1> l;
+    std::array<std::array<std::vector<int>, kMaxDegree + 1>, kMaxAffineDims + 1> l;
     for (int n = 0; n <= kMaxAffineDims; ++n)
-      for (int o = 0; o <= 2; ++o)
+      for (int o = 0; o <= kMaxDegree; ++o)
         for (int i = 0; i < kMonomials; ++i) {
           bool inside = degree(monomials()[i]) <= o;
           for (int k = n; k < kMaxAffineDims; ++k) inside = inside && monomials()[i][k] == 0;
@@ -96,8 +107,9 @@ inline const std::vector<int>& active(int dims, int order) {
   }();
   return lists[dims][order];
 }
-// Products of two monomials: the index of the product where its degree is <= 2,
-// else -1 and whether every exponent is even (its range over E is then [0, 1], else [-1, 1]).
+// Products of two monomials: the index of the product where its degree is <=
+// kMaxDegree, else -1; its degree; and whether every exponent is even (its range
+// over E is then [0, 1], else [-1, 1]).
 struct Product {
   int index, degree;
   bool even;
@@ -114,7 +126,7 @@ inline const Product& product(int a, int b) {
           even = even && x[k] % 2 == 0;
         }
         const int d = degree(x);
-        t[i][j] = {d <= 2 ? index_of(x) : -1, d, even};
+        t[i][j] = {d <= kMaxDegree ? index_of(x) : -1, d, even};
       }
     return t;
   }();
@@ -124,11 +136,12 @@ inline const Product& product(int a, int b) {
 }  // namespace affine_detail
 
 // Order 1: affine forms with a remainder; order 2: second-order Taylor models
-// (quadratic terms carried, the remainder O(h^3)).
+// (quadratic terms carried, the remainder O(h^3)); order 3: cubic terms carried,
+// the remainder O(h^4).
 template <RigorousScalar T, int Order>
 struct TaylorForm {
-  static_assert(Order == 1 || Order == 2, "TaylorForm: order 1 or 2");
-  static constexpr int kTerms = Order == 1 ? 1 + kMaxAffineDims : affine_detail::kMonomials;
+  static_assert(Order >= 1 && Order <= affine_detail::kMaxDegree, "TaylorForm: order 1, 2 or 3");
+  static constexpr int kTerms = affine_detail::monomials_up_to(Order);
   std::array<T, kTerms> coef{};  // coef[0] = c, then the monomials' coefficients; 0 beyond dims
   int dims = 0;
   T rem{};                // R (any interval)
@@ -183,13 +196,19 @@ struct TaylorForm {
     return r;
   }
 
-  // An enclosure of dP/de_k over E (P the polynomial part; R has no derivative).
+  // An enclosure of dP/de_k over E (P the polynomial part; R has no derivative):
+  // each monomial e^x with x_k > 0 differentiates to x_k e^(x - 1_k), whose range
+  // over E is [0, 1] where every exponent left is even, else [-1, 1].
   T slope(int k) const {
     T g = linear(k);
     for (int m : affine_detail::active(dims, Order)) {
-      const auto& x = affine_detail::monomials()[static_cast<std::size_t>(m)];
-      if (affine_detail::degree(x) == 2 && x[static_cast<std::size_t>(k)] > 0)
-        g += coef[static_cast<std::size_t>(m)] * from_int<T>(x[static_cast<std::size_t>(k)]) * unit();
+      auto x = affine_detail::monomials()[static_cast<std::size_t>(m)];
+      const auto uk = static_cast<std::size_t>(k);
+      if (affine_detail::degree(x) < 2 || x[uk] == 0) continue;
+      const int power = x[uk]--;
+      bool even = true;
+      for (int v : x) even = even && v % 2 == 0;
+      g += coef[static_cast<std::size_t>(m)] * from_int<T>(power) * (even ? half_unit() : unit());
     }
     return g;
   }
@@ -381,6 +400,12 @@ struct TaylorForm {
     return exact_rem || Tr::width(rem) < Tr::width(plain) ? *this : of_interval(plain);
   }
 
+  // The polynomial part alone (another function of e).
+  void drop_remainder() {
+    rem = T{};
+    exact_rem = true;
+  }
+
   // R += x.
   void put_rem(const T& x) {
     rem = exact_rem ? x : rem + x;
@@ -392,12 +417,14 @@ template <RigorousScalar T>
 using Affine = TaylorForm<T, 1>;
 template <RigorousScalar T>
 using Taylor2 = TaylorForm<T, 2>;
+template <RigorousScalar T>
+using Taylor3 = TaylorForm<T, 3>;
 
 template <RigorousScalar T, int Order>
 struct ScalarTraits<TaylorForm<T, Order>> {
   using Tr = ScalarTraits<T>;
   using A = TaylorForm<T, Order>;
-  static constexpr const char* name = Order == 1 ? "affine" : "taylor2";
+  static constexpr const char* name = Order == 1 ? "affine" : Order == 2 ? "taylor2" : "taylor3";
   static constexpr bool exact = false;
   static constexpr bool rigorous = false;  // not a RigorousScalar: claims judge range(), a T
   static constexpr bool has_exp = Tr::has_exp;
@@ -419,7 +446,10 @@ struct ScalarTraits<TaylorForm<T, Order>> {
     std::size_t top = 0;
     for (std::size_t i = 1; i < scores.size(); ++i)
       if (to_double(scores[i]) > to_double(scores[top])) top = i;
-    const A m = scores[top];
+    // The polynomial of the top score without its remainder: a function of e like
+    // any other, and the differences s_i - m then carry s_i's remainder only.
+    A m = scores[top];
+    m.drop_remainder();
     std::vector<A> w;
     w.reserve(scores.size());
     A sum = from_rational(Rational(0));
@@ -430,6 +460,57 @@ struct ScalarTraits<TaylorForm<T, Order>> {
     const A inv = A::reciprocal(sum);
     for (A& v : w) v = A::multiply(v, inv);
     return w;
+  }
+
+  // One softmax row of attention: the weights w_i = e_i / S (e_i = exp(s_i - m),
+  // S = sum_i e_i, as softmax() above) and out_k = sum_i w_i v_ik, computed as
+  //   out_k = c_k + (sum_i e_i (v_ik - c_k)) / S
+  // for any function c_k of e (the identity needs only sum_i w_i = 1), here the
+  // constant and linear part of sum_i w_i v_ik. The numerator is then near 0
+  // (O(h^2)), so the remainder of 1/S, shared by every weight, barely enters, and
+  // the remainders of the e_i meet the values' spread around c_k instead of the
+  // values themselves: what the true derivative d out / d s_i = w_i (v_i - out)
+  // does. Where the form's remainder is wider than the hull of the values' ranges
+  // (coarse forms), that hull is kept: the true out_k, a convex combination of the
+  // v_ik, lies in it.
+  static void softmax_attend(std::span<const A> scores, const Matrix<A>& V, std::span<A> w, std::span<A> out) {
+    std::size_t top = 0;
+    for (std::size_t i = 1; i < scores.size(); ++i)
+      if (to_double(scores[i]) > to_double(scores[top])) top = i;
+    A m = scores[top];
+    m.drop_remainder();
+    std::vector<A> e;
+    e.reserve(scores.size());
+    A sum = from_rational(Rational(0));
+    for (const A& s : scores) {
+      e.push_back(A::exp(s - m));
+      sum += e.back();
+    }
+    const A inv = A::reciprocal(sum);
+    for (std::size_t i = 0; i < scores.size(); ++i) w[i] = A::multiply(e[i], inv);
+    int dims = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) dims = std::max({dims, w[i].dims, V(i, 0).dims});
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      // c: the constant and linear parts of sum_i w_i v_ik (its higher parts only
+      // move the numerator away from 0 by O(h^2), met by 1/S's remainder).
+      A c;
+      c.dims = dims;
+      for (std::size_t i = 0; i < w.size(); ++i) {
+        const A& v = V(i, k);
+        c.coef[0] += w[i].coef[0] * v.coef[0];
+        for (int d = 0; d < dims; ++d) {
+          const auto j = static_cast<std::size_t>(1 + d);
+          c.coef[j] += w[i].coef[0] * v.coef[j] + w[i].coef[j] * v.coef[0];
+        }
+      }
+      A numerator = from_rational(Rational(0));
+      for (std::size_t i = 0; i < w.size(); ++i) numerator += A::multiply(e[i], V(i, k) - c);
+      A centred = c + A::multiply(numerator, inv);
+      // The true out_k is a convex combination of the v_ik: within the hull of their ranges.
+      T hull = V(0, k).range();
+      for (std::size_t i = 1; i < w.size(); ++i) hull = Tr::hull(hull, V(i, k).range());
+      out[k] = centred.clipped(hull);
+    }
   }
 };
 

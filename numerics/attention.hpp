@@ -71,6 +71,16 @@ Matrix<T> attend(const Matrix<T>& Q, const Matrix<T>& K, const Matrix<T>& V, Ker
   std::vector<T> scores(n_keys);
   for (std::size_t j = 0; j < Q.rows(); ++j) {
     for (std::size_t i = 0; i < n_keys; ++i) scores[i] = dot<T>(Q.row(j), K.row(i));
+    if constexpr (requires(std::span<const T> s, std::span<T> w, std::span<T> o) {
+                    ScalarTraits<T>::softmax_attend(s, V, w, o);
+                  }) {
+      if (kernel == Kernel::softmax) {  // a backend's own enclosure of the whole row
+        std::vector<T> w(n_keys);
+        ScalarTraits<T>::softmax_attend(std::span<const T>(scores), V, std::span<T>(w), out.row(j));
+        for (std::size_t i = 0; i < n_keys; ++i) A(j, i) = w[i];
+        continue;
+      }
+    }
     std::vector<T> w = attention_weights<T>(std::span<const T>(scores), kernel);
     for (std::size_t i = 0; i < n_keys; ++i) {
       A(j, i) = w[i];

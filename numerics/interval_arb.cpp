@@ -138,25 +138,6 @@ void set_ball_containing(arb_t x, const arf_t a_in, const arf_t b, slong p) {
 
 }  // namespace
 
-ArbBall::ArbBall() { arb_init(value_); }
-ArbBall::ArbBall(const ArbBall& other) {
-  arb_init(value_);
-  arb_set(value_, other.value_);
-}
-// A moved-from ball is 0, still valid for assignment and destruction.
-ArbBall::ArbBall(ArbBall&& other) noexcept {
-  arb_init(value_);
-  arb_swap(value_, other.value_);
-}
-ArbBall& ArbBall::operator=(const ArbBall& other) {
-  if (this != &other) arb_set(value_, other.value_);
-  return *this;
-}
-ArbBall& ArbBall::operator=(ArbBall&& other) noexcept {
-  arb_swap(value_, other.value_);
-  return *this;
-}
-ArbBall::~ArbBall() { arb_clear(value_); }
 
 ArbBall& ArbBall::operator+=(const ArbBall& b) {
   arb_add(value_, value_, b.value_, prec());
@@ -177,6 +158,26 @@ ArbBall& ArbBall::operator/=(const ArbBall& b) {
 ArbBall operator-(const ArbBall& a) {
   ArbBall r;
   arb_neg(r.value_, a.value_);
+  return r;
+}
+ArbBall operator+(const ArbBall& a, const ArbBall& b) {
+  ArbBall r;
+  arb_add(r.value_, a.value_, b.value_, prec());
+  return r;
+}
+ArbBall operator-(const ArbBall& a, const ArbBall& b) {
+  ArbBall r;
+  arb_sub(r.value_, a.value_, b.value_, prec());
+  return r;
+}
+ArbBall operator*(const ArbBall& a, const ArbBall& b) {
+  ArbBall r;
+  arb_mul(r.value_, a.value_, b.value_, prec());
+  return r;
+}
+ArbBall operator/(const ArbBall& a, const ArbBall& b) {
+  ArbBall r;
+  arb_div(r.value_, a.value_, b.value_, prec());
   return r;
 }
 

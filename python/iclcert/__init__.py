@@ -559,7 +559,7 @@ def check(claim: str, prompt: Prompt | dict | str | PathLike | None = None,
     map=True (R1 with a box): pave the box and keep every region: the Verdict's
         .map is a RegionMap (.regions a DataFrame, .fractions); form: the R1
         enclosure where plain evaluation is undecided, "taylor2" (second-order Taylor
-        models over the box), "affine", "centred" or "plain"; time_limit: stop paving after this many seconds (0: none).
+        models over the box), "taylor3" (third order), "affine", "centred" or "plain"; time_limit: stop paving after this many seconds (0: none).
     samples: C1's prompts (1 to 10^7); confidence: C1's joint level 1 - delta.
     progress: a bar on standard error for C1 and R1 (None: when it is a terminal
         or a notebook). Ctrl-C stops the work within a unit (a prompt, a sub-box)

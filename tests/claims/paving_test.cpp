@@ -350,6 +350,39 @@ TEST(Paving, TakesTheClosestToDecidingFirstAndSplitsWhereTheHintSays) {
   for (const Region& g : p.regions) EXPECT_GE(g.box.depth, 7);
 }
 
+// A boundary between regions (issue 26's 2-D map: where D_t crosses 0) keeps every
+// sub-box on it close to deciding at every depth. Here sub-boxes across x = 1/3 are
+// undecided at distance 0.01 forever; those left of it decide at depth 8 only
+// (distance 1 before), those right of it at depth 2. Ordered by distance alone, the
+// boundary takes most of the budget and 0.32 of the box stays undecided (the left
+// third waits); ordered by distance per volume, the same budget decides 0.99.
+TEST(Paving, ABoundaryDoesNotTakeTheBudgetFromLargeSubBoxes) {
+  const std::vector<std::pair<Rational, Rational>> whole{{0, 1}, {0, 1}};
+  const Rational third(1, 3);
+  auto evaluate = [&](const std::vector<SubBox>& batch) {
+    std::vector<BoxResult> out;
+    for (const SubBox& b : batch) {
+      BoxResult r;
+      const bool across = b.ranges[0].first < third && third < b.ranges[0].second;
+      const bool left = b.ranges[0].second <= third;
+      if (across) r.distance = 0.01;
+      else if (left) r.verdict = b.depth >= 8 ? Verdict::proved : Verdict::undecided, r.distance = 1;
+      else r.verdict = b.depth >= 2 ? Verdict::proved : Verdict::undecided, r.distance = 1;
+      out.push_back(r);
+    }
+    return out;
+  };
+  PavingOptions o;
+  o.budget = 600;
+  const Paving p = pave(whole, o, evaluate);
+  int deepest = 0;
+  for (const Region& g : p.regions) deepest = std::max(deepest, g.box.depth);
+  std::printf("budget %d: proved %.4f, undecided %.4f, deepest sub-box at depth %d\n", o.budget,
+              nearest_double(p.proved), nearest_double(p.undecided), deepest);
+  EXPECT_GE(p.proved, Rational(9, 10));
+  EXPECT_LT(deepest, 30);
+}
+
 // --time-limit: the paving stops before a batch once the limit has passed (after
 // the first batch at least), the rest undecided, and the budget `evaluated`
 // reproduces the same paving without a limit.
@@ -454,14 +487,15 @@ TEST(MonotonicityTest, TheFacesEncloseTheChangeAtRandomPoints) {
 // The forms' names: each parses to its form and back (the verdict file's `options.form`);
 // another name is refused, naming --form and the accepted ones.
 TEST(EnclosureForms, EveryFormParsesFromItsNameAndOthersAreRefused) {
-  for (const EnclosureForm f : {EnclosureForm::plain, EnclosureForm::centred, EnclosureForm::affine, EnclosureForm::taylor2})
+  for (const EnclosureForm f : {EnclosureForm::plain, EnclosureForm::centred, EnclosureForm::affine, EnclosureForm::taylor2,
+                                EnclosureForm::taylor3})
     EXPECT_EQ(parse_form(form_name(f)), f);
   EXPECT_STREQ(form_name(EnclosureForm::taylor2), "taylor2");
   try {
-    parse_form("taylor3");
-    ADD_FAILURE() << "taylor3 was accepted";
+    parse_form("taylor4");
+    ADD_FAILURE() << "taylor4 was accepted";
   } catch (const ClaimInputError& e) {
-    EXPECT_STREQ(e.what(), "--form taylor3: expected plain, centred, affine or taylor2");
+    EXPECT_STREQ(e.what(), "--form taylor4: expected plain, centred, affine, taylor2 or taylor3");
   }
 }
 

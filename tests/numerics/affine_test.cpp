@@ -1,6 +1,8 @@
 // Affine forms and second-order Taylor models over a box (numerics/affine.hpp)
 // enclose what they compute. Random expressions (+ - * /, exp, max, min, softmax)
-// in 1 or 2 box coordinates are evaluated twice: once as a TaylorForm over the
+// and a softmax attention row through attend(), whose Taylor-form enclosure is
+// its own (ScalarTraits<TaylorForm>::softmax_attend), in 1 or 2 box coordinates
+// are evaluated twice: once as a TaylorForm over the
 // whole box (Arb at 128 bits), once at sampled points of the box in MPFR at 512
 // bits (no enclosure). At every point the form, read at that point
 // (c + sum a_m e^m + R, in Arb), and its range contain the MPFR value, taken as an
@@ -23,6 +25,7 @@ namespace {
 
 static_assert(Scalar<Affine<ArbBall>>);
 static_assert(Scalar<Taylor2<ArbBall>>);
+static_assert(Scalar<Taylor3<ArbBall>>);
 
 constexpr std::uint64_t kSeed = 20261207;
 constexpr int kExpressions = 150, kPoints = 12;
@@ -37,21 +40,26 @@ Rational exact_value(const MpfrReal& x) {
 
 // A random expression over the box coordinates x_0..x_{n-1}.
 struct Node {
-  enum Op { var, constant, add, sub, mul, div, exp, max, min, softmax } op;
-  int k = 0;     // var: the coordinate; softmax: which weight
+  enum Op { var, constant, add, sub, mul, div, exp, max, min, softmax, attention } op;
+  int k = 0;     // var: the coordinate; softmax: which weight; attention: the output (0) or a weight (1, 2, 3)
   Rational c;    // constant
   std::vector<std::unique_ptr<Node>> kids;
 };
 
 std::unique_ptr<Node> random_node(std::mt19937_64& rng, int n, int depth) {
   auto node = std::make_unique<Node>();
-  const int choice = depth == 0 ? static_cast<int>(rng() % 2) : static_cast<int>(rng() % 10);
+  const int choice = depth == 0 ? static_cast<int>(rng() % 2) : static_cast<int>(rng() % 11);
   node->op = static_cast<Node::Op>(choice);
   if (node->op == Node::var) node->k = static_cast<int>(rng() % static_cast<unsigned>(n));
   if (node->op == Node::constant) node->c = Rational(static_cast<long>(rng() % 41) - 20, 8);
-  const int kids = node->op <= Node::constant ? 0 : node->op == Node::exp ? 1 : node->op == Node::softmax ? 3 : 2;
+  const int kids = node->op <= Node::constant ? 0
+                   : node->op == Node::exp     ? 1
+                   : node->op == Node::softmax ? 3
+                   : node->op == Node::attention ? 4
+                                                 : 2;
   for (int i = 0; i < kids; ++i) node->kids.push_back(random_node(rng, n, depth - 1));
   if (node->op == Node::softmax) node->k = static_cast<int>(rng() % 3);
+  if (node->op == Node::attention) node->k = static_cast<int>(rng() % 4);
   return node;
 }
 
@@ -76,6 +84,14 @@ S eval(const Node& e, const std::vector<S>& x) {
     case Node::softmax: {
       const std::vector<S> s{kid(0), kid(1), kid(2)};
       return softmax_weights<S>(std::span<const S>(s))[static_cast<std::size_t>(e.k)];
+    }
+    case Node::attention: {
+      // One query (1) against three keys with scores kid 0, kid 1 and 0 and values
+      // kid 2, kid 3 and 1/2: the output or one weight of the row.
+      Matrix<S> Q(1, 1, from_int<S>(1)), K(3, 1, from_int<S>(0)), V(3, 1, from_rational<S>(Rational(1, 2))), A;
+      K(0, 0) = kid(0), K(1, 0) = kid(1), V(0, 0) = kid(2), V(1, 0) = kid(3);
+      const Matrix<S> out = attend<S>(Q, K, V, Kernel::softmax, A);
+      return e.k == 0 ? out(0, 0) : A(0, static_cast<std::size_t>(e.k - 1));
     }
   }
   return from_int<S>(0);
@@ -172,6 +188,9 @@ TEST(AffineEnclosure, AffineFormsOfRandomExpressionsContainTheMpfrValuesInOneCoo
 TEST(AffineEnclosure, AffineFormsOfRandomExpressionsContainTheMpfrValuesInTwoCoordinates) { expect_enclosures<1>(2); }
 TEST(AffineEnclosure, SecondOrderFormsOfRandomExpressionsContainTheMpfrValuesInOneCoordinate) { expect_enclosures<2>(1); }
 TEST(AffineEnclosure, SecondOrderFormsOfRandomExpressionsContainTheMpfrValuesInTwoCoordinates) { expect_enclosures<2>(2); }
+TEST(AffineEnclosure, ThirdOrderFormsOfRandomExpressionsContainTheMpfrValuesInOneCoordinate) { expect_enclosures<3>(1); }
+TEST(AffineEnclosure, ThirdOrderFormsOfRandomExpressionsContainTheMpfrValuesInTwoCoordinates) { expect_enclosures<3>(2); }
+TEST(AffineEnclosure, ThirdOrderFormsOfRandomExpressionsContainTheMpfrValuesInThreeCoordinates) { expect_enclosures<3>(3); }
 
 // What the forms keep: x - x is exactly 0; (x + 1)^2 - x^2 - 2x is 1 to rounding in
 // the second-order form (its quadratic parts cancel) and within h^2 in the affine one.
@@ -241,6 +260,38 @@ TEST(AffineEnclosure, ExpAndReciprocalAreTight) {
   const Taylor2<ArbBall> y = x - from_int<Taylor2<ArbBall>>(1);
   EXPECT_EQ(ScalarTraits<Taylor2<ArbBall>>::sign(y), Sign::unknown);
   EXPECT_FALSE(Tr::width((from_int<Taylor2<ArbBall>>(1) / y).range()) < INFINITY);
+}
+
+
+// What softmax_attend buys: values that share a large offset (100 + small) under
+// weights with remainders. The plain combination sum_i w_i v_i meets every weight's
+// remainder with |v_i| ~ 100; the row's own enclosure, c + (sum_i e_i (v_i - c)) / S,
+// with the values' spread around c. Both contain the values at sampled points (the
+// random test above); here the widths.
+TEST(AffineEnclosure, AttentionRowsMeetRemaindersWithTheValuesSpread) {
+  WorkingPrecision bits(128);
+  using F = Taylor2<ArbBall>;
+  const F x = F::variable(from_rational<ArbBall>(Rational(1)), from_rational<ArbBall>(Rational(1, 4)), 0);
+  Matrix<F> Q(1, 1, from_int<F>(1)), K(4, 1), V(4, 1), A;
+  for (int i = 0; i < 4; ++i) {
+    K(i, 0) = F::exp(x * from_rational<F>(Rational(i, 4)));  // scores with remainders
+    V(i, 0) = from_int<F>(100) + x * from_rational<F>(Rational(i, 8));
+  }
+  const ArbBall row = attend<F>(Q, K, V, Kernel::softmax, A)(0, 0).range();
+  std::vector<F> scores;
+  for (int i = 0; i < 4; ++i) scores.push_back(K(i, 0));
+  const std::vector<F> w = ScalarTraits<F>::softmax(std::span<const F>(scores));
+  F plain = from_int<F>(0);
+  for (int i = 0; i < 4; ++i) plain += w[static_cast<std::size_t>(i)] * V(i, 0);
+  std::printf("attention row width %.3g, plain combination %.3g\n", Tr::width(row), Tr::width(plain.range()));
+  EXPECT_GT(Tr::lower(row), Rational(99));  // a convex combination of values in [100, 100.47]
+  EXPECT_LT(Tr::upper(row), Rational(102));
+  EXPECT_LT(Tr::width(row) * 20, Tr::width(plain.range()));
+  // The weights it reports sum to 1 (to their remainders).
+  F sum = from_int<F>(0);
+  for (int i = 0; i < 4; ++i) sum += A(0, static_cast<std::size_t>(i));
+  EXPECT_TRUE(Tr::contains(sum.range(), Rational(1)));
+  EXPECT_LT(Tr::width(sum.range()), 0.1);
 }
 
 }  // namespace
