@@ -400,6 +400,17 @@ struct TaylorForm {
     return exact_rem || Tr::width(rem) < Tr::width(plain) ? *this : of_interval(plain);
   }
 
+  // P += the terms of degree <= Order of P_a P_b (no remainder: a function of e
+  // to subtract, not an enclosure). `dims` must cover a's and b's.
+  void add_low_product(const TaylorForm& a, const TaylorForm& b) {
+    for (int i : affine_detail::active(a.dims, Order))
+      for (int j : affine_detail::active(b.dims, Order)) {
+        const auto& pr = affine_detail::product(i, j);
+        if (pr.degree <= Order)
+          coef[static_cast<std::size_t>(pr.index)] += a.coef[static_cast<std::size_t>(i)] * b.coef[static_cast<std::size_t>(j)];
+      }
+  }
+
   // The polynomial part alone (another function of e).
   void drop_remainder() {
     rem = T{};
@@ -466,11 +477,11 @@ struct ScalarTraits<TaylorForm<T, Order>> {
   // S = sum_i e_i, as softmax() above) and out_k = sum_i w_i v_ik, computed as
   //   out_k = c_k + (sum_i e_i (v_ik - c_k)) / S
   // for any function c_k of e (the identity needs only sum_i w_i = 1), here the
-  // constant and linear part of sum_i w_i v_ik. The numerator is then near 0
-  // (O(h^2)), so the remainder of 1/S, shared by every weight, barely enters, and
-  // the remainders of the e_i meet the values' spread around c_k instead of the
-  // values themselves: what the true derivative d out / d s_i = w_i (v_i - out)
-  // does. Where the form's remainder is wider than the hull of the values' ranges
+  // polynomial of sum_i w_i v_ik (degree <= Order). The numerator is then near 0,
+  // so the remainder of 1/S, shared by every weight, barely enters (and few of
+  // its products with 1/S fall into the remainder), and the remainders of the e_i
+  // meet the values' spread around c_k instead of the values themselves: what the
+  // true derivative d out / d s_i = w_i (v_i - out) does. Where the form's remainder is wider than the hull of the values' ranges
   // (coarse forms), that hull is kept: the true out_k, a convex combination of the
   // v_ik, lies in it.
   static void softmax_attend(std::span<const A> scores, const Matrix<A>& V, std::span<A> w, std::span<A> out) {
@@ -488,21 +499,12 @@ struct ScalarTraits<TaylorForm<T, Order>> {
     }
     const A inv = A::reciprocal(sum);
     for (std::size_t i = 0; i < scores.size(); ++i) w[i] = A::multiply(e[i], inv);
-    int dims = 0;
-    for (std::size_t i = 0; i < w.size(); ++i) dims = std::max({dims, w[i].dims, V(i, 0).dims});
     for (std::size_t k = 0; k < out.size(); ++k) {
-      // c: the constant and linear parts of sum_i w_i v_ik (its higher parts only
-      // move the numerator away from 0 by O(h^2), met by 1/S's remainder).
+      // c: the polynomial of sum_i w_i v_ik, its terms of degree <= Order only
+      // (c is any function of e: nothing is enclosed here).
       A c;
-      c.dims = dims;
-      for (std::size_t i = 0; i < w.size(); ++i) {
-        const A& v = V(i, k);
-        c.coef[0] += w[i].coef[0] * v.coef[0];
-        for (int d = 0; d < dims; ++d) {
-          const auto j = static_cast<std::size_t>(1 + d);
-          c.coef[j] += w[i].coef[0] * v.coef[j] + w[i].coef[j] * v.coef[0];
-        }
-      }
+      for (std::size_t i = 0; i < w.size(); ++i) c.dims = std::max({c.dims, w[i].dims, V(i, k).dims});
+      for (std::size_t i = 0; i < w.size(); ++i) c.add_low_product(w[i], V(i, k));
       A numerator = from_rational(Rational(0));
       for (std::size_t i = 0; i < w.size(); ++i) numerator += A::multiply(e[i], V(i, k) - c);
       A centred = c + A::multiply(numerator, inv);
