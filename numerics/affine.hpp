@@ -449,55 +449,49 @@ struct ScalarTraits<TaylorForm<T, Order>> {
   static double to_double(const A& x) { return Tr::to_double(x.range()); }
   static std::string to_string(const A& x) { return Tr::to_string(x.range()); }
 
-  // exp(s_i - m) / sum_k exp(s_k - m) with m the form of a score near the largest:
-  // the identity holds for any m, also one that depends on the box, and with m a
-  // form the differences s_i - m keep only what the scores do not share (their
-  // common dependence on the coefficients cancels), so exp sees narrow arguments.
-  static std::vector<A> softmax(std::span<const A> scores) {
-    std::size_t top = 0;
-    for (std::size_t i = 1; i < scores.size(); ++i)
-      if (to_double(scores[i]) > to_double(scores[top])) top = i;
-    // The polynomial of the top score without its remainder: a function of e like
-    // any other, and the differences s_i - m then carry s_i's remainder only.
-    A m = scores[top];
-    m.drop_remainder();
-    std::vector<A> w;
-    w.reserve(scores.size());
-    A sum = from_rational(Rational(0));
-    for (const A& s : scores) {
-      w.push_back(A::exp(s - m));
-      sum += w.back();
-    }
-    const A inv = A::reciprocal(sum);
-    for (A& v : w) v = A::multiply(v, inv);
-    return w;
-  }
-
-  // One softmax row of attention: the weights w_i = e_i / S (e_i = exp(s_i - m),
-  // S = sum_i e_i, as softmax() above) and out_k = sum_i w_i v_ik, computed as
-  //   out_k = c_k + (sum_i e_i (v_ik - c_k)) / S
-  // for any function c_k of e (the identity needs only sum_i w_i = 1), here the
-  // polynomial of sum_i w_i v_ik (degree <= Order). The numerator is then near 0,
-  // so the remainder of 1/S, shared by every weight, barely enters (and few of
-  // its products with 1/S fall into the remainder), and the remainders of the e_i
-  // meet the values' spread around c_k instead of the values themselves: what the
-  // true derivative d out / d s_i = w_i (v_i - out) does. Where the form's remainder is wider than the hull of the values' ranges
-  // (coarse forms), that hull is kept: the true out_k, a convex combination of the
-  // v_ik, lies in it.
-  static void softmax_attend(std::span<const A> scores, const Matrix<A>& V, std::span<A> w, std::span<A> out) {
+  // e_i = exp(s_i - m) for each score, and 1/S, S = sum_i e_i, with m the
+  // polynomial of a score near the largest, its remainder left out. The identity
+  // exp(s_i - m) / S = softmax(s)_i holds for any m, also one that depends on the
+  // box: with m a polynomial, the differences s_i - m keep only what the scores
+  // do not share (their common dependence on the coefficients cancels), so exp
+  // sees narrow arguments, and each carries s_i's remainder only.
+  static A shifted_exps(std::span<const A> scores, std::vector<A>& e) {
     std::size_t top = 0;
     for (std::size_t i = 1; i < scores.size(); ++i)
       if (to_double(scores[i]) > to_double(scores[top])) top = i;
     A m = scores[top];
     m.drop_remainder();
-    std::vector<A> e;
+    e.clear();
     e.reserve(scores.size());
     A sum = from_rational(Rational(0));
     for (const A& s : scores) {
       e.push_back(A::exp(s - m));
       sum += e.back();
     }
-    const A inv = A::reciprocal(sum);
+    return A::reciprocal(sum);
+  }
+
+  static std::vector<A> softmax(std::span<const A> scores) {
+    std::vector<A> w;
+    const A inv = shifted_exps(scores, w);
+    for (A& v : w) v = A::multiply(v, inv);
+    return w;
+  }
+
+  // One softmax row of attention: the weights w_i = e_i / S (shifted_exps) and
+  // out_k = sum_i w_i v_ik, computed as
+  //   out_k = c_k + (sum_i e_i (v_ik - c_k)) / S
+  // for any function c_k of e (the identity needs only sum_i w_i = 1), here the
+  // polynomial of sum_i w_i v_ik (degree <= Order). The numerator is then near 0,
+  // so the remainder of 1/S, shared by every weight, barely enters (and few of
+  // its products with 1/S fall into the remainder), and the remainders of the e_i
+  // meet the values' spread around c_k instead of the values themselves: what the
+  // true derivative d out / d s_i = w_i (v_i - out) does. Where the form's
+  // remainder is wider than the hull of the values' ranges (coarse forms), that
+  // hull is kept: the true out_k, a convex combination of the v_ik, lies in it.
+  static void softmax_attend(std::span<const A> scores, const Matrix<A>& V, std::span<A> w, std::span<A> out) {
+    std::vector<A> e;
+    const A inv = shifted_exps(scores, e);
     for (std::size_t i = 0; i < scores.size(); ++i) w[i] = A::multiply(e[i], inv);
     for (std::size_t k = 0; k < out.size(); ++k) {
       // c: the polynomial of sum_i w_i v_ik, its terms of degree <= Order only
