@@ -289,20 +289,15 @@ struct TaylorForm {
   static TaylorForm multiply(const TaylorForm& a, const TaylorForm& b) {
     TaylorForm r;
     r.dims = std::max(a.dims, b.dims);
-    const auto &ta = affine_detail::active(a.dims, Order), &tb = affine_detail::active(b.dims, Order);
-    r.coef[0] = a.coef[0] * b.coef[0];
+    r.add_low_product(a, b);
     T high{};
     bool has_high = false;
-    for (int i : ta)
-      for (int j : tb) {
-        if (i == 0 && j == 0) continue;
+    for (int i : affine_detail::active(a.dims, Order))
+      for (int j : affine_detail::active(b.dims, Order)) {
         const auto& pr = affine_detail::product(i, j);
-        if (pr.degree <= Order) {
-          r.coef[pr.index] += a.coef[i] * b.coef[j];
-        } else {
-          high += a.coef[i] * b.coef[j] * (pr.even ? half_unit() : unit());
-          has_high = true;
-        }
+        if (pr.degree <= Order) continue;
+        high += a.coef[i] * b.coef[j] * (pr.even ? half_unit() : unit());
+        has_high = true;
       }
     if (has_high) r.put_rem(high);
     if (!b.exact_rem) r.put_rem(a.range() * b.rem);
@@ -400,8 +395,8 @@ struct TaylorForm {
     return exact_rem || Tr::width(rem) < Tr::width(plain) ? *this : of_interval(plain);
   }
 
-  // P += the terms of degree <= Order of P_a P_b (no remainder: a function of e
-  // to subtract, not an enclosure). `dims` must cover a's and b's.
+  // P += the terms of degree <= Order of P_a P_b (no remainder: multiply() adds
+  // the rest; softmax_attend's c uses it alone). `dims` must cover a's and b's.
   void add_low_product(const TaylorForm& a, const TaylorForm& b) {
     for (int i : affine_detail::active(a.dims, Order))
       for (int j : affine_detail::active(b.dims, Order)) {
