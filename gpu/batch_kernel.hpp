@@ -916,7 +916,11 @@ ICLCERT_HD inline T apply_layer(const ModelView<T>& m, int l, const Scratch<T>& 
       const T train = k < d ? c[0] : c[1], probe = k < d ? c[4] : c[5];
       const T* z = s.Z + static_cast<long>(k) * P;
       T* q = s.keys + static_cast<long>(k) * P;
-      for (int j = cols.begin; j < cols.end; ++j) q[j] = (j == N ? probe : train) * z[j];
+      // Every column with the training coefficient, then the probe's again with its own: the
+      // loop stays free of a per-column select, so it vectorises (a scalar loop took a fifth of
+      // the float time at x86-64-v3); the values are the same.
+      for (int j = cols.begin; j < cols.end; ++j) q[j] = train * z[j];
+      if (cols.begin <= N && N < cols.end) q[N] = probe * z[N];
     }
     const T mass = attend_head(s, s.keys, s.Z, s.Z, D, N, P, n_keys, m.softmax, labels, probe_label, cols);
     for (int k = 0; k < D; ++k) {
@@ -924,7 +928,8 @@ ICLCERT_HD inline T apply_layer(const ModelView<T>& m, int l, const Scratch<T>& 
       const T* z = s.Z + static_cast<long>(k) * P;
       const T* a = s.agg + static_cast<long>(k) * P;
       T* o = s.next + static_cast<long>(k) * P;
-      for (int j = cols.begin; j < cols.end; ++j) o[j] = fmadd<T>(j == N ? probe : train, a[j], z[j]);
+      for (int j = cols.begin; j < cols.end; ++j) o[j] = fmadd<T>(train, a[j], z[j]);  // as above
+      if (cols.begin <= N && N < cols.end) o[N] = fmadd<T>(probe, a[N], z[N]);
     }
     return mass;
   }
