@@ -105,15 +105,25 @@ ICLCERT_HD inline T vsplat(double s) {
   if constexpr (is_scalar_lane<T>()) return s;
   else return s - T{};
 }
+// A lane (a double) or a host vector of lanes from consecutive doubles. A lane is a
+// plain access: nvcc lowers a memcpy it cannot prove aligned to byte copies (8
+// LDG.E.U8 for one double; 18,288 of them in certify_kernel, issue 28), and a
+// double* is aligned by the language. Host vectors go through memcpy (their
+// pointers are only double-aligned).
 template <class T>
 ICLCERT_HD inline T vload(const double* p) {
-  T r;
-  std::memcpy(&r, p, sizeof r);
-  return r;
+  if constexpr (is_scalar_lane<T>()) {
+    return *p;
+  } else {
+    T r;
+    std::memcpy(&r, p, sizeof r);
+    return r;
+  }
 }
 template <class T>
 ICLCERT_HD inline void vstore(double* p, const T& v) {
-  std::memcpy(p, &v, sizeof v);
+  if constexpr (is_scalar_lane<T>()) *p = v;
+  else std::memcpy(p, &v, sizeof v);
 }
 
 // a * b + c rounded once (to nearest). Written out, never left to contraction

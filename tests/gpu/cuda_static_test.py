@@ -24,8 +24,10 @@ CudaPipeline's pick_team would choose (gpu/batch_cuda.cu; layout: team_layout in
 gpu/batch_columns.hpp, mirrored below).
 
 Known and allowed (reported, not failed): certify_kernel's stack and spills, within
---certify-local-max STL+LDL instructions (1046 in the build this test was written
-on, nvcc 13.0, plus 10%), so that they cannot grow unnoticed.
+--certify-local-max STL+LDL instructions (718 in the build of 2026-12-07, nvcc
+13.0, plus 10%; 1046 before its workspace reads became plain loads), so that they
+cannot grow unnoticed. certify_kernel reads and writes no global memory a byte at
+a time (LDG.E.U8/STG.E.U8: what nvcc makes of a memcpy it cannot prove aligned).
 
 usage: cuda_static_test.py --lib LIBRARY_OBJECT_OR_EXECUTABLE [--cuobjdump PATH] [--d D --C C --N N]
 Exit status: 0 all contracts hold, 1 one fails (each failure one line "FAIL: ..."),
@@ -159,7 +161,7 @@ def main():
     ap.add_argument("--d", type=int, default=16)
     ap.add_argument("--C", type=int, default=4)
     ap.add_argument("--N", type=int, default=64)
-    ap.add_argument("--certify-local-max", type=int, default=1150,
+    ap.add_argument("--certify-local-max", type=int, default=790,
                     help="certify_kernel's STL + LDL instructions allowed (known spills)")
     a = ap.parse_args()
     tool = find_cuobjdump(a.cuobjdump)
@@ -203,6 +205,11 @@ def main():
         if tc:
             fail(f"{k}: {tc} tensor-core or TF32 instructions "
                  f"({', '.join(sorted(op for op in ops if TENSOR_CORE.fullmatch(base(op)) or 'TF32' in op))})")
+        u8 = exact(ops, "LDG.E.U8") + exact(ops, "STG.E.U8")
+        if u8 and k.startswith("certify_kernel"):  # a memcpy nvcc could not prove aligned: 8 per double
+            fail(f"{k}: {u8} byte-wide global loads and stores (LDG.E.U8/STG.E.U8)")
+        elif u8:  # (sample_kernel: one, a byte-sized field)
+            print(f"NOTE: {k} has {u8} byte-wide global loads and stores (LDG.E.U8/STG.E.U8)")
         hot = k.startswith(("team_kernel", "sample_kernel"))
         if hot and (r["STACK"] or r["LOCAL"] or local):
             fail(f"{k}: local memory in a hot kernel (stack {r['STACK']} B, local {r['LOCAL']} B, "
@@ -222,9 +229,6 @@ def main():
             elif r["STACK"] or local:
                 print(f"KNOWN (issue 28): {k} has a {r['STACK']}-byte stack and {local} STL/LDL instructions "
                       f"(register spills at {r['REG']} registers); allowed up to {a.certify_local_max}")
-            u8 = exact(ops, "LDG.E.U8") + exact(ops, "STG.E.U8")
-            if u8:
-                print(f"NOTE: {k} has {u8} byte-wide global loads and stores (LDG.E.U8/STG.E.U8)")
             print(f"certify_kernel roundings: " + ", ".join(
                 f"{op} {c}" for op, c in sorted(ops.items()) if re.search(r"\.R[MP]\b", op)))
 
