@@ -5,9 +5,16 @@ recursion of spec section 4, batched, in
   sdpa     PyTorch, torch.nn.functional.scaled_dot_product_attention (scale 1)
   compile  torch.compile of the eager recursion (its compile time reported apart)
   jax      jax.jit of the same recursion in jax.numpy
+  jax_xla  the same jax.jit with XLA's YNNPACK fusions off: every kernel from XLA's
+           own code generator
 each optional: a peer whose package is missing is reported as skipped.
 ICLCERT_PEER_ISA (set by the driver with the libraries' own variables when a
-lower x86-64 level is forced) caps XLA's instructions (--xla_cpu_max_isa).
+lower x86-64 level is forced) caps XLA's instructions (--xla_cpu_max_isa). The cap
+does not reach YNNPACK (jaxlib 0.10 runs its dots and softmax as YNNPACK fusions,
+which pick their kernels from the CPU itself): then jax's figure is that of the
+machine's own level, an upper bound on jax at the capped level, and jax_xla's
+(all of its code capped, but without YNNPACK) a lower one. The ready line's
+"notes" say so for every peer the cap does not hold.
 
 For every prompt b, with Z = (X, Y) of shape (N + 1) x (d + C), probe in the last row:
     S = (Z * q_coef) @ K^T, A = softmax(S over the N training keys K = Z[:N]),
@@ -18,7 +25,8 @@ the prompts (raw little-endian arrays in --input-dir: X.bin (B, N, d) and
 probe.bin (B, d) in float64, labels.bin (B, N) int32), compiles every available
 peer in both dtypes, and prints one JSON line {"ready": ..., "peers": {name:
 version or null}, "compile_s": {...}, "gemm_float32_gflops": ...,
-"gemm_float32_gflops_per_cpu_s": ...} (the machine's float32 GEMM rate, by wall
+"gemm_float32_gflops_per_cpu_s": ..., "notes": {name: why its ISA cap does
+not hold}} (the machine's float32 GEMM rate, by wall
 clock and per CPU-second of all threads: 4096^3 torch.mm, else numpy, best of 3). Then for each line
 "PEER DTYPE" on stdin it runs the peer on all B prompts (best of --repeat), writes
 predictions_PEER_DTYPE.bin (int32) and prints {"peer", "dtype", "prompts_per_s",
@@ -81,7 +89,7 @@ def torch_peers(a, layers):
     prepare = lambda X, labels, probe, dtype: (torch.from_numpy(X).to(dtype), torch.from_numpy(labels),
                                                torch.from_numpy(probe).to(dtype))
     dtypes = {"float32": torch.float32, "float64": torch.float64}
-    return torch.__version__, peers, prepare, dtypes, lambda t: t.to(torch.int32).numpy()
+    return torch.__version__, peers, prepare, dtypes, lambda t: t.to(torch.int32).numpy(), lambda name, args: None
 
 
 def jax_peer(a, layers):
@@ -111,12 +119,25 @@ def jax_peer(a, layers):
             Z = Z + jnp.einsum("bji,bik->bjk", A, K) * v_coef
         return jnp.argmax(Z[:, N, d:], axis=1)
 
-    run = jax.jit(recursion)
-    f = lambda X, labels, probe, dtype: run(X, labels, probe).block_until_ready()
+    runs = {"jax": jax.jit(recursion)}
+    try:  # per-compilation options (jax >= 0.4.3x); an older jax has no YNNPACK either
+        runs["jax_xla"] = jax.jit(recursion, compiler_options={"xla_cpu_experimental_ynn_fusion_type": ""})
+    except TypeError as e:
+        print(f"peers.py: jax_xla unavailable: {e}", file=sys.stderr)
+    fns = {name: (lambda run: lambda X, labels, probe, dtype: run(X, labels, probe).block_until_ready())(run)
+           for name, run in runs.items()}
     prepare = lambda X, labels, probe, dtype: (jnp.asarray(X.astype(dtype)), jnp.asarray(labels),
                                                jnp.asarray(probe.astype(dtype)))
     dtypes = {"float32": np.float32, "float64": np.float64}
-    return jax.__version__, {"jax": f}, prepare, dtypes, lambda t: np.asarray(t).astype(np.int32)
+
+    def note(name, args):
+        isa = os.environ.get("ICLCERT_PEER_ISA")
+        if not isa or "__ynn_fusion" not in runs[name].lower(*args).compile().as_text():
+            return None
+        return (f"YNNPACK fusions ignore --xla_cpu_max_isa={isa}: their kernels run at this CPU's own level, "
+                "an upper bound on jax at the capped level (jax_xla, all capped but without YNNPACK, is a lower one)")
+
+    return jax.__version__, fns, prepare, dtypes, lambda t: np.asarray(t).astype(np.int32), note
 
 
 def gemm_gflops():
@@ -159,12 +180,13 @@ def main():
     wanted = a.peers.split(",")
 
     versions, runners, compile_s = {}, {}, {}
-    families = [("torch", torch_peers, ("eager", "sdpa", "compile")), ("jax", jax_peer, ("jax",))]
+    notes = {}
+    families = [("torch", torch_peers, ("eager", "sdpa", "compile")), ("jax", jax_peer, ("jax", "jax_xla"))]
     for package, make, names in families:
         if not any(n in wanted for n in names):
             continue
         try:
-            version, fns, prepare, dtypes, to_np = make(a, layers)
+            version, fns, prepare, dtypes, to_np, note = make(a, layers)
         except ImportError:
             for n in names:
                 versions[n] = None
@@ -186,9 +208,12 @@ def main():
                 fns[n](*chunks[0], dtype)
                 compile_s[f"{n} {dt}"] = max(0.0, first - (time.perf_counter() - t))
                 runners[(n, dt)] = (fns[n], chunks, dtype, to_np)
+                if n not in notes:
+                    notes[n] = note(n, chunks[0])
     gemm, gemm_cpu = gemm_gflops()
     print(json.dumps({"ready": True, "peers": versions, "compile_s": compile_s, "gemm_float32_gflops": gemm,
-                      "gemm_float32_gflops_per_cpu_s": gemm_cpu}), flush=True)
+                      "gemm_float32_gflops_per_cpu_s": gemm_cpu,
+                      "notes": {n: text for n, text in notes.items() if text}}), flush=True)
     for line in sys.stdin:
         words = line.split()
         if not words or words[0] == "quit":
