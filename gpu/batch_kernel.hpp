@@ -18,6 +18,7 @@
 // the thread count or the chunking (theory/batch_path.md, "Determinism").
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -549,15 +550,15 @@ inline void packs_exp(HostVec<T, Bytes> (&x)[M]) {
   const double inv_factorial[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
                                     1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800,
                                     1.0 / 479001600, 1.0 / 6227020800.0};
-  V n[M], r[M], p[M];
+  V shifted[M], r[M], p[M];
   decltype(x[0] < lo) below[M];  // kernel_exp's cut: 0 below kCut
   ICLCERT_UNROLL
   for (int e = 0; e < M; ++e) {
     below[e] = x[e] < cut;
     x[e] = x[e] < lo ? lo : (x[e] > zero ? zero : x[e]);
-    const V shifted = vec_fmav<T, V>(x[e], vec_splat<V>(K::kLog2e), vec_splat<V>(K::kRound));
-    n[e] = shifted - K::kRound;
-    r[e] = vec_fmav<T, V>(n[e], vec_splat<V>(-K::kLn2Lo), vec_fmav<T, V>(n[e], vec_splat<V>(-K::kLn2Hi), x[e]));
+    shifted[e] = vec_fmav<T, V>(x[e], vec_splat<V>(K::kLog2e), vec_splat<V>(K::kRound));
+    const V n = shifted[e] - K::kRound;
+    r[e] = vec_fmav<T, V>(n, vec_splat<V>(-K::kLn2Lo), vec_fmav<T, V>(n, vec_splat<V>(-K::kLn2Hi), x[e]));
     p[e] = vec_splat<V>(static_cast<T>(inv_factorial[K::kDegree]));
   }
   for (int k = K::kDegree - 1; k >= 0; --k) {
@@ -565,10 +566,19 @@ inline void packs_exp(HostVec<T, Bytes> (&x)[M]) {
     ICLCERT_UNROLL
     for (int e = 0; e < M; ++e) p[e] = vec_fmav<T, V>(p[e], r[e], vec_splat<V>(c));
   }
+  // 2^n, power_of_two's bits, read off shifted's bits instead of converting n: shifted
+  // = kRound + n exactly, in the binade [2^kMantissa, 2^(kMantissa+1)) whose ulp is 1,
+  // so its bits are kRound's plus n, and kRound's low bits (the ones the shift keeps)
+  // are 0. So (bits(shifted) + bias) << kMantissa = (n + bias) << kMantissa for every
+  // clamped x; for a NaN x it is some power of two, 0 or inf, and p * scale is p's
+  // NaN as before. (AVX2 has no packed double -> int64 conversion: g++ built it from
+  // 4 scalar conversions and 6 shuffles per pack, a quarter of the double exp.)
+  static_assert((std::bit_cast<Bits>(K::kRound) & ((Bits(1) << (8 * sizeof(T) - K::kMantissa)) - 1)) == 0);
   ICLCERT_UNROLL
   for (int e = 0; e < M; ++e) {
-    // 2^n through the exponent bits, as power_of_two (n is an integer: the conversion is exact).
-    const I bits = (__builtin_convertvector(n[e], I) + static_cast<Bits>(K::kBias)) << K::kMantissa;
+    I bits;
+    std::memcpy(&bits, &shifted[e], sizeof bits);
+    bits = (bits + static_cast<Bits>(K::kBias)) << K::kMantissa;
     V scale;
     std::memcpy(&scale, &bits, sizeof scale);
     x[e] = below[e] ? zero : p[e] * scale;

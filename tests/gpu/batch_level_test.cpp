@@ -12,12 +12,23 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
 
 namespace iclcert::gpu::testing {
+
+#ifdef ICLCERT_BATCH_X86_LEVELS
+// tests/gpu/exp_level_probe_{v3,v4}.cpp: packs_exp at those levels, n a multiple of 4 packs.
+void packed_exp_v3(const float* in, float* out, long n);
+void packed_exp_v3(const double* in, double* out, long n);
+void packed_exp_v4(const float* in, float* out, long n);
+void packed_exp_v4(const double* in, double* out, long n);
+#endif
+
 namespace {
 
 constexpr std::uint64_t kSeed = 25;
@@ -236,8 +247,39 @@ TEST(BatchLevel, RunBlockCpuRunsTheForcedLevel) {
   }
 }
 
+// The exp's inputs for the comparisons below: the edges (0, -0, the cut, the clamp,
+// -inf, NaNs of both signs and with a payload), a grid from 0 to -1000, and random
+// values over the clamped range and near 0; padded to a multiple of 64 lanes.
+template <class T>
+std::vector<T> exp_inputs() {
+  using K = ExpConstants<T>;
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  auto nan_with = [](Bits bits) {
+    T v;
+    std::memcpy(&v, &bits, sizeof v);
+    return v;
+  };
+  const Bits sign = Bits(1) << (8 * sizeof(T) - 1);
+  std::vector<T> xs = {T(0), -T(0), T(-1e-30), K::kCut, std::nextafter(K::kCut, T(0)), std::nextafter(K::kCut, T(-1)),
+                       K::kLo, std::nextafter(K::kLo, T(0)), T(-1) / T(0), quiet_nan<T>()};
+  Bits nan_bits;
+  const T qn = quiet_nan<T>();
+  std::memcpy(&nan_bits, &qn, sizeof qn);
+  for (Bits payload : {Bits(0), Bits(1), Bits(0x3ff), Bits(0xfff), Bits(0x1234)}) {
+    xs.push_back(nan_with(nan_bits | payload));
+    xs.push_back(nan_with((nan_bits | payload) | sign));
+  }
+  for (int i = 0; i <= 4000; ++i) xs.push_back(static_cast<T>(-0.25 * i));  // 0 down to -1000
+  std::mt19937_64 rng(kSeed);
+  std::uniform_real_distribution<double> wide(static_cast<double>(K::kLo) - 10, 0.0), near(-2.0, 0.0);
+  for (int i = 0; i < 20000; ++i) xs.push_back(static_cast<T>(i % 2 ? wide(rng) : near(rng)));
+  while (xs.size() % 64) xs.push_back(T(-3));
+  return xs;
+}
+
 // The exp's cut (theory/batch_path.md): 0 below kCut, exp above; and the host's
-// packed exp gives kernel_exp's bits (the device's function) on every lane.
+// packed exp gives kernel_exp's bits (the device's function) on every lane, at this
+// file's level and at v3 and v4 where the CPU has them.
 template <class T>
 void check_exp() {
   using K = ExpConstants<T>;
@@ -245,11 +287,8 @@ void check_exp() {
   EXPECT_EQ(kernel_exp<T>(T(-1000)), T(0));
   const T above = kernel_exp<T>(K::kCut + T(0.5));
   EXPECT_NEAR(above / std::exp(static_cast<double>(K::kCut) + 0.5), 1.0, 1e-6);
-  std::vector<T> xs = {T(0), -T(0), T(-1e-30), K::kCut, std::nextafter(K::kCut, T(0)), std::nextafter(K::kCut, T(-1)),
-                       K::kLo, T(-1) / T(0), quiet_nan<T>()};
-  for (int i = 0; i <= 4000; ++i) xs.push_back(static_cast<T>(-0.25 * i));  // 0 down to -1000
+  const std::vector<T> xs = exp_inputs<T>();
   constexpr int PL = kHostVecBytes / static_cast<int>(sizeof(T));
-  while (xs.size() % PL) xs.push_back(T(-3));
   long differ = 0;
   for (std::size_t b = 0; b < xs.size(); b += PL) {
     HostVec<T, kHostVecBytes> v[1];
@@ -257,7 +296,27 @@ void check_exp() {
     packs_exp<T, kHostVecBytes, 1>(v);
     for (int l = 0; l < PL; ++l) differ += !same_bits(v[0][l], kernel_exp<T>(xs[b + l]));
   }
-  EXPECT_EQ(differ, 0) << (sizeof(T) == 4 ? "float" : "double");
+  EXPECT_EQ(differ, 0) << (sizeof(T) == 4 ? "float" : "double") << ", this file's level";
+#ifdef ICLCERT_BATCH_X86_LEVELS
+  for (CpuLevel level : {CpuLevel::v3, CpuLevel::v4}) {
+    if (!cpu_level_supported(level)) {
+      std::printf("the CPU lacks %s: its packed exp not compared\n", cpu_level_name(level));
+      continue;
+    }
+    std::vector<T> got(xs.size());
+    if (level == CpuLevel::v3) packed_exp_v3(xs.data(), got.data(), static_cast<long>(xs.size()));
+    else packed_exp_v4(xs.data(), got.data(), static_cast<long>(xs.size()));
+    long wrong = 0, nans = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      wrong += !same_bits(got[i], kernel_exp<T>(xs[i]));
+      nans += got[i] != got[i];
+    }
+    EXPECT_EQ(wrong, 0) << (sizeof(T) == 4 ? "float" : "double") << " at " << cpu_level_name(level);
+    EXPECT_EQ(nans, 11) << "the NaN inputs, and only they, give NaN";
+    std::printf("packed exp at %s, %s: %zu inputs, %ld differ from kernel_exp\n", cpu_level_name(level),
+                sizeof(T) == 4 ? "float" : "double", xs.size(), wrong);
+  }
+#endif
 }
 
 TEST(BatchLevel, TheExpIsCutBelowKCutAndThePackedExpIsTheKernels) {
