@@ -536,6 +536,43 @@ template <class V, class T>
 inline V vec_fma(const V& a, T b, const V& c) {
   return vec_fmav<T, V>(a, vec_splat<V>(b), c);
 }
+// a > b ? a : b and a < b ? a : b, lane by lane, NaNs included (b when either is
+// NaN): the definition of x86's max and min instructions, operands in this order.
+// g++ built the ternaries from a compare and a blend (and an and-not for a 0). (The
+// AVX-512 forms are the masked ones with every lane set: the plain ones start from
+// an undefined vector, which g++ 12 warns about.)
+template <class T, class V>
+inline V vec_max(const V& a, const V& b) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(V) == 64 && sizeof(T) == 4) return (V)_mm512_mask_max_ps((__m512)a, 0xFFFF, (__m512)a, (__m512)b);
+  if constexpr (sizeof(V) == 64 && sizeof(T) == 8) return (V)_mm512_mask_max_pd((__m512d)a, 0xFF, (__m512d)a, (__m512d)b);
+#endif
+#if defined(__AVX__)
+  if constexpr (sizeof(V) == 32 && sizeof(T) == 4) return (V)_mm256_max_ps((__m256)a, (__m256)b);
+  if constexpr (sizeof(V) == 32 && sizeof(T) == 8) return (V)_mm256_max_pd((__m256d)a, (__m256d)b);
+#endif
+#if defined(__SSE2__)
+  if constexpr (sizeof(V) == 16 && sizeof(T) == 4) return (V)_mm_max_ps((__m128)a, (__m128)b);
+  if constexpr (sizeof(V) == 16 && sizeof(T) == 8) return (V)_mm_max_pd((__m128d)a, (__m128d)b);
+#endif
+  return a > b ? a : b;
+}
+template <class T, class V>
+inline V vec_min(const V& a, const V& b) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(V) == 64 && sizeof(T) == 4) return (V)_mm512_mask_min_ps((__m512)a, 0xFFFF, (__m512)a, (__m512)b);
+  if constexpr (sizeof(V) == 64 && sizeof(T) == 8) return (V)_mm512_mask_min_pd((__m512d)a, 0xFF, (__m512d)a, (__m512d)b);
+#endif
+#if defined(__AVX__)
+  if constexpr (sizeof(V) == 32 && sizeof(T) == 4) return (V)_mm256_min_ps((__m256)a, (__m256)b);
+  if constexpr (sizeof(V) == 32 && sizeof(T) == 8) return (V)_mm256_min_pd((__m256d)a, (__m256d)b);
+#endif
+#if defined(__SSE2__)
+  if constexpr (sizeof(V) == 16 && sizeof(T) == 4) return (V)_mm_min_ps((__m128)a, (__m128)b);
+  if constexpr (sizeof(V) == 16 && sizeof(T) == 8) return (V)_mm_min_pd((__m128d)a, (__m128d)b);
+#endif
+  return a < b ? a : b;
+}
 
 // kernel_exp<T> on every lane of M packs: the same operations in the same order
 // for each lane, the M packs' steps interleaved so that their Horner chains (a
@@ -555,7 +592,9 @@ inline void packs_exp(HostVec<T, Bytes> (&x)[M]) {
   ICLCERT_UNROLL
   for (int e = 0; e < M; ++e) {
     below[e] = x[e] < cut;
-    x[e] = x[e] < lo ? lo : (x[e] > zero ? zero : x[e]);
+    // kernel_exp's clamp, x < lo ? lo : (x > 0 ? 0 : x): max(lo, x) is x < lo ? lo : x
+    // (NaN: x), then min(0, .) is . > 0 ? 0 : . (NaN: itself; -0 stays -0).
+    x[e] = vec_min<T>(zero, vec_max<T>(lo, x[e]));
     shifted[e] = vec_fmav<T, V>(x[e], vec_splat<V>(K::kLog2e), vec_splat<V>(K::kRound));
     const V n = shifted[e] - K::kRound;
     r[e] = vec_fmav<T, V>(n, vec_splat<V>(-K::kLn2Lo), vec_fmav<T, V>(n, vec_splat<V>(-K::kLn2Hi), x[e]));
