@@ -5,16 +5,15 @@
 // float32 GEMM rate measured in the run (issues 6 and 25).
 //
 //   batch_throughput [--B 20000] [--d 16] [--C 4] [--N 64] [--L 8] [--threads 2] [--repeat 1]
-//                    [--rounds 3] [--peers eager,sdpa,compile,jax[,jax_xla]] [--torch 1]
+//                    [--rounds 3] [--peers eager,sdpa,compile,jax] [--torch 1]
 //
 // --torch 0 measures iclcert alone (for profiling); ICLCERT_CPU_LEVEL=base|v3|v4
 // forces the kernel's level. The peers run in one `bench/peers.py` process (the
 // interpreter: ICLCERT_PYTHON, else .venv-bench/bin/python of the source tree, else
 // python3, else /usr/bin/python3, the first with numpy); a peer whose package is
 // missing is skipped with a message. Install them with scripts/install-deps.sh --bench.
-// With a level forced below the CPU's best, the peers' libraries are capped to it
-// where they let themselves be (XLA's YNNPACK fusions do not: jax_xla joins the
-// peers as the fully capped jax, and the run prints a NOTE).
+// With a level forced below the CPU's best, the peers' libraries are asked to keep
+// to it; jaxlib 0.10 does not (the run prints a NOTE; bench/README.md, "Third pass").
 #include "gpu/batch_backend.hpp"
 #include "gpu/batch_model.hpp"
 #include "gpu/batch_run.hpp"
@@ -175,7 +174,6 @@ void write_raw(const std::filesystem::path& p, const std::vector<T>& v) {
 int main(int argc, char** argv) {
   int B = 20000, d = 16, C = 4, N = 64, L = 8, threads = 2, repeat = 1, rounds = 3, torch = 1;
   std::string peer_list = "eager,sdpa,compile,jax";
-  bool peers_given = false;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each round's line as it is measured
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
@@ -189,7 +187,7 @@ int main(int argc, char** argv) {
     else if (k == "--repeat") repeat = v;
     else if (k == "--rounds") rounds = v;
     else if (k == "--torch") torch = v;
-    else if (k == "--peers") peer_list = argv[i + 1], peers_given = true;
+    else if (k == "--peers") peer_list = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -268,8 +266,6 @@ int main(int argc, char** argv) {
                     : "ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 ONEDNN_MAX_CPU_ISA=SSE41 "
                       "ICLCERT_PEER_ISA=SSE4_2 ";
       std::printf("peers held to the level's instructions: %s\n", isa_env.c_str());
-      // XLA's YNNPACK fusions do not take the cap (bench/peers.py): jax without them as well.
-      if (!peers_given) peer_list += ",jax_xla";
     }
     const std::string cmd = isa_env + py + " " + ICLCERT_SOURCE_DIR + "/bench/peers.py --input-dir " + dir.string() +
                             " --B " + std::to_string(B) + " --d " + std::to_string(d) + " --C " + std::to_string(C) +

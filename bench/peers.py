@@ -5,16 +5,14 @@ recursion of spec section 4, batched, in
   sdpa     PyTorch, torch.nn.functional.scaled_dot_product_attention (scale 1)
   compile  torch.compile of the eager recursion (its compile time reported apart)
   jax      jax.jit of the same recursion in jax.numpy
-  jax_xla  the same jax.jit with XLA's YNNPACK fusions off: every kernel from XLA's
-           own code generator
 each optional: a peer whose package is missing is reported as skipped.
 ICLCERT_PEER_ISA (set by the driver with the libraries' own variables when a
-lower x86-64 level is forced) caps XLA's instructions (--xla_cpu_max_isa). The cap
-does not reach YNNPACK (jaxlib 0.10 runs its dots and softmax as YNNPACK fusions,
-which pick their kernels from the CPU itself): then jax's figure is that of the
-machine's own level, an upper bound on jax at the capped level, and jax_xla's
-(all of its code capped, but without YNNPACK) a lower one. The ready line's
-"notes" say so for every peer the cap does not hold.
+lower x86-64 level is forced) asks XLA for a cap (--xla_cpu_max_isa), which does
+not hold in jaxlib 0.10: the recursion's dots and softmax run as YNNPACK fusions,
+which pick their kernels from the CPU itself, and XLA's own kernels came out the
+same with the cap at AVX2, at SSE4_2 and without it (bench/README.md, "Third
+pass"). The ready line's "notes" say so for a peer that ran YNNPACK fusions under
+a cap: its figure is that of the machine's own level.
 
 For every prompt b, with Z = (X, Y) of shape (N + 1) x (d + C), probe in the last row:
     S = (Z * q_coef) @ K^T, A = softmax(S over the N training keys K = Z[:N]),
@@ -119,25 +117,20 @@ def jax_peer(a, layers):
             Z = Z + jnp.einsum("bji,bik->bjk", A, K) * v_coef
         return jnp.argmax(Z[:, N, d:], axis=1)
 
-    runs = {"jax": jax.jit(recursion)}
-    try:  # per-compilation options (jax >= 0.4.3x); an older jax has no YNNPACK either
-        runs["jax_xla"] = jax.jit(recursion, compiler_options={"xla_cpu_experimental_ynn_fusion_type": ""})
-    except TypeError as e:
-        print(f"peers.py: jax_xla unavailable: {e}", file=sys.stderr)
-    fns = {name: (lambda run: lambda X, labels, probe, dtype: run(X, labels, probe).block_until_ready())(run)
-           for name, run in runs.items()}
+    run = jax.jit(recursion)
+    f = lambda X, labels, probe, dtype: run(X, labels, probe).block_until_ready()
     prepare = lambda X, labels, probe, dtype: (jnp.asarray(X.astype(dtype)), jnp.asarray(labels),
                                                jnp.asarray(probe.astype(dtype)))
     dtypes = {"float32": np.float32, "float64": np.float64}
 
     def note(name, args):
         isa = os.environ.get("ICLCERT_PEER_ISA")
-        if not isa or "__ynn_fusion" not in runs[name].lower(*args).compile().as_text():
+        if not isa or "__ynn_fusion" not in run.lower(*args).compile().as_text():
             return None
-        return (f"YNNPACK fusions ignore --xla_cpu_max_isa={isa}: their kernels run at this CPU's own level, "
-                "an upper bound on jax at the capped level (jax_xla, all capped but without YNNPACK, is a lower one)")
+        return (f"not held to {isa}: its YNNPACK fusions pick their kernels from this CPU (--xla_cpu_max_isa does "
+                "not reach them), so its figure is this CPU's own level, not the capped one's")
 
-    return jax.__version__, fns, prepare, dtypes, lambda t: np.asarray(t).astype(np.int32), note
+    return jax.__version__, {"jax": f}, prepare, dtypes, lambda t: np.asarray(t).astype(np.int32), note
 
 
 def gemm_gflops():
@@ -181,7 +174,7 @@ def main():
 
     versions, runners, compile_s = {}, {}, {}
     notes = {}
-    families = [("torch", torch_peers, ("eager", "sdpa", "compile")), ("jax", jax_peer, ("jax", "jax_xla"))]
+    families = [("torch", torch_peers, ("eager", "sdpa", "compile")), ("jax", jax_peer, ("jax",))]
     for package, make, names in families:
         if not any(n in wanted for n in names):
             continue
