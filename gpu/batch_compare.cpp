@@ -217,6 +217,20 @@ CertifiedMeasure get_certified(const std::string& s, std::size_t& at) {
   return m;
 }
 
+// CudaPipeline's launch and collect on the CPU backend (BatchConfig::host_pipeline):
+// each slot keeps its chunk's outputs until collected, as a device slot does.
+template <class T>
+struct HostPipeline {
+  HostPipeline(const ModelView<T>& m, int t) : model(m), threads(t) {}
+  void launch(int slot, const PromptBlock<T>& block, Detail detail) {
+    run_block_cpu(model, block, detail, threads, out[slot]);
+  }
+  void collect(int slot, BlockOutput<T>& o, std::vector<std::int32_t>*) { std::swap(o, out[slot]); }
+  ModelView<T> model;
+  int threads;
+  BlockOutput<T> out[2];
+};
+
 template <class T>
 CompareResult run_typed(const PromptSource& source, const Model& a, const Model& b, const BatchConfig& config,
                         bool use_cuda) {
@@ -256,10 +270,9 @@ CompareResult run_typed(const PromptSource& source, const Model& a, const Model&
     std::vector<CertifiedMeasure> certified;
     double certified_seconds = 0;
   };
-  auto run_chunk = [&](long first, int count, PromptBlock<T>& in, BlockOutput<T>& xa, BlockOutput<T>& xb) {
-    source.fill(first, count, in);
-    run(in, ma, xa);
-    run(in, mb, xb);
+  // A chunk's measures from both models' outputs on the prompts `in`.
+  auto measure_chunk = [&](long first, int count, const PromptBlock<T>& in, const BlockOutput<T>& xa,
+                           const BlockOutput<T>& xb) {
     Chunk c;
     c.measures.resize(static_cast<std::size_t>(count) * L1);
     for (int i = 0; i < count; ++i) measure_prompt(in, xa, xb, L1, i, c.measures.data() + static_cast<long>(i) * L1);
@@ -278,6 +291,12 @@ CompareResult run_typed(const PromptSource& source, const Model& a, const Model&
       c.certified_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     return c;
+  };
+  auto run_chunk = [&](long first, int count, PromptBlock<T>& in, BlockOutput<T>& xa, BlockOutput<T>& xb) {
+    source.fill(first, count, in);
+    run(in, ma, xa);
+    run(in, mb, xb);
+    return measure_chunk(first, count, in, xa, xb);
   };
   auto take = [&](long first, int count, Chunk&& c) {
     for (int i = 0; i < count; ++i) {
@@ -330,6 +349,47 @@ CompareResult run_typed(const PromptSource& source, const Model& a, const Model&
           get_bytes(s, at, &c.certified_seconds, 1);
           take(first, count, std::move(c));
         });
+  } else if (use_cuda || config.host_pipeline) {
+    // On the device, pipelined as batch's run (batch_run.cpp, run_pipelined): one
+    // CudaPipeline per model, kept for the whole run (the model and the buffers
+    // uploaded and allocated once), two chunk slots each; while the device runs chunk
+    // i, the host fills chunk i + 1 and measures (and certifies) chunk i - 1. The
+    // chunks are taken in order, so the result is the sequential loop's.
+    auto pipelined = [&](auto& pa, auto& pb) {
+      PromptBlock<T> blocks[2];
+      struct InFlight {
+        long first = 0;
+        int count = 0;
+        bool busy = false;
+      } flight[2];
+      long next = 0;
+      for (int slot = 0; next < total || flight[0].busy || flight[1].busy; slot = 1 - slot) {
+        if (next < total) {
+          const int count = static_cast<int>(std::min<long>(chunk, total - next));
+          source.fill(next, count, blocks[slot]);
+          pa.launch(slot, blocks[slot], Detail::with_states);
+          pb.launch(slot, blocks[slot], Detail::with_states);
+          flight[slot] = {next, count, true};
+          next += count;
+        }
+        InFlight& other = flight[1 - slot];
+        if (other.busy) {
+          pa.collect(1 - slot, oa, nullptr);
+          pb.collect(1 - slot, ob, nullptr);
+          take(other.first, other.count, measure_chunk(other.first, other.count, blocks[1 - slot], oa, ob));
+          other.busy = false;
+        }
+      }
+    };
+    if (use_cuda) {
+      const int slot_size = static_cast<int>(std::min<long>(chunk, std::max<long>(total, 1)));
+      CudaPipeline<T> pa(ma.view(), source.d, source.C, source.N, slot_size, true);
+      CudaPipeline<T> pb(mb.view(), source.d, source.C, source.N, slot_size, true);
+      pipelined(pa, pb);
+    } else {
+      HostPipeline<T> pa(ma.view(), config.threads), pb(mb.view(), config.threads);
+      pipelined(pa, pb);
+    }
   } else {
     for (long item = 0; item < items; ++item) {
       const auto [first, count] = range(item);

@@ -89,6 +89,10 @@ struct BatchConfig {
   ProgressMode progress;  // the progress line on stderr (gpu/progress.hpp)
   Detail detail = Detail::per_layer;  // final_only: no per-layer statistics
   ItemDistributor distribute;          // empty: every chunk in this process
+  // Tests only: compare runs its device loop (two chunks in flight) with the CPU
+  // backend standing in for the CUDA pipeline, so that the loop's order is checked
+  // without a GPU.
+  bool host_pipeline = false;
 };
 
 // A prediction of BatchResult (and CompareResult) whose probe's final label block

@@ -169,6 +169,54 @@ TEST(BatchCompare, CertifiedMaximumDeviationEnclosesTheMaximumOverNearlyEqualPro
   }
 }
 
+// The device's loop (two chunks in flight, each measured while the next runs) with
+// the CPU backend standing in for the CUDA pipeline: every statistic, prediction,
+// logit and certified result equals the sequential loop's, whatever the chunking
+// (1, 7, 19 = one partial chunk, and 64 = a single chunk larger than the run).
+TEST(BatchCompare, ThePipelinedDeviceLoopGivesTheSequentialResult) {
+  std::vector<Prompt> list = prompts(19, 3, 3, 8);
+  for (std::size_t k = 0; k < list.size(); k += 3) list[k].probe_label.reset();  // chunks differ in what is labelled
+  const auto source = prompts_from_list(list, "test");
+  const Model a = reduced_model();
+  Model b = a;
+  std::get<ReducedLayer<Rational>>(b.layers[1]).train.beta = Rational(1, 3);
+  for (int chunk : {1, 7, 19, 64}) {
+    BatchConfig seq = config(5), piped = config(5);
+    seq.chunk = piped.chunk = chunk;
+    piped.host_pipeline = true;
+    const CompareResult x = compare_models(*source, a, b, seq), y = compare_models(*source, a, b, piped);
+    EXPECT_EQ(x.predictions_a, y.predictions_a) << "chunk " << chunk;
+    EXPECT_EQ(x.predictions_b, y.predictions_b) << "chunk " << chunk;
+    EXPECT_EQ(x.logits_a, y.logits_a) << "chunk " << chunk;
+    ASSERT_EQ(x.layers.size(), y.layers.size());
+    for (std::size_t t = 0; t < x.layers.size(); ++t) {
+      const CompareLayer &p = x.layers[t], &q = y.layers[t];
+      EXPECT_EQ(p.labelled, q.labelled);
+      EXPECT_EQ(p.correct_a, q.correct_a);
+      EXPECT_EQ(p.correct_b, q.correct_b);
+      EXPECT_EQ(p.agree, q.agree);
+      EXPECT_EQ(p.max_logit_dev, q.max_logit_dev);
+      EXPECT_EQ(p.sum_logit_dev, q.sum_logit_dev) << "the same sums in the same order";
+      EXPECT_EQ(p.max_rel_logit_dev, q.max_rel_logit_dev);
+      EXPECT_EQ(p.sum_rel_logit_dev, q.sum_rel_logit_dev);
+      EXPECT_EQ(p.rel_count, q.rel_count);
+      EXPECT_EQ(p.max_feature_dev, q.max_feature_dev);
+    }
+    ASSERT_EQ(x.certified.size(), y.certified.size());
+    for (std::size_t t = 0; t < x.certified.size(); ++t) {
+      EXPECT_EQ(x.certified[t].both_certified, y.certified[t].both_certified);
+      EXPECT_EQ(x.certified[t].certified_agree, y.certified[t].certified_agree);
+      EXPECT_EQ(x.certified[t].deviation_lo_text, y.certified[t].deviation_lo_text);
+      EXPECT_EQ(x.certified[t].deviation_hi_text, y.certified[t].deviation_hi_text);
+    }
+    EXPECT_EQ(x.certified_prompts, y.certified_prompts);
+    ASSERT_EQ(x.certified_detail.size(), y.certified_detail.size());
+  }
+  // The models differ, so the comparison above compares something.
+  const CompareResult r = compare_models(*source, a, b, config(0));
+  EXPECT_GT(r.layers.back().max_logit_dev, 1e-6);
+}
+
 TEST(BatchCompare, RefusesModelsOfDifferentDepth) {
   const auto source = prompts_from_list(prompts(2, 3, 3, 8), "test");
   Model b = reduced_model();
