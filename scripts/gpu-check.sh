@@ -22,7 +22,7 @@
 #
 # On the GPU machine, from a CUDA build packed by ../shared/tools/device-pack.sh BUILD:
 #   bash .devpack/run.sh bash scripts/gpu-check.sh --build BUILD
-# --only certify,peers runs those steps alone (keys: env tests cli certify bench peers
+# --only certify,peers runs those steps alone (keys: env tests cli certify compare bench peers
 # memcheck split static ctest).
 # Here, to see the steps and what the build lacks:  bash scripts/gpu-check.sh --dry-run --build BUILD
 set -u
@@ -154,6 +154,27 @@ if have "$I"; then
   ICLCERT_TAIL=8 x 40 certify_1e4_cuda "${certify[@]}" --count 10000 --device cuda --json "$TMPD/cert_cuda.json"
   ICLCERT_TAIL=8 x 90 certify_1e4_cpu "${certify[@]}" --count 10000 --device cpu --json "$TMPD/cert_cpu.json"
   x 60 certify_compare python3 "$TMPD/cert_compare.py" "$TMPD/cert_cuda.json" "$TMPD/cert_cpu.json"
+fi
+
+step compare "compare on the device (pipelined, two models) against the CPU: the same tables"
+cat >"$TMPD/compare_check.py" <<'PY'
+# compare --json from the device and from the CPU: the kernel is bit-identical to the CPU
+# backend, so every per-depth statistic and the certified ones must be equal.
+import json, sys
+g, c = (json.load(open(f)) for f in sys.argv[1:3])
+keys = ("prompts", "agreement", "undefined_predictions", "layers", "certified_prompts", "certified")
+diff = [k for k in keys if g.get(k) != c.get(k)]
+print(f"compare check: {g['prompts']} prompts, device {g['device']} vs {c['device']}; "
+      f"{g['seconds']:.2f} s vs {c['seconds']:.2f} s; differing: {diff or 'none'}: {'FAIL' if diff else 'PASS'}")
+PY
+if have "$I"; then
+  M8B=$TMPD/m8b.json
+  sed '0,/"beta": "4\/5"/s//"beta": "3\/5"/' "$M8" >"$M8B"  # layer 1's beta differs
+  x 40 compare_sample "$I" sample --sample 16,4,64 --count 4000 --seed 7 --out "$TMPD/p4k.json"
+  cmp=("$I" compare --model "$M8" --against "$M8B" --prompt "$TMPD/p4k.json" --validate 3 --no-baselines --no-progress)
+  ICLCERT_TAIL=6 x 60 compare_cuda "${cmp[@]}" --device cuda --chunk 1000 --json "$TMPD/cmp_cuda.json"
+  ICLCERT_TAIL=6 x 90 compare_cpu "${cmp[@]}" --device cpu --chunk 1000 --json "$TMPD/cmp_cpu.json"
+  x 30 compare_check python3 "$TMPD/compare_check.py" "$TMPD/cmp_cuda.json" "$TMPD/cmp_cpu.json"
 fi
 
 step bench "gpu_throughput against eager PyTorch (reduced and dense H = 2, float32 and float64)"
