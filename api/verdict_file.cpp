@@ -156,7 +156,7 @@ RecordedOptions parse_options(const JsonReader& o) {
   if (r.prec && r.max_prec && *r.prec > *r.max_prec) o.field("prec").fail("expected prec <= max_prec");
   if (o.has("samples")) r.samples = o.field("samples").integer(1, kMaxCheckSamples);
   if (o.has("budget")) r.budget = o.field("budget").integer(1, kMaxCheckBudget);
-  if (o.has("form")) r.form = o.field("form").one_of({"centred", "plain", "affine", "taylor2", "taylor3"});
+  if (o.has("form")) r.form = o.field("form").one_of(claims::kEnclosureFormNames);
   if (o.has("paving")) r.paving = o.field("paving").one_of({"ordered", "breadth_first"});
   if (o.has("box")) {
     const JsonReader f = o.field("box");

@@ -46,24 +46,15 @@ std::string probe_override_scope(const Model& model, const std::vector<BoxDimens
 }
 
 EnclosureForm parse_form(const std::string& name) {
-  if (name == "plain") return EnclosureForm::plain;
-  if (name == "centred") return EnclosureForm::centred;
-  if (name == "affine") return EnclosureForm::affine;
-  if (name == "taylor2") return EnclosureForm::taylor2;
-  if (name == "taylor3") return EnclosureForm::taylor3;
-  throw ClaimInputError("--form " + name + ": expected plain, centred, affine, taylor2 or taylor3");
+  std::string expected;
+  for (std::size_t i = 0; i < kEnclosureFormNames.size(); ++i) {
+    if (name == kEnclosureFormNames[i]) return static_cast<EnclosureForm>(i);
+    expected += std::string(i == 0 ? "" : i + 1 == kEnclosureFormNames.size() ? " or " : ", ") + kEnclosureFormNames[i];
+  }
+  throw ClaimInputError("--form " + name + ": expected " + expected);
 }
 
-const char* form_name(EnclosureForm form) {
-  switch (form) {
-    case EnclosureForm::plain: return "plain";
-    case EnclosureForm::centred: return "centred";
-    case EnclosureForm::affine: return "affine";
-    case EnclosureForm::taylor2: return "taylor2";
-    case EnclosureForm::taylor3: return "taylor3";
-  }
-  return "plain";
-}
+const char* form_name(EnclosureForm form) { return kEnclosureFormNames[static_cast<std::size_t>(form)]; }
 
 namespace {
 

@@ -30,6 +30,7 @@
 #pragma once
 
 #include "claims/centred_form.hpp"
+#include "claims/enclosure_form.hpp"
 #include "claims/paving.hpp"
 #include "claims/robustness_box.hpp"
 #include "claims/separation.hpp"
@@ -41,15 +42,8 @@
 
 namespace iclcert::claims {
 
-// plain: interval evaluation of the whole sub-box only; centred: then the centred
-// form and the monotonicity test; affine: then the affine form (numerics/affine.hpp),
-// and the centred form and the monotonicity test where that is still undecided;
-// taylor2 (taylor3): then the second-order (third-order) Taylor form alone. The
-// centred run after those decided nothing more on issue 26's maps (the same
-// fractions on the alpha and the 2-D map) and took a quarter of the time.
-enum class EnclosureForm { plain, centred, affine, taylor2, taylor3 };
-
-// "plain" | "centred" | "affine" | "taylor2" | "taylor3"; throws ClaimInputError naming --form otherwise.
+// The enclosure forms: claims/enclosure_form.hpp. parse_form takes one of
+// kEnclosureFormNames and throws ClaimInputError naming --form otherwise.
 EnclosureForm parse_form(const std::string& name);
 const char* form_name(EnclosureForm form);
 
@@ -209,20 +203,16 @@ BoxResult evaluate_sub_box(const Prompt& p, const Model& model, const State<T>& 
     return d;
   };
   ClaimReport assessed = assess_separation<T>("R1", trace, o.separation, difference);
-  if (assessed.verdict == Verdict::undecided && o.form == EnclosureForm::affine && !o.box.empty()) {
-    affine.emplace(p, model, start, o.box, b, o.separation.metric);
-    trace = affine->tightened(std::move(trace));
+  // The chosen Taylor form's run (affine, taylor2 or taylor3), where plain evaluation is undecided.
+  auto taylor_run = [&](auto& form) {
+    form.emplace(p, model, start, o.box, b, o.separation.metric);
+    trace = form->tightened(std::move(trace));
     assessed = assess_separation<T>("R1", trace, o.separation, difference);
-  }
-  if (assessed.verdict == Verdict::undecided && o.form == EnclosureForm::taylor2 && !o.box.empty()) {
-    taylor2.emplace(p, model, start, o.box, b, o.separation.metric);
-    trace = taylor2->tightened(std::move(trace));
-    assessed = assess_separation<T>("R1", trace, o.separation, difference);
-  }
-  if (assessed.verdict == Verdict::undecided && o.form == EnclosureForm::taylor3 && !o.box.empty()) {
-    taylor3.emplace(p, model, start, o.box, b, o.separation.metric);
-    trace = taylor3->tightened(std::move(trace));
-    assessed = assess_separation<T>("R1", trace, o.separation, difference);
+  };
+  if (assessed.verdict == Verdict::undecided && !o.box.empty()) {
+    if (o.form == EnclosureForm::affine) taylor_run(affine);
+    else if (o.form == EnclosureForm::taylor2) taylor_run(taylor2);
+    else if (o.form == EnclosureForm::taylor3) taylor_run(taylor3);
   }
   const bool centred_next = o.form == EnclosureForm::centred || (o.form == EnclosureForm::affine && !o.box.empty());
   if (assessed.verdict == Verdict::undecided && centred_next) {

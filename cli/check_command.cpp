@@ -1,6 +1,7 @@
 #include "cli/check_command.hpp"
 
 #include "api/check.hpp"
+#include "claims/enclosure_form.hpp"
 #include "cli/vocabulary.hpp"
 #include "io/limits.hpp"
 #include "io/output_file.hpp"
@@ -74,7 +75,7 @@ std::function<int()> register_check(CLI::App& app) {
       ->check(CLI::Range(1L, kMaxCheckBudget));
   cmd->add_flag("--map", o->map, "R1: pave the whole box into proved, refuted and undecided regions, to the budget");
   cmd->add_option("--form", o->form, "R1: the enclosure form where plain evaluation is undecided: taylor2 (second-order Taylor models over the box, theory/affine_forms.md) | taylor3 (third order: tighter, dearer per sub-box) | affine | centred (mean-value form) | plain")
-      ->check(CLI::IsMember({"centred", "plain", "affine", "taylor2", "taylor3"}))
+      ->check(CLI::IsMember(std::vector<std::string>(claims::kEnclosureFormNames.begin(), claims::kEnclosureFormNames.end())))
       ->capture_default_str();
   cmd->add_option("--time-limit", o->time_limit, "R1 --map: stop paving after this many seconds (the rest undecided; "
                   "the verdict file records the budget that reproduces the paving)")

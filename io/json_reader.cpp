@@ -259,6 +259,10 @@ std::string JsonReader::string() const {
 }
 
 std::string JsonReader::one_of(std::initializer_list<const char*> choices) const {
+  return one_of(std::span<const char* const>(choices.begin(), choices.size()));
+}
+
+std::string JsonReader::one_of(std::span<const char* const> choices) const {
   std::string s = value_.is_string() ? value_.get<std::string>() : std::string();
   for (const char* c : choices)
     if (value_.is_string() && s == c) return s;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,7 @@ class JsonReader {
   bool boolean() const;
   std::string string() const;
   std::string one_of(std::initializer_list<const char*> choices) const;
+  std::string one_of(std::span<const char* const> choices) const;
 
  private:
   std::string file_;

@@ -138,7 +138,6 @@ void set_ball_containing(arb_t x, const arf_t a_in, const arf_t b, slong p) {
 
 }  // namespace
 
-
 ArbBall& ArbBall::operator+=(const ArbBall& b) {
   arb_add(value_, value_, b.value_, prec());
   return *this;
