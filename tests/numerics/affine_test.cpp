@@ -262,7 +262,6 @@ TEST(AffineEnclosure, ExpAndReciprocalAreTight) {
   EXPECT_FALSE(Tr::width((from_int<Taylor2<ArbBall>>(1) / y).range()) < INFINITY);
 }
 
-
 // What softmax_attend buys: values that share a large offset (100 + small) under
 // weights with remainders. The plain combination sum_i w_i v_i meets every weight's
 // remainder with |v_i| ~ 100; the row's own enclosure, c + (sum_i e_i (v_i - c)) / S,
