@@ -13,7 +13,8 @@
 // python3, else /usr/bin/python3, the first with numpy); a peer whose package is
 // missing is skipped with a message. Install them with scripts/install-deps.sh --bench.
 // With a level forced below the CPU's best, the peers' libraries are asked to keep
-// to it; jaxlib 0.10 does not (the run prints a NOTE; bench/README.md, "Third pass").
+// to it; jaxlib 0.10 ignores the ask, so bench/ynn_cap.py holds its YNNPACK kernels
+// (the run prints a NOTE saying whether it did; bench/README.md, "Fourth pass").
 #include "gpu/batch_backend.hpp"
 #include "gpu/batch_model.hpp"
 #include "gpu/batch_run.hpp"

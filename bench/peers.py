@@ -8,11 +8,14 @@ recursion of spec section 4, batched, in
 each optional: a peer whose package is missing is reported as skipped.
 ICLCERT_PEER_ISA (set by the driver with the libraries' own variables when a
 lower x86-64 level is forced) asks XLA for a cap (--xla_cpu_max_isa), which does
-not hold in jaxlib 0.10: the recursion's dots and softmax run as YNNPACK fusions,
-which pick their kernels from the CPU itself, and XLA's own kernels came out the
-same with the cap at AVX2, at SSE4_2 and without it (bench/README.md, "Third
-pass"). The ready line's "notes" say so for a peer that ran YNNPACK fusions under
-a cap: its figure is that of the machine's own level.
+not hold in jaxlib 0.10: the recursion's dots, exp and softmax run as YNNPACK
+fusions, which pick their kernels from the CPU itself, and XLA's own kernels came
+out the same with the cap at AVX2, at SSE4_2 and without it (bench/README.md,
+"Third pass"). So bench/ynn_cap.py holds YNNPACK to the cap by presetting its
+arch flags (checked against /proc/cpuinfo first); XLA's own kernels, about 7% of
+the peer's time, keep the machine's level. The ready line's "notes" say which
+happened: held, or not held (and why), in which case the peer's figure is that
+of the machine's own level.
 
 For every prompt b, with Z = (X, Y) of shape (N + 1) x (d + C), probe in the last row:
     S = (Z * q_coef) @ K^T, A = softmax(S over the N training keys K = Z[:N]),
@@ -97,6 +100,14 @@ def jax_peer(a, layers):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flags).strip()
     import jax
 
+    isa = os.environ.get("ICLCERT_PEER_ISA")
+    held, how = (False, None)
+    if isa:  # before jax runs anything: YNNPACK reads its flags once
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import ynn_cap
+
+        held, how = ynn_cap.hold(isa)
+
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
@@ -124,11 +135,12 @@ def jax_peer(a, layers):
     dtypes = {"float32": np.float32, "float64": np.float64}
 
     def note(name, args):
-        isa = os.environ.get("ICLCERT_PEER_ISA")
         if not isa or "__ynn_fusion" not in run.lower(*args).compile().as_text():
             return None
-        return (f"not held to {isa}: its YNNPACK fusions pick their kernels from this CPU (--xla_cpu_max_isa does "
-                "not reach them), so its figure is this CPU's own level, not the capped one's")
+        if held:
+            return f"{how}; XLA's own kernels (outside the fusions) keep this CPU's level"
+        return (f"not held to {isa}: its YNNPACK fusions pick their kernels from this CPU ({how}), so its figure "
+                "is this CPU's own level, not the capped one's")
 
     return jax.__version__, {"jax": f}, prepare, dtypes, lambda t: np.asarray(t).astype(np.int32), note
 
