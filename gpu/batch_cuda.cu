@@ -12,6 +12,15 @@
 // the other slot's work and the host's. Sampled chunks are drawn on the device by
 // gpu/sample_kernel.hpp (the CPU's fast sampler, bit for bit); a prompt the device
 // cannot decide is redrawn by the host.
+//
+// The interval tier (certify_kernel) keeps its workspace interleaved by prompt, 32
+// prompts (a warp) per group, so that a warp's reads of one element coalesce
+// (gpu/interval_workspace.hpp); its functions get a namespace of their own, as the
+// host's levels do (the float kernel keeps batch_default, which the host code
+// here shares).
+#define ICLCERT_BATCH_ISA_NS batch_default
+#define ICLCERT_IV_ISA_NS isa_cuda
+#define ICLCERT_IV_INTERLEAVE 32
 #include "gpu/batch_backend.hpp"
 #include "gpu/batch_columns.hpp"
 #include "gpu/sample_kernel.hpp"
@@ -107,7 +116,9 @@ __global__ void sample_kernel(std::uint64_t seed, long first, int count, int d, 
   }
 }
 
-// The interval tier, one thread per prompt (issue 13); its workspace in global memory.
+// The interval tier, one thread per prompt (issue 13); its workspace in global
+// memory, ws_size elements per prompt, interleaved by groups of kIvInterleave
+// prompts (the workspace holds whole groups).
 __global__ void certify_kernel(ModelView<Iv> m, int count, int N, int d, const double* X, const std::int32_t* labels,
                                const double* probe, const std::int32_t* probe_label, Iv* workspace, long ws_size,
                                IntervalVerdict* verdicts, Iv* depth_margins) {
@@ -115,8 +126,11 @@ __global__ void certify_kernel(ModelView<Iv> m, int count, int N, int d, const d
   if (b >= count) return;
   IntervalOutputs out;
   if (depth_margins) out.depth_margins = depth_margins + static_cast<long>(b) * (m.layers + 1);
+  Iv* group = workspace + static_cast<long>(b / kIvInterleave) * kIvInterleave * ws_size;
   verdicts[b] = certify_prompt(m, N, X + static_cast<long>(b) * N * d, labels + static_cast<long>(b) * N,
-                               probe + static_cast<long>(b) * d, probe_label[b], workspace + b * ws_size, out);
+                               probe + static_cast<long>(b) * d, probe_label[b],
+                               interleaved_scratch(group, b % kIvInterleave, interval_workspace_enclosures(d, m.C, N)),
+                               out);
 }
 
 template <class T, int MAXD>
@@ -558,10 +572,13 @@ std::string certify_block_cuda(const ModelView<Iv>& host, const PromptBlock<doub
     const long ws = interval_workspace_size(block.d, block.C, block.N);
     Iv *workspace, *margins = nullptr;
     IntervalVerdict* out;
-    alloc(workspace, static_cast<std::size_t>(block.count) * ws);
+    const long groups = (block.count + kIvInterleave - 1) / kIvInterleave;
+    alloc(workspace, static_cast<std::size_t>(groups) * kIvInterleave * ws);
     alloc(out, block.count);
     if (depth_margins) alloc(margins, depth_margins->size());
-    const int threads = 128, blocks = (block.count + threads - 1) / threads;
+    constexpr int threads = 128;  // whole groups of kIvInterleave prompts: a group is a warp
+    static_assert(threads % kIvInterleave == 0 && kIvInterleave % 32 == 0);
+    const int blocks = (block.count + threads - 1) / threads;
     certify_kernel<<<blocks, threads>>>(m, block.count, block.N, block.d, X, labels, probe, probe_label, workspace, ws,
                                         out, margins);
     check("certify launch", cudaGetLastError());

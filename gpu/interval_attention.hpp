@@ -31,6 +31,7 @@
 #endif
 
 #include "gpu/interval_kernel.hpp"
+#include "gpu/interval_workspace.hpp"
 
 namespace iclcert::gpu {
 inline namespace ICLCERT_IV_ISA_NS {
@@ -58,8 +59,9 @@ inline constexpr int kExpRows = 4;   // softmax rows whose exps run interleaved
 // through memory); on the device and for other compilers a double (VL = 1) in a
 // loop over the lanes. The same source computes the same operations lane by lane
 // either way: comparisons give masks, selects are `mask ? a : b`, and no lane
-// reads another.
-#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__)
+// reads another. The device's interleaved layout (interval_workspace.hpp), run on
+// the host by a test, takes the device's double lanes.
+#if defined(__GNUC__) && !defined(__CUDACC__) && !defined(__clang__) && !defined(ICLCERT_IV_INTERLEAVE)
 #define ICLCERT_IV_HOST_VECTORS 1
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -109,9 +111,10 @@ ICLCERT_HD inline T vsplat(double s) {
 // plain access: nvcc lowers a memcpy it cannot prove aligned to byte copies (8
 // LDG.E.U8 for one double; 18,288 of them in certify_kernel, issue 28), and a
 // double* is aligned by the language. Host vectors go through memcpy (their
-// pointers are only double-aligned).
-template <class T>
-ICLCERT_HD inline T vload(const double* p) {
+// pointers are only double-aligned; always plain pointers: the interleaved
+// layout has double lanes). P: double*, const double*, DPtr or CDPtr.
+template <class T, class P>
+ICLCERT_HD inline T vload(P p) {
   if constexpr (is_scalar_lane<T>()) {
     return *p;
   } else {
@@ -120,8 +123,8 @@ ICLCERT_HD inline T vload(const double* p) {
     return r;
   }
 }
-template <class T>
-ICLCERT_HD inline void vstore(double* p, const T& v) {
+template <class T, class P>
+ICLCERT_HD inline void vstore(P p, const T& v) {
   if constexpr (is_scalar_lane<T>()) *p = v;
   else std::memcpy(p, &v, sizeof v);
 }
@@ -315,7 +318,7 @@ inline I pair_swap() {
 // instead (each end is the extreme of four directed products). Endpoints that
 // are infinite or NaN are redone by the caller.
 template <int F>
-ICLCERT_HD inline void scale_row(Iv c, const Iv* z, Iv* out, int count) {
+ICLCERT_HD inline void scale_row(Iv c, CIvPtr z, IvPtr out, int count) {
   int k = 0;
 #ifdef ICLCERT_IV_HOST_VECTORS
   using T = typename LaneVec<kIvLanes>::type;
@@ -347,7 +350,7 @@ ICLCERT_HD inline void scale_row(Iv c, const Iv* z, Iv* out, int count) {
 
 // o[k] = lane_add(z[k], o[k]) for k < count, VL / 2 enclosures at a time on the host.
 template <int F>
-ICLCERT_HD inline void add_row(const Iv* z, Iv* o, int count) {
+ICLCERT_HD inline void add_row(CIvPtr z, IvPtr o, int count) {
   int k = 0;
 #ifdef ICLCERT_IV_HOST_VECTORS
   using T = typename LaneVec<kIvLanes>::type;
@@ -365,12 +368,14 @@ ICLCERT_HD inline void add_row(const Iv* z, Iv* o, int count) {
 }
 
 // True when every endpoint of z[0..count) is finite (false for NaN): the sum of
-// x - x over the endpoints is 0 exactly then, and NaN otherwise.
-ICLCERT_HD inline bool finite_row(const Iv* z, int count) {
+// x - x over the endpoints is 0 exactly then, and NaN otherwise. P: const Iv*
+// (the model's coefficients) or CIvPtr (the workspace).
+template <class P>
+ICLCERT_HD inline bool finite_row(P z, int count) {
+  long e = 0;  // endpoints done
+#ifdef ICLCERT_IV_HOST_VECTORS
   const double* p = &z[0].lo;
   const long m = 2L * count;
-  long e = 0;
-#ifdef ICLCERT_IV_HOST_VECTORS
   using T = typename LaneVec<kIvLanes>::type;
   constexpr int VL = LaneVec<kIvLanes>::lanes;
   if constexpr (VL >= 2) {
@@ -386,7 +391,10 @@ ICLCERT_HD inline bool finite_row(const Iv* z, int count) {
   }
 #endif
   double acc = 0;
-  for (; e < m; ++e) acc = acc + (p[e] - p[e]);
+  for (long k = e / 2; k < count; ++k) {  // e is even: whole enclosures are left
+    acc = acc + (z[k].lo - z[k].lo);
+    acc = acc + (z[k].hi - z[k].hi);
+  }
   return acc == 0;
 }
 
@@ -395,10 +403,10 @@ ICLCERT_HD inline bool finite_row(const Iv* z, int count) {
 // the mean of column c's midpoints, summed in row order (any point would do:
 // interval_certify.hpp's centre_keys), 0 when not finite.
 template <int F>
-ICLCERT_HD inline void centre_columns(Iv* K, int n, int D, double* mean, double* md) {
+ICLCERT_HD inline void centre_columns(IvPtr K, int n, int D, DPtr mean, DPtr md) {
   for (int c = 0; c < D; ++c) mean[c] = 0;
   for (int i = 0; i < n; ++i) {
-    const Iv* k = K + static_cast<long>(i) * D;
+    const CIvPtr k = K + static_cast<long>(i) * D;
     for (int c = 0; c < D; ++c) mean[c] += 0.5 * k[c].lo + 0.5 * k[c].hi;
   }
   for (int c = 0; c < D; ++c) {
@@ -407,9 +415,10 @@ ICLCERT_HD inline void centre_columns(Iv* K, int n, int D, double* mean, double*
     md[2 * c] = md[2 * c + 1] = v;
   }
   for (int i = 0; i < n; ++i) {
-    double* k = &K[static_cast<long>(i) * D].lo;
-    int e = 0;
+    const IvPtr row = K + static_cast<long>(i) * D;
+    int e = 0;  // endpoints done
 #ifdef ICLCERT_IV_HOST_VECTORS
+    double* k = &row[0].lo;
     using T = typename LaneVec<kIvLanes>::type;
     using I = typename LaneVec<kIvLanes>::index;
     constexpr int VL = LaneVec<kIvLanes>::lanes;
@@ -421,7 +430,11 @@ ICLCERT_HD inline void centre_columns(Iv* K, int n, int D, double* mean, double*
       }
     }
 #endif
-    for (; e < 2 * D; ++e) k[e] = (e & 1) ? lsub_up<F>(k[e], md[e]) : lsub_dn<F>(k[e], md[e]);
+    for (; e < 2 * D; ++e) {
+      Iv& x = row[e / 2];
+      if (e & 1) x.hi = lsub_up<F>(x.hi, md[e]);
+      else x.lo = lsub_dn<F>(x.lo, md[e]);
+    }
   }
 }
 
@@ -439,6 +452,7 @@ template <int F>
 ICLCERT_HD inline void to_midrad(Iv x, double& m, double& r) {
   to_midrad<F, double>(x.lo, x.hi, m, r);
 }
+
 
 // The operand on the key (value) side of a product, per element: the midpoint m,
 // A = |m| + r and B = r + g |m| rounded up, g = n 2^-52 >= gamma_n for the n
@@ -515,8 +529,8 @@ ICLCERT_HD inline void pow2_halves(T n, T& s1, T& s2) {
 // x[l] <- lower ends and y[l] <- upper ends of exp([x[l], y[l]]) for U rows of W
 // lanes (U W contiguous doubles). The U rows' lane vectors are independent; every
 // step runs over all of them, so that their operation chains interleave.
-template <int F, int W, int U = 1, int K = kLaneExpDegree>
-ICLCERT_HD inline void lanes_exp(double* x, double* y) {
+template <int F, int W, int U = 1, int K = kLaneExpDegree, class P>
+ICLCERT_HD inline void lanes_exp(P x, P y) {
   using T = typename LaneVec<W>::type;
   using I = typename LaneVec<W>::index;
   constexpr int VL = LaneVec<W>::lanes, S = U * W / VL;
@@ -639,13 +653,13 @@ ICLCERT_HD inline void lanes_exp(double* x, double* y) {
 
 // Scratch of one panel (doubles), carved by the caller.
 struct PanelScratch {
-  double *qm, *qa, *qr;  // D x W: query midpoints, |midpoints|, radii
-  double *tl, *th;       // n x W: scores, then exps, then weights (lower, upper ends)
-  double *sl, *sh;       // n x W: prefix sums
+  DPtr qm, qa, qr;  // D x W: query midpoints, |midpoints|, radii
+  DPtr tl, th;      // n x W: scores, then exps, then weights (lower, upper ends)
+  DPtr sl, sh;      // n x W: prefix sums
 };
 ICLCERT_HD inline long panel_scratch_doubles(int D, int n) { return 3L * D * kIvLanes + 4L * n * kIvLanes; }
 // W: the panel's lanes (kIvLanes, or fewer for the last columns of a row).
-ICLCERT_HD inline PanelScratch carve_panel(double* p, int D, int n, int W = kIvLanes) {
+ICLCERT_HD inline PanelScratch carve_panel(DPtr p, int D, int n, int W = kIvLanes) {
   PanelScratch s;
   s.qm = p;
   s.qa = s.qm + static_cast<long>(D) * W;
@@ -662,7 +676,7 @@ ICLCERT_HD inline PanelScratch carve_panel(double* p, int D, int n, int W = kIvL
 // KB consecutive keys of one feature); values are key-major (m[i * D + c]: the
 // aggregate loop reads CB consecutive features of one key).
 struct SideArrays {
-  double *m, *a, *b;
+  DPtr m, a, b;
 };
 
 // The even and the odd lanes of the 2 VL doubles a, b (Iv pairs to lo and hi).
@@ -687,7 +701,7 @@ ICLCERT_HD inline void deinterleave(T a, T b, T& even, T& odd) {
 // form with stride P: transposed first (lo into m, hi into a), then key_side on
 // whole lane vectors along each feature row.
 template <int F, int W>
-ICLCERT_HD inline void build_key_side(const Iv* K, int n, int D, int P, double g, const SideArrays& ks) {
+ICLCERT_HD inline void build_key_side(CIvPtr K, int n, int D, int P, double g, const SideArrays& ks) {
   using T = typename LaneVec<W>::type;
   constexpr int VL = LaneVec<W>::lanes;
   for (int i = 0; i < n; ++i)
@@ -712,13 +726,14 @@ ICLCERT_HD inline void build_key_side(const Iv* K, int n, int D, int P, double g
 // Side arrays of the values V (n rows of D enclosures, row-major) in key-major
 // form: element e = i D + c of m, a, b from V's element e, VL at a time.
 template <int F, int W>
-ICLCERT_HD inline void build_value_side(const Iv* V, int n, int D, double g, const SideArrays& vs) {
+ICLCERT_HD inline void build_value_side(CIvPtr V, int n, int D, double g, const SideArrays& vs) {
+  const long count = static_cast<long>(n) * D;
+  long e = 0;
+#ifndef ICLCERT_IV_INTERLEAVE  // (interleaved, the enclosures are not contiguous doubles: one at a time below)
   using T = typename LaneVec<W>::type;
   using I = typename LaneVec<W>::index;
   constexpr int VL = LaneVec<W>::lanes;
-  const long count = static_cast<long>(n) * D;
   const double* src = &V[0].lo;  // Iv is two doubles, lo then hi
-  long e = 0;
   for (; e + VL <= count; e += VL) {
     T lo, hi, m, a, b;
     deinterleave<T, I>(vload<T>(src + 2 * e), vload<T>(src + 2 * e + VL), lo, hi);
@@ -727,6 +742,7 @@ ICLCERT_HD inline void build_value_side(const Iv* V, int n, int D, double g, con
     vstore(vs.a + e, a);
     vstore(vs.b + e, b);
   }
+#endif
   for (; e < count; ++e) key_side<F>(V[e], g, vs.m[e], vs.a[e], vs.b[e]);
 }
 
@@ -737,8 +753,7 @@ ICLCERT_HD inline void build_value_side(const Iv* V, int n, int D, double g, con
 // products"). The lane side (vm, |vm| in va, vr) holds W doubles per t; the
 // scalar side's element u of step t is at sm[t * stride + u] (and sa, sb).
 template <int W, int KB>
-ICLCERT_HD inline void midrad_block(int len, const double* vm, const double* va, const double* vr, const double* sm,
-                                    const double* sa, const double* sb, long stride,
+ICLCERT_HD inline void midrad_block(int len, CDPtr vm, CDPtr va, CDPtr vr, CDPtr sm, CDPtr sa, CDPtr sb, long stride,
                                     typename LaneVec<W>::type (&am)[KB][W / LaneVec<W>::lanes],
                                     typename LaneVec<W>::type (&ar)[KB][W / LaneVec<W>::lanes]) {
   using T = typename LaneVec<W>::type;
@@ -815,10 +830,10 @@ ICLCERT_HD inline bool panel_softmax(int n, const PanelScratch& s) {
   using T = typename LaneVec<W>::type;
   constexpr int VL = LaneVec<W>::lanes, G = W / VL;
   // Local copies: stores through double* could otherwise alias s's fields.
-  double* const tl = s.tl;
-  double* const th = s.th;
-  double* const sl = s.sl;
-  double* const sh = s.sh;
+  const DPtr tl = s.tl;
+  const DPtr th = s.th;
+  const DPtr sl = s.sl;
+  const DPtr sh = s.sh;
   const T zero = vsplat<T>(0.0), one = vsplat<T>(1.0);
   // Selects only, every operation computed unconditionally: a division by 0
   // gives inf or NaN, which the select discards. fin = 1 in a lane whose scores
@@ -935,7 +950,7 @@ ICLCERT_HD inline bool panel_softmax(int n, const PanelScratch& s) {
 // Midpoint sum: n products; radius sum: sum_i |wm| B + wr A, 2n.
 template <int F, int W, int CB>
 ICLCERT_HD inline void panel_aggregate(const SideArrays& V, int D, int n, int c0, const PanelScratch& s,
-                                       Iv* out, int lanes) {
+                                       IvPtr out, int lanes) {
   using T = typename LaneVec<W>::type;
   constexpr int VL = LaneVec<W>::lanes, G = W / VL;
   for (; c0 + CB <= D; c0 += CB) {
@@ -982,8 +997,7 @@ ICLCERT_HD inline void weights_to_midrad(int n, const PanelScratch& s) {
 // am[u] = sum_t bm_t vm[t stride + u VL ..] and ar[u] = sum_t (ba_t vb[..] +
 // br_t va[..]), with the one-lane side's values bm, ba = |bm|, br at t.
 template <int KB>
-inline void column_block(int len, const double* bm, const double* ba, const double* br, const double* vm,
-                         const double* va, const double* vb, long stride,
+inline void column_block(int len, CDPtr bm, CDPtr ba, CDPtr br, CDPtr vm, CDPtr va, CDPtr vb, long stride,
                          typename LaneVec<kIvLanes>::type (&am)[KB], typename LaneVec<kIvLanes>::type (&ar)[KB]) {
   using T = typename LaneVec<kIvLanes>::type;
   constexpr int VL = LaneVec<kIvLanes>::lanes;
@@ -1016,7 +1030,7 @@ inline int column_scores(const SideArrays& K, int P, int D, int n, int i0, const
   else return i0;
 }
 template <int F, int CB>
-inline int column_aggregate(const SideArrays& V, int D, int n, int c0, const PanelScratch& s, Iv* out) {
+inline int column_aggregate(const SideArrays& V, int D, int n, int c0, const PanelScratch& s, IvPtr out) {
   using T = typename LaneVec<kIvLanes>::type;
   constexpr int VL = LaneVec<kIvLanes>::lanes;
   for (; c0 + CB * VL <= D; c0 += CB * VL) {
@@ -1041,8 +1055,8 @@ inline int column_aggregate(const SideArrays& V, int D, int n, int c0, const Pan
 // (key-major) as side arrays with n entries.
 // out: lanes rows of D aggregates. Returns false on an empty intersection.
 template <int F, int W>
-ICLCERT_HD inline bool attend_panel(const Iv* q, int lanes, const SideArrays& K, const SideArrays& V, int P, int D, int n,
-                                    int softmax, const PanelScratch& s, Iv* out) {
+ICLCERT_HD inline bool attend_panel(CIvPtr q, int lanes, const SideArrays& K, const SideArrays& V, int P, int D, int n,
+                                    int softmax, const PanelScratch& s, IvPtr out) {
   using T = typename LaneVec<W>::type;
   constexpr int VL = LaneVec<W>::lanes;
   for (int k = 0; k < D; ++k)

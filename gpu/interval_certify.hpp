@@ -45,14 +45,20 @@ struct IntervalOutputs {
 
 inline namespace ICLCERT_IV_ISA_NS {
 
-// Elements of Iv one prompt needs as scratch: state and next state, keys, values,
-// queries and aggregates ((N+1) x D enclosures each), then as doubles the keys'
-// and values' midpoint-radius side arrays (6 x D x (N+1)) and one panel's scratch
-// (interval_attention.hpp).
+// Enclosures one prompt needs as scratch: state and next state, keys, values,
+// queries and aggregates ((N+1) x D each).
+ICLCERT_HD inline long interval_workspace_enclosures(int d, int C, int N) {
+  return 6L * (d + C) * (N + 1);
+}
+// Elements of Iv one prompt needs as scratch: the enclosures above, then as
+// doubles the keys' and values' midpoint-radius side arrays (6 x D x (N+1)), one
+// panel's scratch (interval_attention.hpp) and the keys' centring (3 D). On the
+// device, kIvInterleave prompts share kIvInterleave times this
+// (interval_workspace.hpp).
 ICLCERT_HD inline long interval_workspace_size(int d, int C, int N) {
   const long D = d + C, R = N + 1;
-  const long doubles = 6 * D * R + iv_attn::panel_scratch_doubles(static_cast<int>(D), static_cast<int>(R));
-  return 6 * R * D + (doubles + 1) / 2;
+  const long doubles = 6 * D * R + iv_attn::panel_scratch_doubles(static_cast<int>(D), static_cast<int>(R)) + 3 * D;
+  return interval_workspace_enclosures(d, C, N) + (doubles + 1) / 2;
 }
 
 namespace iv_certify {
@@ -67,8 +73,8 @@ namespace iv_certify {
 // for linear they are the keys themselves. Returns false when a softmax row's
 // two enclosures of a weight did not meet.
 template <class A>
-ICLCERT_HD inline bool attend_rows(const Iv* Q, int first, int R, const Iv* K, const Iv* V, int D, int n, int softmax,
-                                   double* side, double* panel, Iv* AG) {
+ICLCERT_HD inline bool attend_rows(CIvPtr Q, int first, int R, CIvPtr K, CIvPtr V, int D, int n, int softmax,
+                                   DPtr side, DPtr panel, IvPtr AG) {
   constexpr int F = A::kFault;
   const iv_attn::SideArrays ks{side, side + static_cast<long>(D) * R, side + 2L * D * R};
   const iv_attn::SideArrays vs{side + 3L * D * R, side + 4L * D * R, side + 5L * D * R};
@@ -85,8 +91,8 @@ ICLCERT_HD inline bool attend_rows(const Iv* Q, int first, int R, const Iv* K, c
   bool ok = true;
   for (int j0 = first; j0 < R;) {
     const int left = R - j0;
-    const Iv* q = Q + static_cast<long>(j0) * D;
-    Iv* ag = AG + static_cast<long>(j0) * D;
+    const CIvPtr q = Q + static_cast<long>(j0) * D;
+    const IvPtr ag = AG + static_cast<long>(j0) * D;
     if (left > 1) {
       const int lanes = left < iv_attn::kIvLanes ? left : iv_attn::kIvLanes;
       ok = iv_attn::attend_panel<F, iv_attn::kIvLanes>(q, lanes, ks, vs, R, D, n, softmax,
@@ -103,13 +109,13 @@ ICLCERT_HD inline bool attend_rows(const Iv* Q, int first, int R, const Iv* K, c
 // Keys K_i - c with c the midpoint of the keys' midpoints' mean (any point would
 // do); scratch: 3 D doubles.
 template <class A>
-ICLCERT_HD inline void centre_keys(Iv* K, int n, int D, double* scratch) {
+ICLCERT_HD inline void centre_keys(IvPtr K, int n, int D, DPtr scratch) {
   iv_attn::centre_columns<A::kFault>(K, n, D, scratch, scratch + D);
 }
 
 // y[c*] - max_{c != c*} y[c] and c* for the label block y (C values).
 template <class A>
-ICLCERT_HD inline Iv margin_of(const Iv* y, int C, int best) {
+ICLCERT_HD inline Iv margin_of(CIvPtr y, int C, int best) {
   for (int c = 0; c < C; ++c)
     if (y[c].lo != y[c].lo || y[c].hi != y[c].hi) return {y[c].lo + y[c].hi, y[c].lo + y[c].hi};  // NaN: undecided
   if (C < 2) return {iv_detail::kInf, iv_detail::kInf};  // one class: nothing to beat
@@ -118,7 +124,7 @@ ICLCERT_HD inline Iv margin_of(const Iv* y, int C, int best) {
     if (c != best) other = A::max(other, y[c]);
   return A::sub(y[best], other);
 }
-ICLCERT_HD inline int argmax_mid(const Iv* y, int C) {
+ICLCERT_HD inline int argmax_mid(CIvPtr y, int C) {
   int best = 0;
   for (int c = 1; c < C; ++c)
     if (iv_mid(y[c]) > iv_mid(y[best])) best = c;
@@ -128,24 +134,27 @@ ICLCERT_HD inline int argmax_mid(const Iv* y, int C) {
 }  // namespace iv_certify
 
 // The whole recursion for one prompt. X: N x d, probe: d (doubles, exact); labels:
-// N classes; probe_label: -1 when unknown (then label_margin is NaN); workspace:
-// interval_workspace_size(d, C, N) elements. A: the arithmetic (planted faults in
-// tests only).
+// N classes; probe_label: -1 when unknown (then label_margin is NaN); scratch:
+// interval_workspace_enclosures(d, C, N) enclosures and the doubles after them
+// (interval_workspace.hpp; the overload below takes one buffer of
+// interval_workspace_size(d, C, N) elements). A: the arithmetic (planted faults
+// in tests only).
 template <class A = IvArith<>>
 ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, const double* X,
                                                  const std::int32_t* labels, const double* probe, int probe_label,
-                                                 Iv* workspace, const IntervalOutputs& out = {}) {
+                                                 const IvScratch& scratch, const IntervalOutputs& out = {}) {
   constexpr int F = A::kFault;
   const int d = m.d, C = m.C, D = d + C, R = N + 1;
   const int n_keys = m.probe_is_key ? N + 1 : N;
-  Iv* Z = workspace;
-  Iv* next = Z + static_cast<long>(R) * D;
-  Iv* K = next + static_cast<long>(R) * D;
-  Iv* V = K + static_cast<long>(R) * D;
-  Iv* Q = V + static_cast<long>(R) * D;
-  Iv* AG = Q + static_cast<long>(R) * D;
-  double* side = reinterpret_cast<double*>(AG + static_cast<long>(R) * D);
-  double* panel = side + 6L * D * R;
+  IvPtr Z = scratch.iv;
+  IvPtr next = Z + static_cast<long>(R) * D;
+  const IvPtr K = next + static_cast<long>(R) * D;
+  const IvPtr V = K + static_cast<long>(R) * D;
+  const IvPtr Q = V + static_cast<long>(R) * D;
+  const IvPtr AG = Q + static_cast<long>(R) * D;
+  const DPtr side = scratch.dbl;
+  const DPtr panel = side + 6L * D * R;
+  const DPtr centre = panel + iv_attn::panel_scratch_doubles(D, R);
   // z_i = (x_i, e_{c_i}); z_q = (x_q, 0) or (x_q, 1/C enclosed).
   for (long e = 0; e < static_cast<long>(R) * D; ++e) Z[e] = Iv{0, 0};
   for (int i = 0; i < N; ++i) {
@@ -159,7 +168,7 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
   }
   IntervalVerdict v;
   for (int t_depth = 0;; ++t_depth) {
-    const Iv* y = Z + static_cast<long>(N) * D + d;
+    const CIvPtr y = Z + static_cast<long>(N) * D + d;
     if (out.states)
       for (long e = 0; e < static_cast<long>(R) * D; ++e) out.states[static_cast<long>(t_depth) * R * D + e] = Z[e];
     if (out.depth_margins || out.depth_predictions || t_depth == m.layers) {
@@ -187,14 +196,14 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
       // keys = values = z_i; q_j = (beta_j x_j, gamma_j y_j);
       // x_j += alpha_j (A X)_j, y_j += alpha'_j (A Y)_j (probe overrides in coef[4..7]).
       for (long e = 0; e < static_cast<long>(n_keys) * D; ++e) K[e] = Z[e];
-      if (m.softmax) iv_certify::centre_keys<A>(K, n_keys, D, reinterpret_cast<double*>(AG));
+      if (m.softmax) iv_certify::centre_keys<A>(K, n_keys, D, centre);
       // The elementwise products in lane form; those with an infinite or NaN
       // endpoint are redone by A::mul (0 * inf counts as 0 there).
       const bool coef_finite = iv_attn::finite_row(coef, 8);
       for (int j = first_query; j < R; ++j) {
         const Iv* c = coef + (j == N ? 4 : 0);
-        const Iv* z = Z + static_cast<long>(j) * D;
-        Iv* q = Q + static_cast<long>(j) * D;
+        const CIvPtr z = Z + static_cast<long>(j) * D;
+        const IvPtr q = Q + static_cast<long>(j) * D;
         iv_attn::scale_row<F>(c[0], z, q, d);
         iv_attn::scale_row<F>(c[1], z + d, q + d, D - d);
         if (!coef_finite || !iv_attn::finite_row(z, D))
@@ -204,9 +213,9 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
       if (!iv_certify::attend_rows<A>(Q, first_query, R, K, Z, D, n_keys, m.softmax, side, panel, AG)) v.error = 1;
       for (int j = first_query; j < R; ++j) {
         const Iv* c = coef + (j == N ? 4 : 0);
-        const Iv* z = Z + static_cast<long>(j) * D;
-        const Iv* agg = AG + static_cast<long>(j) * D;
-        Iv* o = next + static_cast<long>(j) * D;
+        const CIvPtr z = Z + static_cast<long>(j) * D;
+        const CIvPtr agg = AG + static_cast<long>(j) * D;
+        const IvPtr o = next + static_cast<long>(j) * D;
         iv_attn::scale_row<F>(c[2], agg, o, d);
         iv_attn::scale_row<F>(c[3], agg + d, o + d, D - d);
         if (!coef_finite || !iv_attn::finite_row(agg, D))
@@ -221,7 +230,7 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
         const Iv* S = coef + 2L * h * D * D;
         const Iv* Vm = S + static_cast<long>(D) * D;
         for (int i = 0; i < n_keys; ++i) {
-          const Iv* z = Z + static_cast<long>(i) * D;
+          const CIvPtr z = Z + static_cast<long>(i) * D;
           for (int r = 0; r < D; ++r) {
             Iv ks = A::mul(S[r * D], z[0]), vs = A::mul(Vm[r * D], z[0]);
             for (int c = 1; c < D; ++c) {
@@ -232,20 +241,31 @@ ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, 
             V[static_cast<long>(i) * D + r] = vs;
           }
         }
-        if (m.softmax) iv_certify::centre_keys<A>(K, n_keys, D, reinterpret_cast<double*>(AG));
+        if (m.softmax) iv_certify::centre_keys<A>(K, n_keys, D, centre);
         if (!iv_certify::attend_rows<A>(Z, first_query, R, K, V, D, n_keys, m.softmax, side, panel, AG)) v.error = 1;
         for (int j = first_query; j < R; ++j) {
-          Iv* o = next + static_cast<long>(j) * D;
-          const Iv* agg = AG + static_cast<long>(j) * D;
+          const IvPtr o = next + static_cast<long>(j) * D;
+          const CIvPtr agg = AG + static_cast<long>(j) * D;
           for (int k = 0; k < D; ++k) o[k] = A::add(o[k], agg[k]);
         }
       }
     }
-    Iv* tmp = Z;
+    const IvPtr tmp = Z;
     Z = next;
     next = tmp;
   }
 }
+
+#ifndef ICLCERT_IV_INTERLEAVE
+// The same with one buffer of interval_workspace_size(d, C, N) elements.
+template <class A = IvArith<>>
+ICLCERT_HD inline IntervalVerdict certify_prompt(const ModelView<Iv>& m, int N, const double* X,
+                                                 const std::int32_t* labels, const double* probe, int probe_label,
+                                                 Iv* workspace, const IntervalOutputs& out = {}) {
+  return certify_prompt<A>(m, N, X, labels, probe, probe_label,
+                           contiguous_scratch(workspace, interval_workspace_enclosures(m.d, m.C, N)), out);
+}
+#endif
 
 }  // inline namespace ICLCERT_IV_ISA_NS
 }  // namespace iclcert::gpu

@@ -6,6 +6,7 @@
 #include "gpu/certify_host.hpp"
 #include "gpu/interval_certify.hpp"
 #include "gpu/interval_model.hpp"
+#include "tests/gpu/certify_interleaved.hpp"
 #include "numerics/interval_arb.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/recursion.hpp"
@@ -179,6 +180,9 @@ TEST(BatchCertify, DecimalInputsGoToArb) {
 // embedded rounding), so its bits differ; both contain the exact value (checked
 // against Arb in gpu_interval_kernel), so every v4 enclosure must overlap the
 // baseline's, and the verdicts must agree here (none of these is near a tie).
+// The device's interleaved layout (gpu/interval_workspace.hpp, run on the CPU by
+// certify_interleaved.cpp: the 6 prompts in one group buffer) steps like the
+// baseline: bit for bit too, and no run may touch another lane's elements.
 TEST(BatchCertify, TheX86LevelsAgree) {
   using Host = IntervalVerdict (*)(const ModelView<Iv>&, int, const double*, const std::int32_t*, const double*, int,
                                    Iv*, const IntervalOutputs&);
@@ -188,7 +192,7 @@ TEST(BatchCertify, TheX86LevelsAgree) {
   if (__builtin_cpu_supports("x86-64-v3")) levels.emplace_back("x86-64-v3", &certify_host_v3);
   if (__builtin_cpu_supports("x86-64-v4")) v4 = &certify_host_v4;
 #endif
-  long compared = 0, v4_compared = 0, v4_narrower = 0, v4_wider = 0;
+  long compared = 0, v4_compared = 0, v4_narrower = 0, v4_wider = 0, interleaved_compared = 0;
   struct Case {
     Model model;
     int d, C, N;
@@ -209,6 +213,17 @@ TEST(BatchCertify, TheX86LevelsAgree) {
     const int L1 = view.layers + 1, D = c.d + c.C;
     const long state_size = static_cast<long>(L1) * (c.N + 1) * D;
     std::vector<Iv> ws(interval_workspace_size(c.d, c.C, c.N));
+    std::vector<std::vector<Iv>> group_states(6, std::vector<Iv>(state_size)), group_margins(6, std::vector<Iv>(L1));
+    std::vector<IntervalOutputs> group_outs(6);
+    for (int b = 0; b < 6; ++b) {
+      group_outs[b].states = group_states[b].data();
+      group_outs[b].depth_margins = group_margins[b].data();
+    }
+    std::vector<IntervalVerdict> group_verdicts(6);
+    EXPECT_EQ(certify_interleaved_group(view, c.N, 6, block.X.data(), block.labels.data(), block.probe.data(),
+                                        block.probe_label.data(), group_verdicts.data(), group_outs.data()),
+              0)
+        << "elements of other lanes changed";
     for (int b = 0; b < 6; ++b) {
       std::vector<std::vector<Iv>> states, margins;
       std::vector<IntervalVerdict> verdicts;
@@ -231,6 +246,14 @@ TEST(BatchCertify, TheX86LevelsAgree) {
         EXPECT_EQ(std::memcmp(&verdicts[k].margin, &verdicts[0].margin, sizeof(Iv)), 0) << levels[k].first;
         compared += state_size + L1;
       }
+      EXPECT_EQ(std::memcmp(group_states[b].data(), states[0].data(), sizeof(Iv) * state_size), 0) << "interleaved " << b;
+      EXPECT_EQ(std::memcmp(group_margins[b].data(), margins[0].data(), sizeof(Iv) * L1), 0) << "interleaved " << b;
+      EXPECT_EQ(group_verdicts[b].certified, verdicts[0].certified) << "interleaved " << b;
+      EXPECT_EQ(group_verdicts[b].prediction, verdicts[0].prediction) << "interleaved " << b;
+      EXPECT_EQ(std::memcmp(&group_verdicts[b].margin, &verdicts[0].margin, sizeof(Iv)), 0) << "interleaved " << b;
+      EXPECT_EQ(std::memcmp(&group_verdicts[b].label_margin, &verdicts[0].label_margin, sizeof(Iv)), 0)
+          << "interleaved " << b;
+      interleaved_compared += state_size + L1;
       if (!v4) continue;
       run(v4);
       const std::vector<Iv>& s4 = states.back();
@@ -247,8 +270,10 @@ TEST(BatchCertify, TheX86LevelsAgree) {
     }
   }
   std::printf("x86-64 levels run here: %zu stepping, %s; %ld enclosures compared bit for bit with the baseline; "
-              "v4: %ld overlap the baseline's, %ld narrower, %ld wider\n",
-              levels.size(), v4 ? "and v4" : "no v4", compared, v4_compared, v4_narrower, v4_wider);
+              "v4: %ld overlap the baseline's, %ld narrower, %ld wider; the device's interleaved layout (groups of %d): "
+              "%ld compared bit for bit\n",
+              levels.size(), v4 ? "and v4" : "no v4", compared, v4_compared, v4_narrower, v4_wider,
+              interleaved_group_size(), interleaved_compared);
 }
 
 }  // namespace
