@@ -438,6 +438,17 @@ ICLCERT_HD inline void centre_columns(IvPtr K, int n, int D, DPtr mean, DPtr md)
   }
 }
 
+// ---- Tiny exps (theory/interval_kernel.md, "Tiny exps"). An exp whose argument
+// is below kTinyArg is enclosed in [0, kTiny]: wider than need be, still an
+// enclosure, and never subnormal, nor are the weights and products made of it.
+// Why: on Intel CPUs an operation with a subnormal operand or result runs as a
+// microcode assist (on the order of a hundred cycles), and a far-off key's exp
+// (e^-745 and below: [0, eta]) fed subnormals to the softmax's divisions and, as
+// a weight a few eta wide, to every fused multiply-add of the aggregate: 85% of
+// the tier's time on a Xeon, a tenth of its rate there. e^kTinyArg < kTiny
+// (416 / ln 2 = 600.16; checked in Arb by tests/gpu/interval_kernel_test.cpp).
+inline constexpr double kTiny = 0x1p-600, kTinyArg = -416.0;
+
 // ---- Midpoint-radius form (theory/interval_kernel.md, "Midpoint-radius products").
 // An enclosure [lo, hi] becomes a point m and a radius r >= max(m - lo, hi - m)
 // (any m works: r is rounded up). Not finite (or NaN): m = 0, r = +inf.
@@ -536,11 +547,11 @@ ICLCERT_HD inline void lanes_exp(P x, P y) {
   constexpr int VL = LaneVec<W>::lanes, S = U * W / VL;
   constexpr double e = (F & kFaultHalfExpBound) != 0 ? lane_exp_remainder_bound<K>() / 2 : lane_exp_remainder_bound<K>();
   const T zero = vsplat<T>(0.0), one = vsplat<T>(1.0);
-  T nn[S], rl[S], rh[S], good[S], tiny[S];  // good: 1 on the lane path; tiny: 1 where exp(b) < eta
+  T nn[S], rl[S], rh[S], good[S], tiny[S];  // good: 1 on the lane path; tiny: 1 where exp(b) < kTiny
   ICLCERT_IV_UNROLL
   for (int j = 0; j < S; ++j) {
     const T a = vload<T>(x + j * VL), b = vload<T>(y + j * VL);
-    const auto in = (a >= kUnderflowArg) & (b <= kOverflowArg) & (b - a <= 0.0078125);  // false for NaN
+    const auto in = (b >= kTinyArg) & (b <= kOverflowArg) & (b - a <= 0.0078125);  // false for NaN
     const T aa = in ? a : zero, bb = in ? b : zero;
     // floor(a log2e - 2^-20) via the 1.5 * 2^52 trick (round to nearest of t - 1/2).
     const T t = aa * kLog2e - (0.5 + 0x1p-20);
@@ -557,9 +568,9 @@ ICLCERT_HD inline void lanes_exp(P x, P y) {
       hi = hi + 0x1.8p-52;
     }
     const auto ok = in & (lo >= 0) & (lo <= kLaneRhoLo) & (hi <= kLaneRho);
-    // b < kUnderflowArg: exp(x) <= e^b < 2^-1075 on the whole interval, so [0, eta]
-    // (the score gaps beyond 745 of a peaked softmax row).
-    tiny[j] = b < kUnderflowArg ? one : zero;
+    // b < kTinyArg: exp(x) <= e^b < kTiny on the whole interval, so [0, kTiny] (the
+    // score gaps beyond 416 of a peaked softmax row; see kTiny).
+    tiny[j] = b < kTinyArg ? one : zero;
     rl[j] = ok ? lo : zero;
     rh[j] = ok ? hi : zero;
     good[j] = ok ? one : zero;
@@ -625,8 +636,8 @@ ICLCERT_HD inline void lanes_exp(P x, P y) {
     // Lanes off the lane path keep their arguments for the fallback below.
     const auto ok = good[j] != 0, under = tiny[j] != 0;
     vstore(x + j * VL, ok ? elo : under ? zero : vload<T>(x + j * VL));
-    vstore(y + j * VL, ok ? ehi : under ? vsplat<T>(kDenormMin) : vload<T>(y + j * VL));
-    good[j] = good[j] + tiny[j];  // 1: done (the two exclude each other: `in` needs b >= a >= kUnderflowArg)
+    vstore(y + j * VL, ok ? ehi : under ? vsplat<T>(kTiny) : vload<T>(y + j * VL));
+    good[j] = good[j] + tiny[j];  // 1: done (the two exclude each other: `in` needs b >= kTinyArg)
   }
   // Every lane done (the usual case): return. Else the others take IvArith's
   // exp, lane by lane.

@@ -329,10 +329,10 @@ TEST(IntervalKernel, SoftmaxRowsWithHugeGapsTiesAndUnderflow) {
   ASSERT_TRUE(softmax_row(t, 4, w));
   EXPECT_GE(w[0].lo, 1 - 0x1p-50);
   EXPECT_LE(w[0].hi, 1.0);
-  for (int i = 1; i < 4; ++i) {
+  for (int i = 1; i < 4; ++i) {  // about kTiny = 2^-600 (their exps' [0, kTiny], which keeps them normal)
     EXPECT_EQ(w[i].lo, 0.0);
     EXPECT_GT(w[i].hi, 0.0);
-    EXPECT_LT(w[i].hi, 1e-300);
+    EXPECT_LE(w[i].hi, 2 * iv_attn::kTiny);
   }
   // Equal scores: each weight encloses 1/4 tightly.
   for (int i = 0; i < 4; ++i) t[i] = {2.5, 2.5};
@@ -649,6 +649,8 @@ TEST(IntervalAttention, TheLaneExpContainsExpAndItsFaultsAreCaught) {
   // r_lo the reduction can leave; the remainder bounds dominate the exact ones.
   WorkingPrecision prec(kRefBits);
   EXPECT_LE(Tr::upper(Tr::exp(ball(iv_attn::kLaneRhoLo))), rational_from_double(iv_attn::kLaneExpRhoLoUp));
+  // [0, kTiny] encloses exp on (-inf, kTinyArg] (interval_attention.hpp, kTiny).
+  EXPECT_LE(Tr::upper(Tr::exp(ball(iv_attn::kTinyArg))), rational_from_double(iv_attn::kTiny));
   EXPECT_GE(rational_from_double(iv_attn::kLaneRhoLo),
             Rational(6931471805599454LL, 10000000000000000LL) *  // > ln 2 = 0.69314718055994530942...
                     (1 + Rational(1, 1 << 20) + Rational(1, 5000000000000LL)) +
