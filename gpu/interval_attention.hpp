@@ -464,7 +464,6 @@ ICLCERT_HD inline void to_midrad(Iv x, double& m, double& r) {
   to_midrad<F, double>(x.lo, x.hi, m, r);
 }
 
-
 // The operand on the key (value) side of a product, per element: the midpoint m,
 // A = |m| + r and B = r + g |m| rounded up, g = n 2^-52 >= gamma_n for the n
 // products of one midpoint dot product (the midpoint's rounding error folded in).
