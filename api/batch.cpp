@@ -127,6 +127,7 @@ BatchResult batch_certify(const BatchRequest& o, const gpu::PromptSource& source
   if (o.validate != 0)
     throw std::invalid_argument("--certify and --validate: choose one (--certify certifies every prompt's prediction)");
   backend.chunk = o.chunk;
+  backend.chunk_given = o.chunk_given;
   backend.progress = o.progress_line;
   gpu::CertifyConfig config = gpu::certify_config(backend, o.escalate, o.max_prec);
   // The float predictions and the float64 interval tier on a GPU when one is chosen; Arb on the CPU.

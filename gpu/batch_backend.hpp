@@ -148,6 +148,13 @@ bool model_has_dense_layer(const int* kind, int layers);
 // prompt. Returns "" on success, else why not (no CUDA, no device, a CUDA error).
 std::string certify_block_cuda(const ModelView<Iv>& model, const PromptBlock<double>& block,
                                std::vector<IntervalVerdict>& verdicts, std::vector<Iv>* depth_margins);
+// Prompts per certify_block_cuda call when --chunk is not given: as many as a
+// quarter of the device's free memory holds (each prompt's interval workspace is
+// about 200 KB at d 16, C 4, N 64), between 4096 and 65536, a multiple of 128 (the
+// kernel's block). A chunk of 4096 would fill an eighth of an H100's threads, and
+// every chunk allocates its workspace anew. Throws std::runtime_error on a CUDA
+// error; 4096 without CUDA.
+int certify_chunk_cuda(int d, int C, int N, int layers);
 
 // The CUDA device of this process: device `cuda_device_preference()` modulo the
 // device count, made current (cudaSetDevice) at each entry point of the CUDA

@@ -175,8 +175,9 @@ CertifyReport run_certify(const PromptSource& source, const Model& model, const 
   const BatchModel<double> double_model = make_batch_model<double>(model, d, C);
   PromptBlock<double> block;
   PromptBlock<float> float_block;
+  const int chunk = config.use_cuda && !config.chunk_given ? certify_chunk_cuda(d, C, N, im.layers()) : config.chunk;
   for (long first = 0; first < total;) {
-    const int count = static_cast<int>(std::min<long>(config.chunk, total - first));
+    const int count = static_cast<int>(std::min<long>(chunk, total - first));
     source.fill(first, count, block);  // doubles: exact when the source's inputs are doubles
     auto start = std::chrono::steady_clock::now();
     std::vector<std::int32_t> fp;

@@ -48,6 +48,7 @@ struct CertifyConfig {
   BatchArith arith = BatchArith::float32;
   int threads = 2;
   int chunk = 4096;
+  bool chunk_given = false;  // CUDA: without --chunk the chunk comes from the device's memory (certify_chunk_cuda)
   bool escalate = true;
   long start_bits = 128, max_bits = 4096;
   ProgressMode progress;
@@ -61,6 +62,7 @@ inline CertifyConfig certify_config(const BatchConfig& batch, bool escalate, lon
   c.arith = batch.arith;
   c.threads = batch.threads;
   c.chunk = batch.chunk;
+  c.chunk_given = batch.chunk_given;
   c.progress = batch.progress;
   c.escalate = escalate;
   c.max_bits = max_bits;

@@ -593,6 +593,18 @@ std::string certify_block_cuda(const ModelView<Iv>& host, const PromptBlock<doub
   return "";
 }
 
+int certify_chunk_cuda(int d, int C, int N, int layers) {
+  std::size_t free_bytes = 0, total_bytes = 0;
+  use_process_device();
+  check("cudaMemGetInfo", cudaMemGetInfo(&free_bytes, &total_bytes));
+  // Per prompt: the workspace, the inputs, the verdict and the depth margins.
+  const std::size_t per = static_cast<std::size_t>(interval_workspace_size(d, C, N)) * sizeof(Iv) +
+                          (static_cast<std::size_t>(N) * d + d) * sizeof(double) + (N + 1) * sizeof(std::int32_t) +
+                          sizeof(IntervalVerdict) + static_cast<std::size_t>(layers + 1) * sizeof(Iv);
+  const std::size_t fit = std::clamp<std::size_t>(free_bytes / 4 / per, 4096, 65536);
+  return static_cast<int>(fit / 128 * 128);
+}
+
 int cuda_device_count(std::string& why) {
   int count = 0;
   const cudaError_t e = cudaGetDeviceCount(&count);

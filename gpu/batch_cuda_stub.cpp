@@ -53,6 +53,7 @@ std::string certify_block_cuda(const ModelView<Iv>&, const PromptBlock<double>&,
                                std::vector<Iv>*) {
   return kNoCuda;
 }
+int certify_chunk_cuda(int, int, int, int) { return 4096; }
 
 int cuda_device_count(std::string& why) {
   why = "this iclcert was built without CUDA";

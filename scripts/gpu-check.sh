@@ -149,7 +149,8 @@ print(f"certify compare: {len(g)} prompts; certified on the device {gc}, on the 
       f"wrong {wrong}: {'PASS' if wrong == 0 and len(g) > 0 else 'FAIL'}")
 PY
 if have "$I"; then
-  certify=("$I" batch --model "$M8" --sample 16,4,64 --certify --no-escalate --chunk 65536 --no-progress)
+  # No --chunk: the device's chunk comes from its memory (certify_chunk_cuda), as for a user.
+  certify=("$I" batch --model "$M8" --sample 16,4,64 --certify --no-escalate --no-progress)
   ICLCERT_TAIL=8 x 120 certify_1e6 "${certify[@]}" --count $B --device cuda
   ICLCERT_TAIL=8 x 40 certify_1e4_cuda "${certify[@]}" --count 10000 --device cuda --json "$TMPD/cert_cuda.json"
   ICLCERT_TAIL=8 x 90 certify_1e4_cpu "${certify[@]}" --count 10000 --device cpu --json "$TMPD/cert_cpu.json"
