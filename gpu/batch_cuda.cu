@@ -118,7 +118,10 @@ __global__ void sample_kernel(std::uint64_t seed, long first, int count, int d, 
 
 // The interval tier, one thread per prompt (issue 13); its workspace in global
 // memory, ws_size elements per prompt, interleaved by groups of kIvInterleave
-// prompts (the workspace holds whole groups).
+// prompts (the workspace holds whole groups). Launched in blocks of kCertifyThreads,
+// whole groups: a group is a warp.
+constexpr int kCertifyThreads = 128;
+static_assert(kCertifyThreads % kIvInterleave == 0 && kIvInterleave % 32 == 0);
 __global__ void certify_kernel(ModelView<Iv> m, int count, int N, int d, const double* X, const std::int32_t* labels,
                                const double* probe, const std::int32_t* probe_label, Iv* workspace, long ws_size,
                                IntervalVerdict* verdicts, Iv* depth_margins) {
@@ -488,11 +491,19 @@ int CudaPipeline<T>::team_prompts() const {
   return impl_->regs > 0 ? impl_->team : 0;
 }
 
-template <class T>
-int CudaPipeline<T>::auto_chunk(int d, int C, int N, int layers, Detail detail) {
+namespace {
+// A quarter of this process's device's free memory, in bytes: what one run's
+// chunks may take (auto_chunk, certify_chunk_cuda).
+std::size_t quarter_of_free_memory() {
   std::size_t free_bytes = 0, total_bytes = 0;
   use_process_device();
   check("cudaMemGetInfo", cudaMemGetInfo(&free_bytes, &total_bytes));
+  return free_bytes / 4;
+}
+}  // namespace
+
+template <class T>
+int CudaPipeline<T>::auto_chunk(int d, int C, int N, int layers, Detail detail) {
   const std::size_t L1 = layers + 1, D = d + C;
   // Per prompt and slot, device and pinned host alike: inputs, results, states.
   std::size_t per = (static_cast<std::size_t>(N) * d + d) * sizeof(T) + (N + 3) * 4 + sizeof(T) + 1 +
@@ -501,7 +512,7 @@ int CudaPipeline<T>::auto_chunk(int d, int C, int N, int layers, Detail detail) 
   if (column_regs_for(d + C) == 0) per += workspace_size(d, C, N) * sizeof(T);  // the per-prompt kernel's scratch
   // Two slots in a quarter of the free memory, at most 2^18 prompts (bounded host
   // memory), at least 4096.
-  const std::size_t fit = free_bytes / 4 / (2 * per);
+  const std::size_t fit = quarter_of_free_memory() / (2 * per);
   return static_cast<int>(std::clamp<std::size_t>(fit, 4096, 1 << 18));
 }
 
@@ -576,11 +587,9 @@ std::string certify_block_cuda(const ModelView<Iv>& host, const PromptBlock<doub
     alloc(workspace, static_cast<std::size_t>(groups) * kIvInterleave * ws);
     alloc(out, block.count);
     if (depth_margins) alloc(margins, depth_margins->size());
-    constexpr int threads = 128;  // whole groups of kIvInterleave prompts: a group is a warp
-    static_assert(threads % kIvInterleave == 0 && kIvInterleave % 32 == 0);
-    const int blocks = (block.count + threads - 1) / threads;
-    certify_kernel<<<blocks, threads>>>(m, block.count, block.N, block.d, X, labels, probe, probe_label, workspace, ws,
-                                        out, margins);
+    const int blocks = (block.count + kCertifyThreads - 1) / kCertifyThreads;
+    certify_kernel<<<blocks, kCertifyThreads>>>(m, block.count, block.N, block.d, X, labels, probe, probe_label,
+                                                 workspace, ws, out, margins);
     check("certify launch", cudaGetLastError());
     check("certify kernel", cudaDeviceSynchronize());
     check("download", cudaMemcpy(verdicts.data(), out, verdicts.size() * sizeof(IntervalVerdict), cudaMemcpyDeviceToHost));
@@ -594,15 +603,12 @@ std::string certify_block_cuda(const ModelView<Iv>& host, const PromptBlock<doub
 }
 
 int certify_chunk_cuda(int d, int C, int N, int layers) {
-  std::size_t free_bytes = 0, total_bytes = 0;
-  use_process_device();
-  check("cudaMemGetInfo", cudaMemGetInfo(&free_bytes, &total_bytes));
   // Per prompt: the workspace, the inputs, the verdict and the depth margins.
   const std::size_t per = static_cast<std::size_t>(interval_workspace_size(d, C, N)) * sizeof(Iv) +
                           (static_cast<std::size_t>(N) * d + d) * sizeof(double) + (N + 1) * sizeof(std::int32_t) +
                           sizeof(IntervalVerdict) + static_cast<std::size_t>(layers + 1) * sizeof(Iv);
-  const std::size_t fit = std::clamp<std::size_t>(free_bytes / 4 / per, 4096, 65536);
-  return static_cast<int>(fit / 128 * 128);
+  const std::size_t fit = std::clamp<std::size_t>(quarter_of_free_memory() / per, 4096, 65536);
+  return static_cast<int>(fit / kCertifyThreads * kCertifyThreads);
 }
 
 int cuda_device_count(std::string& why) {
